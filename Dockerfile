@@ -1,0 +1,23 @@
+# The hardenkit frontend image. Users reference it with
+#   # syntax=<registry>/hardenkit/frontend:<version>
+# Offline (no base image pull), `make frontend-image` assembles the same image
+# from a locally built static binary.
+ARG GO_VERSION=1.26.8
+
+FROM golang:${GO_VERSION}-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=dev
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X github.com/hardenkit/hardenkit/frontend.Version=${VERSION}" \
+      -o /out/hardenkit-frontend ./cmd/hardenkit-frontend
+
+FROM scratch
+COPY --from=build /out/hardenkit-frontend /bin/hardenkit-frontend
+LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
+USER 65532:65532
+ENTRYPOINT ["/bin/hardenkit-frontend"]

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/plugins/content/local"
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
+	"github.com/hardenkit/hardenkit/frontend"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
+)
+
+// progressModes are the accepted --progress values.
+var progressModes = []string{"auto", "plain", "tty", "quiet", "rawjson"}
+
+type buildOptions struct {
+	file          string
+	target        string
+	progress      string
+	metadataFile  string
+	noCache       bool
+	buildArgs     []string
+	buildContexts []string
+	secrets       []string
+	ssh           []string
+	outputs       []string
+	tags          []string
+	opts          []string
+	labels        []string
+	attests       []string
+	platforms     []string
+}
+
+func newBuildCommand(g *globalOptions) *cobra.Command {
+	o := &buildOptions{}
+	cmd := &cobra.Command{
+		Use:   "build [flags] CONTEXT",
+		Short: "Build a Dockerfile into a hardened image",
+		Long: `Build the Dockerfile in CONTEXT (or --file) with the hardenkit frontend.
+
+CONTEXT is a local directory or a git/http URL. Flags follow docker buildx:
+  hardenkit build -o type=oci,dest=app.tar .
+  hardenkit build -t registry.example/app:1 -o type=registry .
+  hardenkit build --secret id=npm,src=$HOME/.npmrc --build-arg VERSION=1.2 .`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBuild(cmd.Context(), g, o, args[0])
+		},
+	}
+	addBuildFlags(cmd.Flags(), o)
+	return cmd
+}
+
+// addBuildFlags declares the build flags on f, storing into o.
+func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
+	// String arrays, not slices: values are CSV and must not be split on
+	// commas by the flag parser.
+	f.StringVarP(&o.file, "file", "f", "", `Dockerfile path (default "CONTEXT/Dockerfile"; "-" reads stdin)`)
+	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable, KEY=VALUE or KEY to take the value from the environment")
+	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
+	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
+	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated, e.g. linux/amd64,linux/arm64")
+	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
+	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh, default|ID[=PATH[,PATH]]")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output, type=oci|docker|tar,dest=FILE | type=local,dest=DIR | type=image,name=REF[,push=true] | type=registry,name=REF")
+	f.StringArrayVarP(&o.tags, "tag", "t", nil, "image name for image/registry/oci/docker outputs")
+	f.StringVar(&o.progress, "progress", "auto", "progress output: "+strings.Join(progressModes, ", "))
+	f.BoolVar(&o.noCache, "no-cache", false, "do not use the build cache")
+	f.StringArrayVar(&o.opts, "opt", nil, "raw frontend attribute KEY=VALUE (overrides the flags above)")
+	f.StringArrayVar(&o.labels, "label", nil, "image label KEY=VALUE")
+	f.StringArrayVar(&o.attests, "attest", nil, "attestation, e.g. type=sbom or type=provenance,mode=max")
+	f.StringVar(&o.metadataFile, "metadata-file", "", "write the build result metadata (e.g. containerimage.digest) to this JSON file")
+}
+
+func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPath string) error {
+	mode, err := progressMode(o.progress)
+	if err != nil {
+		return err
+	}
+
+	dockerfile := o.file
+	if dockerfile == "-" {
+		dir, err := dockerfileFromStdin(os.Stdin)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dockerfile = filepath.Join(dir, "Dockerfile")
+	}
+
+	plan, err := buildflags.Options{
+		ContextPath:    contextPath,
+		DockerfilePath: dockerfile,
+		BuildArgs:      o.buildArgs,
+		BuildContexts:  o.buildContexts,
+		Labels:         o.labels,
+		Platforms:      o.platforms,
+		Attests:        o.attests,
+		Opts:           o.opts,
+		Target:         o.target,
+		NoCache:        o.noCache,
+	}.Resolve(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+
+	outs, err := buildflags.ParseOutputs(o.outputs)
+	if err != nil {
+		return err
+	}
+	if err := buildflags.ApplyTags(outs, o.tags); err != nil {
+		return err
+	}
+	exports, err := buildflags.ExportEntries(outs, os.Stdout, term.IsTerminal(int(os.Stdout.Fd())))
+	if err != nil {
+		return err
+	}
+	attachables, err := sessionAttachables(o)
+	if err != nil {
+		return err
+	}
+	mounts := make(map[string]fsutil.FS, len(plan.LocalDirs))
+	for name, dir := range plan.LocalDirs {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return fmt.Errorf("local directory %s: %w", dir, err)
+		}
+		mounts[name] = fs
+	}
+	stores := make(map[string]content.Store, len(plan.OCIStores))
+	for id, dir := range plan.OCIStores {
+		s, err := local.NewStore(dir)
+		if err != nil {
+			return fmt.Errorf("OCI layout %s: %w", dir, err)
+		}
+		stores[id] = s
+	}
+
+	addr, err := resolveAddr(ctx, g.addr)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("connecting to buildkitd at %s: %w", addr, err)
+	}
+	defer c.Close()
+
+	display, err := progressui.NewDisplay(os.Stderr, mode)
+	if err != nil {
+		return err
+	}
+	if len(outs) == 0 {
+		fmt.Fprintln(os.Stderr, "hardenkit: no --output given: the result stays in the build cache (use -o type=oci,dest=FILE, -o type=local,dest=DIR or -o type=registry,name=REF)")
+	}
+	solveOpt := client.SolveOpt{
+		Exports:       exports,
+		LocalMounts:   mounts,
+		OCIStores:     stores,
+		FrontendAttrs: plan.Attrs,
+		Session:       attachables,
+	}
+
+	ch := make(chan *client.SolveStatus)
+	eg, ectx := errgroup.WithContext(ctx)
+	var resp *client.SolveResponse
+	var warnings []client.VertexWarning
+	eg.Go(func() error {
+		var err error
+		resp, err = c.Build(ectx, solveOpt, "hardenkit", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		// Not cancelled with the build, so the display drains the channel
+		// (which Build always closes) and shows why the build failed.
+		var err error
+		warnings, err = display.UpdateFrom(context.WithoutCancel(ectx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	printWarnings(os.Stderr, warnings, mode)
+
+	if o.metadataFile != "" {
+		var er map[string]string
+		if resp != nil {
+			er = resp.ExporterResponse
+		}
+		if err := buildflags.WriteMetadataFile(o.metadataFile, er); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func progressMode(s string) (progressui.DisplayMode, error) {
+	for _, m := range progressModes {
+		if s == m {
+			return progressui.DisplayMode(s), nil
+		}
+	}
+	return "", fmt.Errorf("invalid --progress %q (valid: %s)", s, strings.Join(progressModes, ", "))
+}
+
+// resolveAddr returns addr, or when it is empty the address of the embedded
+// daemon, starting it if needed.
+func resolveAddr(ctx context.Context, addr string) (string, error) {
+	if addr != "" {
+		return addr, nil
+	}
+	cfg, err := embeddedConfig()
+	if err != nil {
+		return "", err
+	}
+	d, started, err := daemon.Ensure(ctx, cfg)
+	if err != nil {
+		return "", fmt.Errorf("no --addr or $BUILDKIT_HOST given, and the embedded buildkitd is not available: %w", err)
+	}
+	if started {
+		fmt.Fprintf(os.Stderr, "hardenkit: started buildkitd (pid %d) at %s\n", d.PID, d.Addr)
+	}
+	return d.Addr, nil
+}
+
+// sessionAttachables are the client-side services the build may call back:
+// registry credentials from the docker config, secrets and SSH forwarding.
+func sessionAttachables(o *buildOptions) ([]session.Attachable, error) {
+	att := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerconfig.LoadDefaultConfigFile(os.Stderr)),
+	})}
+	if len(o.secrets) > 0 {
+		sources, err := buildflags.ParseSecrets(o.secrets)
+		if err != nil {
+			return nil, err
+		}
+		store, err := secretsprovider.NewStore(sources)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		att = append(att, secretsprovider.NewSecretProvider(store))
+	}
+	if len(o.ssh) > 0 {
+		cfgs, err := buildflags.ParseSSH(o.ssh)
+		if err != nil {
+			return nil, err
+		}
+		sp, err := sshprovider.NewSSHAgentProvider(cfgs)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh: %w", err)
+		}
+		att = append(att, sp)
+	}
+	return att, nil
+}
+
+// dockerfileFromStdin stores stdin as a Dockerfile in a temporary directory
+// (which the caller removes) so it can be sent as the "dockerfile" mount.
+func dockerfileFromStdin(r io.Reader) (string, error) {
+	dir, err := os.MkdirTemp("", "hardenkit-dockerfile-")
+	if err != nil {
+		return "", fmt.Errorf("reading Dockerfile from stdin: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "Dockerfile"))
+	if err == nil {
+		_, err = io.Copy(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("reading Dockerfile from stdin: %w", err)
+	}
+	return dir, nil
+}
+
+// printWarnings summarises the build warnings after the progress output,
+// where they would otherwise scroll by unnoticed.
+func printWarnings(w io.Writer, warnings []client.VertexWarning, mode progressui.DisplayMode) {
+	if len(warnings) == 0 || mode == progressui.QuietMode || mode == progressui.RawJSONMode {
+		return
+	}
+	if len(warnings) == 1 {
+		fmt.Fprintf(w, "\n1 warning found:\n")
+	} else {
+		fmt.Fprintf(w, "\n%d warnings found:\n", len(warnings))
+	}
+	for _, wr := range warnings {
+		fmt.Fprintf(w, " - %s\n", wr.Short)
+	}
+}

@@ -1,0 +1,328 @@
+// Package ocitar reads the OCI layout tarballs that BuildKit's oci exporter
+// writes, so tests can assert what a user would see: the image config, the
+// files of the flattened root filesystem and the attestations.
+package ocitar
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Layout is an OCI image layout held in memory.
+type Layout struct {
+	Index ocispecs.Index
+	blobs map[digest.Digest][]byte
+}
+
+// Read loads an OCI layout tarball.
+func Read(r io.Reader) (*Layout, error) {
+	l := &Layout{blobs: map[digest.Digest][]byte{}}
+	var index []byte
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading OCI tar: %w", err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		dt, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", h.Name, err)
+		}
+		name := strings.TrimPrefix(h.Name, "./")
+		switch {
+		case name == "index.json":
+			index = dt
+		case strings.HasPrefix(name, "blobs/"):
+			parts := strings.Split(name, "/")
+			if len(parts) != 3 {
+				continue
+			}
+			l.blobs[digest.NewDigestFromEncoded(digest.Algorithm(parts[1]), parts[2])] = dt
+		}
+	}
+	if index == nil {
+		return nil, errors.New("OCI tar has no index.json")
+	}
+	if err := json.Unmarshal(index, &l.Index); err != nil {
+		return nil, fmt.Errorf("decoding index.json: %w", err)
+	}
+	return l, nil
+}
+
+// Blob returns a blob's bytes.
+func (l *Layout) Blob(d digest.Digest) ([]byte, error) {
+	dt, ok := l.blobs[d]
+	if !ok {
+		return nil, fmt.Errorf("blob %s not in layout", d)
+	}
+	return dt, nil
+}
+
+// Image is one platform's image manifest with its config.
+type Image struct {
+	Descriptor ocispecs.Descriptor
+	Manifest   ocispecs.Manifest
+	Config     map[string]any
+	RawConfig  []byte
+	layout     *Layout
+}
+
+// Images returns every image manifest in the layout (walking nested
+// indexes), without attestation manifests.
+func (l *Layout) Images() ([]*Image, error) {
+	var out []*Image
+	var walk func(descs []ocispecs.Descriptor) error
+	walk = func(descs []ocispecs.Descriptor) error {
+		for _, d := range descs {
+			if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+				continue
+			}
+			dt, err := l.Blob(d.Digest)
+			if err != nil {
+				return err
+			}
+			switch d.MediaType {
+			case ocispecs.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
+				var idx ocispecs.Index
+				if err := json.Unmarshal(dt, &idx); err != nil {
+					return fmt.Errorf("decoding index %s: %w", d.Digest, err)
+				}
+				if err := walk(idx.Manifests); err != nil {
+					return err
+				}
+			default:
+				img := &Image{Descriptor: d, layout: l}
+				if err := json.Unmarshal(dt, &img.Manifest); err != nil {
+					return fmt.Errorf("decoding manifest %s: %w", d.Digest, err)
+				}
+				if img.RawConfig, err = l.Blob(img.Manifest.Config.Digest); err != nil {
+					return err
+				}
+				if err := json.Unmarshal(img.RawConfig, &img.Config); err != nil {
+					return fmt.Errorf("decoding config %s: %w", img.Manifest.Config.Digest, err)
+				}
+				out = append(out, img)
+			}
+		}
+		return nil
+	}
+	if err := walk(l.Index.Manifests); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Platform returns the image of one platform (e.g. "linux/amd64").
+func (l *Layout) Platform(p string) (*Image, error) {
+	want, err := platforms.Parse(p)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := l.Images()
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range imgs {
+		var got ocispecs.Platform
+		if img.Descriptor.Platform != nil {
+			got = *img.Descriptor.Platform
+		} else {
+			os, _ := img.Config["os"].(string)
+			arch, _ := img.Config["architecture"].(string)
+			got = ocispecs.Platform{OS: os, Architecture: arch}
+		}
+		if platforms.OnlyStrict(want).Match(got) {
+			return img, nil
+		}
+	}
+	return nil, fmt.Errorf("no image for platform %s among %d images", p, len(imgs))
+}
+
+// Single returns the only image of the layout.
+func (l *Layout) Single() (*Image, error) {
+	imgs, err := l.Images()
+	if err != nil {
+		return nil, err
+	}
+	if len(imgs) != 1 {
+		return nil, fmt.Errorf("layout has %d images, want 1", len(imgs))
+	}
+	return imgs[0], nil
+}
+
+// File is one entry of a flattened root filesystem.
+type File struct {
+	Path     string
+	Type     byte
+	Mode     int64
+	UID, GID int
+	Size     int64
+	SHA256   string
+	Linkname string
+	Content  []byte
+}
+
+// Describe is a one-line, timestamp-free description for comparisons.
+func (f File) Describe() string {
+	return fmt.Sprintf("%c %o %d:%d %d %s %s", f.Type, f.Mode, f.UID, f.GID, f.Size, f.SHA256, f.Linkname)
+}
+
+// maxKeptContent bounds how much of each file Files keeps in memory.
+const maxKeptContent = 1 << 20
+
+// Files flattens the image's layers (whiteouts applied) into path → File.
+// Paths are absolute and cleaned.
+func (img *Image) Files() (map[string]File, error) {
+	files := map[string]File{}
+	for _, layer := range img.Manifest.Layers {
+		dt, err := img.layout.Blob(layer.Digest)
+		if err != nil {
+			return nil, err
+		}
+		var r io.Reader = bytes.NewReader(dt)
+		if strings.HasSuffix(layer.MediaType, "gzip") {
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				return nil, fmt.Errorf("layer %s: %w", layer.Digest, err)
+			}
+			r = zr
+		} else if strings.HasSuffix(layer.MediaType, "zstd") {
+			return nil, fmt.Errorf("layer %s: zstd layers are not supported by this reader", layer.Digest)
+		}
+		if err := applyLayer(files, r); err != nil {
+			return nil, fmt.Errorf("layer %s: %w", layer.Digest, err)
+		}
+	}
+	return files, nil
+}
+
+func applyLayer(files map[string]File, r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := path.Clean("/" + h.Name)
+		dir, base := path.Split(p)
+		if base == ".wh..wh..opq" {
+			prefix := strings.TrimSuffix(dir, "/") + "/"
+			for k := range files {
+				if strings.HasPrefix(k, prefix) {
+					delete(files, k)
+				}
+			}
+			continue
+		}
+		if victim, ok := strings.CutPrefix(base, ".wh."); ok {
+			target := path.Join(dir, victim)
+			for k := range files {
+				if k == target || strings.HasPrefix(k, target+"/") {
+					delete(files, k)
+				}
+			}
+			continue
+		}
+		f := File{Path: p, Type: h.Typeflag, Mode: h.Mode, UID: h.Uid, GID: h.Gid, Linkname: h.Linkname}
+		if h.Typeflag == tar.TypeReg {
+			dt, err := io.ReadAll(tr)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(dt)
+			f.SHA256 = hex.EncodeToString(sum[:])
+			f.Size = int64(len(dt))
+			if len(dt) <= maxKeptContent {
+				f.Content = dt
+			}
+		}
+		if h.Typeflag == tar.TypeLink {
+			// A hard link has its target's content; describe it by that.
+			if t, ok := files[path.Clean("/"+h.Linkname)]; ok {
+				f.Type, f.Size, f.SHA256, f.Content, f.Linkname = tar.TypeReg, t.Size, t.SHA256, t.Content, ""
+			}
+		}
+		if h.Typeflag == tar.TypeDir {
+			if old, ok := files[p]; ok && old.Type != tar.TypeDir {
+				delete(files, p)
+			}
+		}
+		files[p] = f
+	}
+}
+
+// Attestations returns the in-toto statements attached to the image with
+// the given manifest digest, keyed by predicate type.
+func (l *Layout) Attestations(subject digest.Digest) (map[string][][]byte, error) {
+	out := map[string][][]byte{}
+	var walk func(descs []ocispecs.Descriptor) error
+	walk = func(descs []ocispecs.Descriptor) error {
+		for _, d := range descs {
+			dt, err := l.Blob(d.Digest)
+			if err != nil {
+				return err
+			}
+			if d.MediaType == ocispecs.MediaTypeImageIndex {
+				var idx ocispecs.Index
+				if err := json.Unmarshal(dt, &idx); err != nil {
+					return err
+				}
+				if err := walk(idx.Manifests); err != nil {
+					return err
+				}
+				continue
+			}
+			if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" ||
+				d.Annotations["vnd.docker.reference.digest"] != subject.String() {
+				continue
+			}
+			var m ocispecs.Manifest
+			if err := json.Unmarshal(dt, &m); err != nil {
+				return err
+			}
+			for _, layer := range m.Layers {
+				b, err := l.Blob(layer.Digest)
+				if err != nil {
+					return err
+				}
+				pt := layer.Annotations["in-toto.io/predicate-type"]
+				out[pt] = append(out[pt], b)
+			}
+		}
+		return nil
+	}
+	return out, walk(l.Index.Manifests)
+}
+
+// SortedPaths returns the paths of files in order.
+func SortedPaths(files map[string]File) []string {
+	out := make([]string, 0, len(files))
+	for p := range files {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,150 @@
+package ocitar
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"testing"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+type entry struct {
+	name, body, link string
+	typ              byte
+	mode             int64
+}
+
+func layerTar(t *testing.T, entries []entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Linkname: e.link, Size: int64(len(e.body))}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func layoutTar(t *testing.T, layers ...[]byte) []byte {
+	t.Helper()
+	blobs := map[digest.Digest][]byte{}
+	add := func(dt []byte) ocispecs.Descriptor {
+		d := digest.FromBytes(dt)
+		blobs[d] = dt
+		return ocispecs.Descriptor{Digest: d, Size: int64(len(dt))}
+	}
+	cfg := add([]byte(`{"architecture":"amd64","os":"linux","config":{"User":"1"}}`))
+	cfg.MediaType = ocispecs.MediaTypeImageConfig
+	m := ocispecs.Manifest{Config: cfg}
+	for _, l := range layers {
+		d := add(l)
+		d.MediaType = ocispecs.MediaTypeImageLayerGzip
+		m.Layers = append(m.Layers, d)
+	}
+	mdt, _ := json.Marshal(m)
+	md := add(mdt)
+	md.MediaType = ocispecs.MediaTypeImageManifest
+	idx, _ := json.Marshal(ocispecs.Index{Manifests: []ocispecs.Descriptor{md}})
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	write := func(name string, dt []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(dt))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(dt)
+	}
+	write("index.json", idx)
+	for d, dt := range blobs {
+		write("blobs/sha256/"+d.Encoded(), dt)
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+func TestFilesAppliesWhiteouts(t *testing.T) {
+	l1 := layerTar(t, []entry{
+		{name: "etc/", typ: tar.TypeDir, mode: 0o755},
+		{name: "etc/a", typ: tar.TypeReg, mode: 0o644, body: "a"},
+		{name: "etc/b", typ: tar.TypeReg, mode: 0o644, body: "b"},
+		{name: "opq/", typ: tar.TypeDir, mode: 0o755},
+		{name: "opq/old", typ: tar.TypeReg, mode: 0o644, body: "old"},
+		{name: "bin/sh", typ: tar.TypeSymlink, link: "busybox"},
+	})
+	l2 := layerTar(t, []entry{
+		{name: "etc/.wh.a", typ: tar.TypeReg},
+		{name: "opq/.wh..wh..opq", typ: tar.TypeReg},
+		{name: "opq/new", typ: tar.TypeReg, mode: 0o600, body: "new"},
+		{name: "etc/hard", typ: tar.TypeLink, link: "etc/b"},
+	})
+	l, err := Read(bytes.NewReader(layoutTar(t, l1, l2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := l.Single()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.Config["config"].(map[string]any)["User"]; got != "1" {
+		t.Fatalf("config User = %v", got)
+	}
+	files, err := img.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path    string
+		present bool
+		content string
+	}{
+		{"/etc/a", false, ""},
+		{"/etc/b", true, "b"},
+		{"/opq/old", false, ""},
+		{"/opq/new", true, "new"},
+		{"/etc/hard", true, "b"},
+		{"/bin/sh", true, ""},
+	}
+	for _, tt := range tests {
+		f, ok := files[tt.path]
+		if ok != tt.present {
+			t.Errorf("%s present = %v, want %v", tt.path, ok, tt.present)
+			continue
+		}
+		if ok && string(f.Content) != tt.content {
+			t.Errorf("%s content = %q, want %q", tt.path, f.Content, tt.content)
+		}
+	}
+	if files["/bin/sh"].Linkname != "busybox" {
+		t.Errorf("symlink target = %q", files["/bin/sh"].Linkname)
+	}
+	if _, err := l.Platform("linux/amd64"); err != nil {
+		t.Errorf("Platform(linux/amd64): %v", err)
+	}
+	if _, err := l.Platform("linux/arm64"); err == nil {
+		t.Error("Platform(linux/arm64) found an image")
+	}
+}
+
+func TestReadRejectsTarWithoutIndex(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.Close()
+	if _, err := Read(&buf); err == nil {
+		t.Fatal("Read() of a tar without index.json succeeded")
+	}
+}

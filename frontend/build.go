@@ -1,0 +1,266 @@
+// Package frontend is hardenkit's BuildKit frontend: BuildKit's own
+// Dockerfile frontend (dockerui + dockerfile2llb) with a hardening pipeline
+// around the conversion. Build reads top to bottom as that pipeline.
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gwfrontend "github.com/moby/buildkit/frontend"
+	"github.com/moby/buildkit/frontend/attestations/sbom"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/convertllb"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/result"
+	"github.com/moby/buildkit/util/bkmaps"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/llb/harden"
+)
+
+// Build is hardenkit's gateway BuildFunc. It is what the frontend image runs
+// (through `# syntax=`) and what `hardenkit build` runs in-process.
+//
+// The pipeline: options → policy → static checks → convert → harden (LLB) →
+// inspect → evidence → result.
+func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
+	c = withResolveCache(c)
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, fmt.Errorf("reading build options: %w", err)
+	}
+
+	// options
+	frontendOpts := bc.BuildOpts().Opts
+	if err := validateCaps(frontendOpts[keyFrontendCaps]); err != nil {
+		return nil, err
+	}
+	opt, err := options.Parse(frontendOpts)
+	if err != nil {
+		return nil, err
+	}
+
+	src, err := bc.ReadEntrypoint(ctx, "Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		err = withDockerfileSource(err, src.SourceMap)
+	}()
+
+	// policy and static checks select the controls; until a policy exists the
+	// enforce mode has the built-in control set, which is empty.
+	controls := controlsFor(opt)
+
+	convertOpt := dockerfile2llb.ConvertOpt{
+		Config:       bc.Config,
+		Client:       bc,
+		SourceMap:    src.SourceMap,
+		MetaResolver: c,
+		Warn: func(rulename, description, url, msg string, location []parser.Range) {
+			startLine := 0
+			if len(location) > 0 {
+				startLine = location[0].Start.Line
+			}
+			msg = linter.LintFormatShort(rulename, msg, startLine)
+			src.Warn(ctx, msg, warnOpts(location, [][]byte{[]byte(description)}, url))
+		},
+	}
+	convertOpt.BuildArgs = options.StripBuildArgs(bc.BuildArgs)
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			return dockerfile2llb.Dockerfile2Outline(ctx, src.Data, convertOpt)
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			return dockerfile2llb.ListTargets(ctx, src.Data)
+		},
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			return dockerfile2llb.DockerfileLint(ctx, src.Data, convertOpt)
+		},
+		ConvertLLB: func(ctx context.Context) (*convertllb.Result, error) {
+			return dockerfile2llb.DockerfileConvertLLB(ctx, src.Data, convertOpt)
+		},
+	}); err != nil {
+		return nil, err
+	} else if ok {
+		return res, nil
+	}
+
+	scanner, err := sbomScanner(ctx, c, bc)
+	if err != nil {
+		return nil, err
+	}
+	var scanTargets bkmaps.SyncMap[string, scanTarget]
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		popt := convertOpt
+		popt.BuildArgs = maps.Clone(convertOpt.BuildArgs)
+		popt.TargetPlatform = platform
+		if idx != 0 {
+			// Warnings are the same for every platform: report them once.
+			popt.Warn = nil
+		}
+
+		// convert
+		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, src.Data, popt)
+		if err != nil {
+			return nil, err
+		}
+
+		// harden (LLB)
+		hardened, err := harden.Apply(ctx, harden.Target{
+			State:     dfRes.State,
+			Image:     dfRes.Image,
+			BaseImage: dfRes.BaseImage,
+			Epoch:     dfRes.Epoch,
+		}, controls)
+		if err != nil {
+			return nil, err
+		}
+
+		ref, err := solveState(ctx, c, hardened.State, bc.CacheImports)
+		if err != nil {
+			return nil, err
+		}
+
+		// inspect and evidence run on ref once their controls exist; the SBOM
+		// scan below already sees the hardened filesystem.
+		scanTargets.Store(platformID(platform), scanTarget{
+			core:        hardened.State,
+			extras:      sbomExtras(dfRes),
+			ignoreCache: dfRes.IsIgnoreCache,
+		})
+		return &dockerui.BuildResult{
+			Reference: ref,
+			Image:     hardened.Image,
+			BaseImage: hardened.BaseImage,
+			Epoch:     hardened.Epoch,
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// evidence
+	if scanner != nil {
+		if err := attachSBOMs(ctx, c, rb, scanner, &scanTargets); err != nil {
+			return nil, err
+		}
+	}
+	return rb.Finalize()
+}
+
+// controlsFor returns the LLB hardening controls a build runs.
+func controlsFor(opt options.Options) []harden.Control {
+	if opt.Mode == options.ModeOff {
+		return nil
+	}
+	return []harden.Control{}
+}
+
+// solveState evaluates st and returns its single result reference.
+func solveState(ctx context.Context, c client.Client, st llb.State, cacheImports []client.CacheOptionsEntry) (client.Reference, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("marshaling LLB definition: %w", err)
+	}
+	r, err := c.Solve(ctx, client.SolveRequest{
+		Definition:   def.ToPB(),
+		CacheImports: cacheImports,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := r.SingleRef()
+	if err != nil {
+		return nil, fmt.Errorf("reading solve result: %w", err)
+	}
+	return ref, nil
+}
+
+func platformID(p *ocispecs.Platform) string {
+	spec := platforms.DefaultSpec()
+	if p != nil {
+		spec = *p
+	}
+	return platforms.FormatAll(platforms.Normalize(spec))
+}
+
+// scanTarget is what BuildKit's SBOM scanner protocol scans for one platform.
+type scanTarget struct {
+	core        llb.State
+	extras      map[string]llb.State
+	ignoreCache bool
+}
+
+func sbomExtras(dfRes *dockerfile2llb.Result) map[string]llb.State {
+	if dfRes.SBOM == nil {
+		return nil
+	}
+	return dfRes.SBOM.Extras
+}
+
+// sbomScanner starts BuildKit's SBOM scanner when the request asks for an
+// SBOM attestation, exactly as dockerfile.v0 does.
+func sbomScanner(ctx context.Context, c client.Client, bc *dockerui.Client) (sbom.Scanner, error) {
+	if bc.SBOM == nil {
+		return nil, nil
+	}
+	scannerPlatform := bc.BuildPlatforms[0]
+	scanner, err := sbom.CreateSBOMScanner(ctx, c, bc.SBOM.Generator, scannerPlatform, sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{
+			ResolveMode: bc.BuildOpts().Opts["image-resolve-mode"],
+			Platform:    &scannerPlatform,
+		},
+	}, bc.SBOM.Parameters)
+	if err != nil {
+		return nil, fmt.Errorf("starting SBOM scanner %s: %w", bc.SBOM.Generator, err)
+	}
+	return scanner, nil
+}
+
+func attachSBOMs(ctx context.Context, c client.Client, rb *dockerui.ResultBuilder, scanner sbom.Scanner, targets *bkmaps.SyncMap[string, scanTarget]) error {
+	return rb.EachPlatform(ctx, func(ctx context.Context, id string, _ ocispecs.Platform) error {
+		target, ok := targets.Load(id)
+		if !ok {
+			return fmt.Errorf("no SBOM scan target for platform %s", id)
+		}
+		var opts []llb.ConstraintsOpt
+		if target.ignoreCache {
+			opts = append(opts, llb.IgnoreCache)
+		}
+		att, err := scanner(ctx, id, target.core, target.extras, opts...)
+		if err != nil {
+			return fmt.Errorf("scanning %s for an SBOM: %w", id, err)
+		}
+		solved, err := result.ConvertAttestation(&att, func(st *llb.State) (client.Reference, error) {
+			def, err := st.Marshal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			r, err := c.Solve(ctx, gwfrontend.SolveRequest{Definition: def.ToPB()})
+			if err != nil {
+				return nil, err
+			}
+			return r.Ref, nil
+		})
+		if err != nil {
+			return fmt.Errorf("solving SBOM attestation for %s: %w", id, err)
+		}
+		rb.AddAttestation(id, *solved)
+		return nil
+	})
+}

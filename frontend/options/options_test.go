@@ -1,0 +1,54 @@
+package options
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    map[string]string
+		want    Options
+		wantErr string
+	}{
+		{name: "default is enforce", opts: map[string]string{"build-arg:FOO": "1"}, want: Options{Mode: ModeEnforce}},
+		{name: "off", opts: map[string]string{"build-arg:HARDENKIT_MODE": "off"}, want: Options{Mode: ModeOff}},
+		{name: "case and space", opts: map[string]string{"build-arg:HARDENKIT_MODE": " OFF "}, want: Options{Mode: ModeOff}},
+		{name: "explicit enforce", opts: map[string]string{"build-arg:HARDENKIT_MODE": "enforce"}, want: Options{Mode: ModeEnforce}},
+		{name: "bad mode", opts: map[string]string{"build-arg:HARDENKIT_MODE": "of"}, wantErr: `HARDENKIT_MODE="of": want one of enforce, off`},
+		{name: "empty mode", opts: map[string]string{"build-arg:HARDENKIT_MODE": ""}, wantErr: "want one of"},
+		{name: "unknown arg", opts: map[string]string{"build-arg:HARDENKIT_MDOE": "off"}, wantErr: "unknown hardenkit build arg HARDENKIT_MDOE"},
+		{name: "non build-arg key ignored", opts: map[string]string{"HARDENKIT_MODE": "bogus"}, want: Options{Mode: ModeEnforce}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse() error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse() error = %v", err)
+			}
+			if got != tt.want {
+				t.Fatalf("Parse() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStripBuildArgs(t *testing.T) {
+	in := map[string]string{"HARDENKIT_MODE": "off", "FOO": "bar", "BUILDKIT_SYNTAX": "x"}
+	got := StripBuildArgs(in)
+	want := map[string]string{"FOO": "bar", "BUILDKIT_SYNTAX": "x"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("StripBuildArgs() = %v, want %v", got, want)
+	}
+	if _, ok := in["HARDENKIT_MODE"]; !ok {
+		t.Fatal("StripBuildArgs modified its input")
+	}
+}
