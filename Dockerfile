@@ -20,4 +20,7 @@ COPY --from=build /out/hardenkit-frontend /bin/hardenkit-frontend
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"
 USER 65532:65532
+# BuildKit runs a frontend for the length of one build; there is no service
+# to probe.
+HEALTHCHECK NONE
 ENTRYPOINT ["/bin/hardenkit-frontend"]

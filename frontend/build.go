@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -26,7 +27,10 @@ import (
 	"github.com/moby/buildkit/util/bkmaps"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
 )
 
@@ -60,8 +64,27 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		err = withDockerfileSource(err, src.SourceMap)
 	}()
 
-	// policy and static checks select the controls; until a policy exists the
-	// enforce mode has the built-in control set, which is empty.
+	// policy
+	loaded, err := policysource.Load(ctx, bc, c, policysource.Request{
+		Explicit:       opt.Policy,
+		DockerfileName: src.Filename,
+		Known:          catalog.Known,
+		Now:            time.Now(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if opt.Mode == options.ModeOff && !loaded.Policy.Controls.Mode.AllowOff {
+		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false)", errModeOffForbidden, loaded.Policy.Name)
+	}
+
+	// static checks
+	var findings []rules.Finding
+	if opt.Mode == options.ModeEnforce {
+		if findings, err = staticFindings(ctx, bc, src, loaded); err != nil {
+			return nil, err
+		}
+	}
 	controls := controlsFor(opt)
 
 	convertOpt := dockerfile2llb.ConvertOpt{
@@ -88,7 +111,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return dockerfile2llb.ListTargets(ctx, src.Data)
 		},
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			return dockerfile2llb.DockerfileLint(ctx, src.Data, convertOpt)
+			res, err := dockerfile2llb.DockerfileLint(ctx, src.Data, convertOpt)
+			if err != nil || opt.Mode == options.ModeOff {
+				return res, err
+			}
+			mergeLint(res, src, findings)
+			return res, nil
 		},
 		ConvertLLB: func(ctx context.Context) (*convertllb.Result, error) {
 			return dockerfile2llb.DockerfileConvertLLB(ctx, src.Data, convertOpt)
@@ -97,6 +125,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	} else if ok {
 		return res, nil
+	}
+
+	if err := reportStatic(ctx, src, findings); err != nil {
+		return nil, err
 	}
 
 	scanner, err := sbomScanner(ctx, c, bc)

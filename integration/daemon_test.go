@@ -81,14 +81,26 @@ func TestEmbeddedDaemon(t *testing.T) {
 	if m2 == nil || m2[1] != m1[1] {
 		t.Fatalf("daemon pid changed from %s to %v: not reused", m1[1], m2)
 	}
-	if _, err := os.Stat(filepath.Join("/proc", m1[1])); err != nil {
-		t.Fatalf("daemon process %s is gone: %v", m1[1], err)
+	if !processAlive(m1[1]) {
+		t.Fatalf("daemon process %s is gone", m1[1])
 	}
 
 	if out, err := run(ctx, t, envv, binaries.hardenkit, "daemon", "stop"); err != nil {
 		t.Fatalf("hardenkit daemon stop: %v\n%s", err, out)
 	}
-	if _, err := os.Stat(filepath.Join("/proc", m1[1])); err == nil {
+	if processAlive(m1[1]) {
 		t.Fatalf("daemon process %s still runs after stop", m1[1])
 	}
+}
+
+// processAlive reports whether pid is a live process. An exited process
+// that init has not reaped yet (state Z) is not alive.
+func processAlive(pid string) bool {
+	dt, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	fields := strings.Fields(string(dt[strings.LastIndexByte(string(dt), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
 }

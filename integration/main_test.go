@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -39,7 +40,14 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 
-	e, err := devenv.Up(ctx, devenv.Options{StateDir: os.Getenv("HARDENKIT_DEVENV_STATE"), Log: os.Stderr})
+	opts := devenv.Options{StateDir: os.Getenv("HARDENKIT_DEVENV_STATE"), Log: os.Stderr}
+	if p := os.Getenv("HARDENKIT_DEVENV_PORT"); p != "" {
+		if opts.RegistryPort, err = strconv.Atoi(p); err != nil {
+			fmt.Fprintf(os.Stderr, "HARDENKIT_DEVENV_PORT=%q: %v\n", p, err)
+			return 1
+		}
+	}
+	e, err := devenv.Up(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the dev environment:", err)
 		return 1

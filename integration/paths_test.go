@@ -34,9 +34,16 @@ func withSyntax(t *testing.T, dockerfile string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "Dockerfile")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Dockerfile")
 	if err := os.WriteFile(p, append([]byte("# syntax="+env.Frontend+"\n"), dt...), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// The policy beside the Dockerfile travels with it.
+	if pol, err := os.ReadFile(filepath.Join(filepath.Dir(dockerfile), "hardenkit.yaml")); err == nil {
+		if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), pol, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return p
 }

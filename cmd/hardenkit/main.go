@@ -14,6 +14,8 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/spf13/cobra"
+
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
 )
 
 func main() {
@@ -22,7 +24,7 @@ func main() {
 	stop()
 	if err != nil {
 		printError(err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -45,8 +47,19 @@ first use and reuses it afterwards; "hardenkit daemon" manages it.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.addr, "addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address, e.g. unix:///run/buildkit/buildkitd.sock (default $BUILDKIT_HOST, else the embedded daemon)")
-	root.AddCommand(newBuildCommand(g), newDaemonCommand(), newInspectCommand(), newVersionCommand())
+	root.AddCommand(newBuildCommand(g), checkcmd.NewCheckCommand(), checkcmd.NewRulesCommand(), newDaemonCommand(), newInspectCommand(), newVersionCommand())
 	return root
+}
+
+// exitCode is 1 for a failed build or enforced violations and whatever
+// code a command chose for its error (hardenkit check: 2 for usage and
+// configuration errors).
+func exitCode(err error) int {
+	var ee *checkcmd.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 1
 }
 
 // printError prints err and, for Dockerfile errors, the offending lines,

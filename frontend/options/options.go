@@ -21,6 +21,9 @@ const buildArgPrefix = "build-arg:"
 const (
 	// KeyMode selects whether hardening runs at all.
 	KeyMode = Prefix + "MODE"
+	// KeyPolicy names the policy: a built-in baseline ("strict",
+	// "cis-docker") or a file relative to the Dockerfile's directory.
+	KeyPolicy = Prefix + "POLICY"
 )
 
 // Mode says how hardenkit treats a build.
@@ -40,6 +43,8 @@ var knownModes = []Mode{ModeEnforce, ModeOff}
 type Options struct {
 	// Mode says whether the hardening pipeline runs.
 	Mode Mode
+	// Policy is the explicitly requested policy; empty means discovery.
+	Policy string
 }
 
 // Parse reads hardenkit's options from the frontend opts of a build
@@ -59,8 +64,13 @@ func Parse(frontendOpts map[string]string) (Options, error) {
 				return Options{}, fmt.Errorf("build arg %s=%q: want one of %s", KeyMode, value, joinModes())
 			}
 			o.Mode = m
+		case KeyPolicy:
+			if strings.TrimSpace(value) == "" {
+				return Options{}, fmt.Errorf("build arg %s is empty: name a baseline or a policy file", KeyPolicy)
+			}
+			o.Policy = strings.TrimSpace(value)
 		default:
-			return Options{}, fmt.Errorf("unknown hardenkit build arg %s (known: %s)", name, KeyMode)
+			return Options{}, fmt.Errorf("unknown hardenkit build arg %s (known: %s, %s)", name, KeyMode, KeyPolicy)
 		}
 	}
 	return o, nil

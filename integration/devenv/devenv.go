@@ -42,6 +42,10 @@ const (
 	// DefaultRegistryPort is the port of the local registry on 127.0.0.1.
 	DefaultRegistryPort = 5055
 
+	// BusyboxTag is the version tag the busybox base image is also pushed
+	// under: the upstream version of bookworm's busybox-static.
+	BusyboxTag = "1.35"
+
 	// CacheEnv names the environment variable that overrides the cache
 	// directory.
 	CacheEnv = "HARDENKIT_DEVENV_CACHE"
@@ -314,6 +318,11 @@ func Up(ctx context.Context, opt Options) (*Env, error) {
 		return nil, fmt.Errorf("busybox image: %w", err)
 	}
 	if env.BaseBusybox, err = s.push(ctx, "library/busybox:latest", busybox); err != nil {
+		return nil, err
+	}
+	// The version tag of Debian's busybox-static, so Dockerfiles can name
+	// an explicit version as hardenkit's rules ask.
+	if _, err = s.push(ctx, "library/busybox:"+BusyboxTag, busybox); err != nil {
 		return nil, err
 	}
 	if !s.skipDebian {

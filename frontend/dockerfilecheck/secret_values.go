@@ -1,0 +1,92 @@
+package dockerfilecheck
+
+// Control: no secret values in the Dockerfile — every instruction of every
+// stage, heredocs included.
+//
+//	HK1061 SecretValueInDockerfile  CIS 4.10
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenkit/hardenkit/frontend/rules"
+)
+
+var ruleSecretValue = rules.Rule{
+	ID:          "HK1061",
+	Name:        "SecretValueInDockerfile",
+	Title:       "Secret value written in the Dockerfile",
+	Family:      rules.FamilySecrets,
+	Severity:    rules.SeverityCritical,
+	Stage:       rules.StageStatic,
+	CIS:         []string{"4.10"},
+	Rationale:   "A token, key or password in the Dockerfile is in the repository history, the build cache, the image history or config, and the provenance: everyone with any of them has it. Detected: private keys, AWS access key ids, GitHub/GitLab/Slack/Google/Stripe/npm/Docker Hub tokens, JWTs, passwords in URLs, high-entropy `password=…`-style assignments, and hard-coded values of secret-named ARG/ENV. Findings show a SHA-256 fingerprint, never the value.",
+	Remediation: "Remove the value, rotate it (it is compromised), and pass it at build time with `--secret` and RUN --mount=type=secret.",
+	HelpURI:     helpURI("HK1061"),
+}
+
+var secretValuesControl = control{
+	rules: []rules.Rule{ruleSecretValue},
+	check: checkSecretValues,
+}
+
+func checkSecretValues(f *file, r *reporter) {
+	f.each(func(in *instr) {
+		if in.onbuild || in.node == nil {
+			return // the ONBUILD instruction's own text covers its trigger
+		}
+		name := strings.ToUpper(in.node.Value)
+		seen := map[string]bool{}
+		for _, h := range findSecrets(in.node.Original + "\n" + in.heredocText()) {
+			seen[h.value] = true
+			fp := fingerprint(h.value)
+			r.addSecret(ruleSecretValue, in.at, in.stage, fmt.Sprintf("%s contains a secret: %s (sha256 fingerprint %s); remove and rotate it, and pass it with --secret and RUN --mount=type=secret", name, h.kind, fp), fp)
+		}
+		for _, kv := range rawAssignments(in) {
+			if seen[kv[1]] || !isSecretName(kv[0]) || !literalSecretValue(kv[1]) {
+				continue
+			}
+			fp := fingerprint(kv[1])
+			r.addSecret(ruleSecretValue, in.at, in.stage, fmt.Sprintf("%s %s has a hard-coded value (sha256 fingerprint %s); remove and rotate it, and pass it with --secret and RUN --mount=type=secret", name, kv[0], fp), fp)
+		}
+	})
+}
+
+// rawAssignments returns the key/value pairs an ARG or ENV (possibly
+// wrapped in ONBUILD) writes, as written in the Dockerfile: a value that
+// only references another variable is not a hard-coded secret.
+func rawAssignments(in *instr) [][2]string {
+	node := in.node
+	if strings.EqualFold(node.Value, "onbuild") && node.Next != nil && len(node.Next.Children) == 1 {
+		node = node.Next.Children[0]
+	}
+	cmd, err := parseCommand(node)
+	if err != nil {
+		return nil
+	}
+	var out [][2]string
+	switch c := cmd.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			if kv.Value != nil {
+				out = append(out, [2]string{kv.Key, unquote(*kv.Value)})
+			}
+		}
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			out = append(out, [2]string{kv.Key, unquote(kv.Value)})
+		}
+	}
+	return out
+}
+
+// unquote removes one pair of matching surrounding quotes, so the
+// fingerprint is of the value the build would see.
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
+}

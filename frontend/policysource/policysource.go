@@ -1,0 +1,218 @@
+// Package policysource finds a build's policy and exceptions among the
+// sources a frontend can read: a build arg naming one, the hardenkit-policy
+// and hardenkit-exceptions named contexts, and files beside the Dockerfile.
+// Whatever exists but cannot be read or parsed fails the build: a broken
+// policy must never relax it.
+package policysource
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/frontend/policy"
+)
+
+// ExceptionsContext is the named build context that carries an exceptions
+// file.
+const ExceptionsContext = "hardenkit-exceptions"
+
+// ExceptionsFileName is the file read from the hardenkit-exceptions named
+// context.
+const ExceptionsFileName = "exceptions.yaml"
+
+// Loaded is a build's effective policy and its validated exceptions.
+type Loaded struct {
+	Policy *policy.Policy
+	// Exceptions is nil when the build has none.
+	Exceptions *exceptions.Set
+}
+
+// Request says where to look.
+type Request struct {
+	// Explicit is the HARDENKIT_POLICY build arg: a baseline name or a path
+	// relative to the Dockerfile's directory.
+	Explicit string
+	// DockerfileName is the Dockerfile's path in the dockerfile context.
+	DockerfileName string
+	// Known tells catalog rule ids from unknown ones.
+	Known func(string) bool
+	// Now is when exceptions are judged for expiry.
+	Now time.Time
+}
+
+// Load discovers the policy and the exceptions of a build.
+func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request) (*Loaded, error) {
+	files := &dockerfileDir{bc: bc, c: c, dir: path.Dir(req.DockerfileName)}
+	pol, err := policy.Discover(ctx, policy.Sources{
+		Explicit: req.Explicit,
+		ReadExplicit: func(ctx context.Context, p string) ([]byte, error) {
+			dt, found, err := files.read(ctx, p)
+			if err == nil && !found {
+				err = fmt.Errorf("%s not found beside the Dockerfile", p)
+			}
+			return dt, err
+		},
+		NamedContext: func() ([]byte, string, bool, error) {
+			dt, found, err := readNamedContext(ctx, bc, c, policy.NamedContext, policy.FileName)
+			return dt, policy.NamedContext + ":" + policy.FileName, found, err
+		},
+		BesideDockerfile: func() ([]byte, bool, error) {
+			return files.read(ctx, policy.FileName)
+		},
+	}, req.Known)
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+
+	set, err := loadExceptions(ctx, bc, c, files, pol, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{Policy: pol, Exceptions: set}, nil
+}
+
+func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, files *dockerfileDir, pol *policy.Policy, req Request) (*exceptions.Set, error) {
+	var (
+		dt   []byte
+		name string
+	)
+	ctxData, found, err := readNamedContext(ctx, bc, c, ExceptionsContext, ExceptionsFileName)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case found:
+		dt, name = ctxData, ExceptionsContext+":"+ExceptionsFileName
+	case pol.Controls.Exceptions.File != "":
+		name = pol.Controls.Exceptions.File
+		var ok bool
+		if dt, ok, err = files.read(ctx, name); err != nil {
+			return nil, fmt.Errorf("reading exceptions file %s named by policy %s: %w", name, pol.Name, err)
+		} else if !ok {
+			return nil, fmt.Errorf("exceptions file %s named by policy %s does not exist beside the Dockerfile", name, pol.Name)
+		}
+	default:
+		return nil, nil
+	}
+	set, err := exceptions.Parse(name, dt, req.Known)
+	if err != nil {
+		return nil, fmt.Errorf("parsing exceptions: %w", err)
+	}
+	vp, err := pol.Controls.Exceptions.ValidationPolicy(ctx, func(ctx context.Context, p string) ([]byte, error) {
+		dt, ok, err := files.read(ctx, p)
+		if err == nil && !ok {
+			err = fmt.Errorf("%s does not exist beside the Dockerfile", p)
+		}
+		return dt, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", pol.Name, err)
+	}
+	if err := set.Validate(req.Now, vp); err != nil {
+		return nil, fmt.Errorf("invalid exceptions: %w", err)
+	}
+	return set, nil
+}
+
+// dockerfileDir reads files beside the Dockerfile from the client's
+// dockerfile context, the way dockerui reads the Dockerfile itself.
+type dockerfileDir struct {
+	bc  *dockerui.Client
+	c   client.Client
+	dir string
+}
+
+// read returns the file at p (relative to the Dockerfile's directory) and
+// whether it exists.
+func (d *dockerfileDir) read(ctx context.Context, p string) ([]byte, bool, error) {
+	full := path.Join(d.dir, p)
+	opts := d.bc.BuildOpts().Opts
+	name := opts["dockerfilekey"]
+	if name == "" {
+		name = dockerui.DefaultLocalNameDockerfile
+	}
+	sessionID := d.bc.BuildOpts().SessionID
+	if v, ok := opts["local-sessionid:"+name]; ok {
+		sessionID = v
+	}
+	st := llb.Local(name,
+		llb.FollowPaths([]string{full}),
+		llb.SessionID(sessionID),
+		llb.SharedKeyHint(name),
+		dockerui.WithInternalName("load "+full),
+		llb.Differ(llb.DiffNone, false),
+	)
+	return readFromState(ctx, d.c, st, full)
+}
+
+// readNamedContext reads file from the named context name, if the build
+// has one.
+func readNamedContext(ctx context.Context, bc *dockerui.Client, c client.Client, name, file string) ([]byte, bool, error) {
+	nc, err := bc.NamedContext(name, dockerui.ContextOpt{})
+	if err != nil {
+		return nil, false, fmt.Errorf("named context %s: %w", name, err)
+	}
+	if nc == nil {
+		return nil, false, nil
+	}
+	st, _, err := nc.Load(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("loading named context %s: %w", name, err)
+	}
+	if st == nil {
+		return nil, false, fmt.Errorf("named context %s has no filesystem", name)
+	}
+	dt, found, err := readFromState(ctx, c, *st, file)
+	if err != nil {
+		return nil, false, fmt.Errorf("named context %s: %w", name, err)
+	}
+	if !found {
+		return nil, false, fmt.Errorf("named context %s has no %s", name, file)
+	}
+	return dt, true, nil
+}
+
+// maxPolicyFileSize bounds what is read from a build context; a policy or
+// exceptions file this large is a mistake, not something to truncate.
+const maxPolicyFileSize = 4 << 20
+
+func readFromState(ctx context.Context, c client.Client, st llb.State, p string) ([]byte, bool, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("marshaling source for %s: %w", p, err)
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if ref == nil {
+		return nil, false, nil
+	}
+	entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: path.Dir(p), IncludePattern: path.Base(p)})
+	if err != nil {
+		// The directory itself is missing: so is the file.
+		return nil, false, nil
+	}
+	if len(entries) == 0 {
+		return nil, false, nil
+	}
+	if entries[0].Size > maxPolicyFileSize {
+		return nil, false, fmt.Errorf("%s is %d bytes, more than the %d a policy file may have", p, entries[0].Size, maxPolicyFileSize)
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: p})
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return dt, true, nil
+}

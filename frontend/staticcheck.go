@@ -1,0 +1,91 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+
+	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+)
+
+// staticFindings runs the static Dockerfile rules of the policy and applies
+// the build's exceptions. Waived findings stay in the list.
+func staticFindings(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, loaded *policysource.Loaded) ([]rules.Finding, error) {
+	ignore, err := bc.DockerIgnorePatterns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading .dockerignore: %w", err)
+	}
+	findings, err := dockerfilecheck.Check(src.Data, dockerfilecheck.Options{
+		Filename:             src.Filename,
+		BuildArgs:            options.StripBuildArgs(bc.BuildArgs),
+		Target:               bc.Target,
+		DockerignorePatterns: ignore,
+		HasDockerignore:      len(ignore) > 0,
+		Policy:               loaded.Policy,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loaded.Exceptions.Apply(findings, exceptions.MatchContext{}), nil
+}
+
+// reportStatic shows warnings and waivers in the client's progress with
+// their Dockerfile ranges and fails on enforced violations, pointing at
+// every offending line.
+func reportStatic(ctx context.Context, src *dockerui.Source, findings []rules.Finding) error {
+	var violations []rules.Finding
+	for _, f := range findings {
+		r, _ := catalog.Lookup(f.Rule)
+		switch f.Level {
+		case rules.LevelEnforce:
+			violations = append(violations, f)
+		case rules.LevelWarn, rules.LevelWaived:
+			msg := f.Message
+			if f.Level == rules.LevelWaived {
+				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
+			}
+			msg = linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line)
+			src.Warn(ctx, msg, warnOpts(dockerfilecheck.Ranges(f), [][]byte{[]byte(r.Title)}, r.HelpURI))
+		}
+	}
+	if len(violations) == 0 {
+		return nil
+	}
+	lines := make([]string, 0, len(violations))
+	for _, f := range violations {
+		lines = append(lines, fmt.Sprintf("%s:%d %s: %s", f.File, f.Line, f.Rule, f.Message))
+	}
+	err := fmt.Errorf("hardenkit policy violations (%d):\n  %s", len(violations), strings.Join(lines, "\n  "))
+	for _, f := range violations {
+		err = WithSource(err, src.SourceMap, dockerfilecheck.Ranges(f))
+	}
+	return err
+}
+
+// mergeLint adds hardenkit's findings to BuildKit's own lint results, so
+// `--call=check` shows both.
+func mergeLint(res *lint.LintResults, src *dockerui.Source, findings []rules.Finding) {
+	idx := res.AddSource(src.SourceMap)
+	for _, f := range findings {
+		r, _ := catalog.Lookup(f.Rule)
+		msg := fmt.Sprintf("[%s] %s", f.Level, f.Message)
+		if f.Level == rules.LevelWaived {
+			msg = fmt.Sprintf("%s (exception %s)", msg, f.Waiver)
+		}
+		res.AddWarning(r.ID+" "+r.Name, r.Title, r.HelpURI, msg, idx, dockerfilecheck.Ranges(f))
+	}
+}
+
+// errModeOffForbidden is returned when HARDENKIT_MODE=off meets a policy
+// that does not allow it.
+var errModeOffForbidden = errors.New("HARDENKIT_MODE=off is not allowed by the policy")

@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rootUserDockerfile violates HK1050 (last USER is root) at line 4 once a
+// `# syntax=` line is prepended.
+const rootUserDockerfile = `FROM busybox:1.35
+RUN echo built > /built
+USER root
+CMD ["cat", "/built"]
+`
+
+const unpinnedBasesPolicy = `apiVersion: hardenkit.dev/v1alpha1
+kind: Policy
+name: integration
+baseline: strict
+rules:
+  HK1001: warn
+`
+
+// exceptionsFile waives HK1050 for Dockerfile, valid from created to expires.
+func exceptionsFile(created, expires time.Time) string {
+	return fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
+kind: Exceptions
+exceptions:
+  - id: EX-IT-1
+    rule: HK1050
+    scope:
+      path: Dockerfile
+    justification: The integration test image must run as root to exercise the waiver path.
+    owner: dev@example.com
+    approvedBy: security@example.com
+    created: %s
+    expires: %s
+    ticket: https://tracker.example.com/IT-1
+`, created.Format("2006-01-02"), expires.Format("2006-01-02"))
+}
+
+// TestPolicyThroughBuildx drives the policy the way a buildx user meets it:
+// an enforced violation fails with the Dockerfile snippet, a warning shows
+// in the build output, an approved exception lets the build through as
+// waived, and an expired one fails it.
+func TestPolicyThroughBuildx(t *testing.T) {
+	ctx := context.Background()
+	envv := buildxConfig(ctx, t)
+	now := time.Now().UTC()
+
+	tests := []struct {
+		name       string
+		exceptions string // content of the hardenkit-exceptions context, "" for none
+		wantErr    bool
+		want       []string
+	}{
+		{
+			name:    "violation fails with snippet",
+			wantErr: true,
+			want:    []string{"HK1050", "Dockerfile:4", ">>> USER root"},
+		},
+		{
+			name:       "approved exception waives",
+			exceptions: exceptionsFile(now.AddDate(0, 0, -1), now.AddDate(0, 0, 30)),
+			want:       []string{"HK1050", "waived by exception EX-IT-1", "HK1001"},
+		},
+		{
+			name:       "expired exception fails",
+			exceptions: exceptionsFile(now.AddDate(0, 0, -40), now.AddDate(0, 0, -2)),
+			wantErr:    true,
+			want:       []string{"EX-IT-1", "expired"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(rootUserDockerfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The test base images are built on this machine: their digests
+			// cannot be pinned in the Dockerfile, so pinning only warns.
+			if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(unpinnedBasesPolicy), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"buildx", "build", "--builder", "hardenkit-it", "--progress", "plain",
+				"-f", withSyntax(t, filepath.Join(dir, "Dockerfile")),
+				"--output", "type=oci,dest=" + filepath.Join(t.TempDir(), "image.tar")}
+			if tt.exceptions != "" {
+				exdir := t.TempDir()
+				if err := os.WriteFile(filepath.Join(exdir, "exceptions.yaml"), []byte(tt.exceptions), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--build-context", "hardenkit-exceptions="+exdir)
+			}
+			out, err := run(ctx, t, envv, "docker", append(args, dir)...)
+			if tt.wantErr != (err != nil) {
+				t.Fatalf("build error = %v, want error %v:\n%s", err, tt.wantErr, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("buildx output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,488 @@
+// Package keep decides which files of a final stage ship in a rebased,
+// distroless image: what the stage itself added, what that and the
+// entrypoint need at run time, and the support files programs read
+// implicitly, minus the tooling hardenkit removes. The result is a list of
+// paths for the LLB copy plus rewritten package metadata, with a reason
+// for every path to put in the evidence.
+package keep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
+	"github.com/hardenkit/hardenkit/llb/elfdeps"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/tooling"
+	"golang.org/x/sync/errgroup"
+)
+
+// parallelism bounds the files probed at once when looking for ELF files.
+const parallelism = 8
+
+// ErrEntrypointNotFound is returned when the entrypoint executable is not
+// in the final image.
+var ErrEntrypointNotFound = errors.New("entrypoint is not an executable file in the final image")
+
+// EntrypointError says the entrypoint is, or needs, a tool that hardening
+// removes, so the hardened image could not start.
+type EntrypointError struct {
+	// Entrypoint is the executable as configured.
+	Entrypoint string
+	// Needs is the removed tree path it is or depends on.
+	Needs string
+	// Direct says Needs is the entrypoint itself (or a symlink on the way
+	// to it), not something it depends on.
+	Direct bool
+	// Match is the tooling match for Needs.
+	Match tooling.Match
+}
+
+// Error says what the entrypoint is or needs and that it is removed.
+func (e *EntrypointError) Error() string {
+	if e.Direct {
+		return fmt.Sprintf("entrypoint %s is a %s (%s) that hardenkit removes", e.Entrypoint, e.Match.Category, e.Match.Tool)
+	}
+	return fmt.Sprintf("entrypoint %s needs %s, a %s (%s) that hardenkit removes", e.Entrypoint, e.Needs, e.Match.Category, e.Match.Tool)
+}
+
+// RebaseInput is what Rebase decides from.
+type RebaseInput struct {
+	// Base is the final stage's base image filesystem; nil for scratch.
+	Base *rootfs.Tree
+	// Final is the final stage's filesystem.
+	Final *rootfs.Tree
+	// Src reads Final's files.
+	Src rootfs.Source
+	// Entrypoint is the image config's Entrypoint followed by Cmd; its
+	// first word is the program the container runs. Empty when the image
+	// runs nothing by default.
+	Entrypoint []string
+	// Path is the image's PATH; empty means elfdeps.DefaultPath.
+	Path string
+	// WorkingDir is the image's working directory, against which a
+	// relative entrypoint such as "./server" is found; empty means "/".
+	WorkingDir string
+	// LibraryPath is the image's LD_LIBRARY_PATH, if any.
+	LibraryPath string
+	// Keep are policy paths (pathglob patterns) that always ship, with
+	// everything below them, even when a tooling list names them.
+	Keep []string
+	// Tooling is what to remove.
+	Tooling tooling.Lists
+}
+
+// KeepSet is what ships.
+type KeepSet struct {
+	// Paths are the tree paths to copy, sorted: every kept file, every
+	// directory above one, and every symlink crossed when resolving one.
+	// "/" is implicit.
+	Paths []string
+	// Generated maps paths to the content to write instead of Final's
+	// (the rewritten package databases). Each is also in Paths.
+	Generated map[string][]byte
+	// Removed are the tooling matches left out, sorted by path. A match
+	// on a directory stands for its subtree.
+	Removed []tooling.Match
+	// Reasons says why each path in Paths is kept.
+	Reasons map[string]string
+	// Unresolved maps libraries and interpreters that kept files need but
+	// the image lacks to the sorted paths needing them.
+	Unresolved map[string][]string
+	// Packages is what the rewritten package databases say.
+	Packages Metadata
+}
+
+// Rebase computes the keep-set of a final stage (see the package comment):
+//
+//  1. every entry Final adds to or changes from Base (absent from Base, or
+//     differing in mode, size, mtime, owner or link target);
+//  2. policy Keep paths;
+//  3. runtime support files that exist (trust stores, zoneinfo, passwd,
+//     group, nsswitch.conf, loader configuration, OS release files, /tmp);
+//  4. the entrypoint, its dynamic-link closure and script interpreters, and
+//     the standard library of a python, node or java runtime it runs;
+//  5. the target of every kept symlink (a symlink kept for itself that
+//     leads to a directory brings the directory's content);
+//  6. the dynamic-link closure of every kept ELF file, and glibc's NSS
+//     modules next to a kept libc;
+//
+// minus tooling.Detect's matches, except policy Keep paths; then the
+// package databases are rewritten for what is left and parent directories
+// are added. It fails when the entrypoint is missing or is, or needs, a
+// removed tool.
+func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
+	if in.Final == nil || in.Src == nil {
+		return KeepSet{}, errors.New("rebase: no final filesystem")
+	}
+	for _, k := range in.Keep {
+		if err := pathglob.Validate(k); err != nil {
+			return KeepSet{}, fmt.Errorf("rebase: keep pattern %q: %w", k, err)
+		}
+	}
+	base := in.Base
+	if base == nil {
+		base = rootfs.NewTree(nil)
+	}
+	pathEnv := in.Path
+	if pathEnv == "" {
+		pathEnv = elfdeps.DefaultPath
+	}
+	t := in.Final
+	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{}}
+
+	matches, err := tooling.Detect(ctx, t, in.Src, in.Tooling)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: detecting tooling: %w", err)
+	}
+	r.policyKeep()
+	removed, removedMatch := r.removals(matches)
+
+	r.diff(base)
+	r.runtimeSupport()
+	unresolved := map[string]map[string]bool{}
+	if err := r.entrypoint(ctx, pathEnv, removedMatch, unresolved); err != nil {
+		return KeepSet{}, err
+	}
+	// Tooling goes before the closures so that libraries only a removed
+	// tool needs are not pulled in, and again after, in case a kept
+	// script's interpreter is one.
+	r.removeTooling(removedMatch)
+	r.symlinkTargets()
+	r.removeTooling(removedMatch)
+	if err := r.elfClosure(ctx, pathEnv, unresolved); err != nil {
+		return KeepSet{}, err
+	}
+	r.removeTooling(removedMatch)
+	meta, err := PackageMetadata(ctx, t, in.Src, r.kept.has)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: package metadata: %w", err)
+	}
+	for _, p := range r.kept.sorted() {
+		for _, d := range meta.ManagedDirs {
+			if rootfs.IsUnder(p, d) && p != d && !r.policy[p] {
+				r.kept.remove(p)
+			}
+		}
+	}
+	for _, p := range meta.Paths {
+		r.kept.add(p, "package metadata")
+	}
+	for _, p := range r.kept.sorted() {
+		for _, d := range rootfs.Parents(p) {
+			r.kept.add(d, "parent directory")
+		}
+	}
+
+	ks := KeepSet{
+		Paths:      r.kept.sorted(),
+		Generated:  meta.Generated,
+		Removed:    removed,
+		Reasons:    r.kept.reasons,
+		Unresolved: map[string][]string{},
+		Packages:   meta,
+	}
+	for name, by := range unresolved {
+		for p := range by {
+			ks.Unresolved[name] = append(ks.Unresolved[name], p)
+		}
+		sort.Strings(ks.Unresolved[name])
+	}
+	return ks, nil
+}
+
+// rebaser carries one Rebase call's state.
+type rebaser struct {
+	in   RebaseInput
+	t    *rootfs.Tree
+	kept *set
+	// explicit are paths kept for themselves, not as a symlink on the way
+	// to something else: a symlink among them brings its target's subtree.
+	explicit map[string]bool
+	// policy are the paths policy Keep covers.
+	policy map[string]bool
+}
+
+func (r *rebaser) keepExplicit(p, reason string) {
+	r.kept.add(p, reason)
+	if r.kept.has(p) {
+		r.explicit[p] = true
+	}
+}
+
+func (r *rebaser) keepTree(p, reason string) {
+	r.keepExplicit(p, reason)
+	if e, ok := r.t.Lookup(p); ok && e.IsDir() {
+		for _, q := range r.t.Below(p) {
+			r.keepExplicit(q, reason)
+		}
+	}
+}
+
+// policyKeep keeps the policy's paths and everything below them.
+func (r *rebaser) policyKeep() {
+	for _, pat := range r.in.Keep {
+		reason := "policy keep " + pat
+		if !strings.ContainsAny(pat, "*?[\\") {
+			p := rootfs.Clean(pat)
+			if _, ok := r.t.Lookup(p); ok {
+				r.keepTree(p, reason)
+			}
+			continue
+		}
+		for _, p := range r.t.Paths() {
+			if p != "/" && pathglob.Match(pat, p) {
+				r.keepTree(p, reason)
+			}
+		}
+	}
+	for p := range r.kept.reasons {
+		r.policy[p] = true
+	}
+}
+
+// removals turns tooling matches into the removal list, leaving out what
+// policy keeps, and returns a lookup of the match covering a path.
+func (r *rebaser) removals(matches []tooling.Match) ([]tooling.Match, func(string) (tooling.Match, bool)) {
+	var removed []tooling.Match
+	byPath := map[string]tooling.Match{}
+	for _, m := range matches {
+		if r.policy[m.Path] {
+			continue
+		}
+		removed = append(removed, m)
+		byPath[m.Path] = m
+	}
+	lookup := func(p string) (tooling.Match, bool) {
+		if m, ok := byPath[p]; ok {
+			return m, true
+		}
+		for _, d := range rootfs.Parents(p) {
+			if m, ok := byPath[d]; ok && m.Reason == tooling.ReasonPackageManagerData {
+				return m, true
+			}
+		}
+		return tooling.Match{}, false
+	}
+	return removed, lookup
+}
+
+// removeTooling drops kept paths that a removal covers, unless policy
+// keeps them.
+func (r *rebaser) removeTooling(removed func(string) (tooling.Match, bool)) {
+	for _, p := range r.kept.sorted() {
+		if _, ok := removed(p); ok && !r.policy[p] {
+			r.kept.remove(p)
+		}
+	}
+}
+
+// diff keeps what the final stage added or changed on top of its base.
+func (r *rebaser) diff(base *rootfs.Tree) {
+	for _, fe := range r.t.Entries() {
+		if fe.Path == "/" {
+			continue
+		}
+		be, ok := base.Lookup(fe.Path)
+		switch {
+		case !ok:
+			r.keepExplicit(fe.Path, "added by the final stage")
+		case be.Mode != fe.Mode || be.Size != fe.Size || be.ModTime != fe.ModTime ||
+			be.UID != fe.UID || be.GID != fe.GID || be.Linkname != fe.Linkname:
+			r.keepExplicit(fe.Path, "changed by the final stage")
+		}
+	}
+}
+
+// runtimeSupport keeps the runtime support files that exist.
+func (r *rebaser) runtimeSupport() {
+	for _, s := range runtimeSupport {
+		if _, ok := r.t.Lookup(s.path); !ok {
+			continue
+		}
+		r.keepExplicit(s.path, "runtime support")
+		if !s.subtree {
+			continue
+		}
+		for _, q := range r.t.Below(s.path) {
+			if !isPrivateKeyPath(q) {
+				r.keepExplicit(q, "runtime support")
+			}
+		}
+	}
+	for _, e := range r.t.Children("/etc") {
+		if m, _ := path.Match(muslPathGlob, e.Path); m {
+			r.keepExplicit(e.Path, "runtime support")
+		}
+	}
+}
+
+// entrypoint keeps the entrypoint's closure and its interpreters'
+// standard libraries, and refuses an entrypoint hardening would break.
+func (r *rebaser) entrypoint(ctx context.Context, pathEnv string, removed func(string) (tooling.Match, bool), unresolved map[string]map[string]bool) error {
+	if len(r.in.Entrypoint) == 0 || r.in.Entrypoint[0] == "" {
+		return nil
+	}
+	name := r.in.Entrypoint[0]
+	lookup := name
+	if strings.Contains(name, "/") && !path.IsAbs(name) {
+		lookup = path.Join("/", r.in.WorkingDir, name)
+	}
+	exe, ok := elfdeps.LookPath(r.t, lookup, pathEnv)
+	if !ok {
+		return fmt.Errorf("rebase: %s: %w", name, ErrEntrypointNotFound)
+	}
+	res, err := elfdeps.Closure(ctx, r.t, r.in.Src, []string{exe}, elfdeps.WithPath(pathEnv), elfdeps.WithLibraryPath(r.in.LibraryPath))
+	if err != nil {
+		return fmt.Errorf("rebase: entrypoint closure: %w", err)
+	}
+	// The entrypoint's own resolution comes first, so that "/bin/sh" is
+	// reported as being a shell rather than as needing dash.
+	own, _ := r.t.ResolveLinks(exe, true)
+	ownPaths := append(append([]string(nil), own.Links...), own.Path)
+	for i, p := range append(ownPaths, res.Paths...) {
+		if r.policy[p] {
+			continue
+		}
+		if m, ok := removed(p); ok {
+			return &EntrypointError{Entrypoint: name, Needs: p, Direct: i < len(ownPaths), Match: m}
+		}
+	}
+	// Closure paths are not explicit: the closure already lists every
+	// link it crosses, and a merged-/usr "/lib" link on the way to libc
+	// must not bring all of /usr/lib.
+	for _, p := range res.Paths {
+		r.kept.add(p, "entrypoint "+name+": "+res.Reasons[p])
+	}
+	addUnresolved(unresolved, res)
+	phys, _ := r.t.Resolve(exe)
+	for _, x := range append([]string{phys}, res.Interpreters...) {
+		kind, dirs := runtimeDirs(r.t, x)
+		for _, d := range dirs {
+			r.keepTree(d, kind+" runtime of "+x)
+		}
+	}
+	return nil
+}
+
+func addUnresolved(dst map[string]map[string]bool, res elfdeps.Result) {
+	for _, name := range res.Missing {
+		if dst[name] == nil {
+			dst[name] = map[string]bool{}
+		}
+		for _, p := range res.NeededBy[name] {
+			dst[name][p] = true
+		}
+	}
+}
+
+// symlinkTargets keeps where every kept symlink leads, repeating until
+// nothing new is added, since a target may itself bring more links.
+func (r *rebaser) symlinkTargets() {
+	done := map[string]bool{}
+	for {
+		added := false
+		for _, p := range r.kept.sorted() {
+			if done[p] {
+				continue
+			}
+			done[p] = true
+			e, _ := r.t.Lookup(p)
+			if !e.IsSymlink() {
+				continue
+			}
+			rl, ok := r.t.ResolveLinks(p, true)
+			if !ok {
+				continue
+			}
+			for _, l := range rl.Links {
+				added = r.kept.add(l, "symlink on the way from "+p) || added
+			}
+			added = r.kept.add(rl.Path, "target of symlink "+p) || added
+			if r.explicit[p] {
+				if te, _ := r.t.Lookup(rl.Path); te.IsDir() {
+					for _, q := range r.t.Below(rl.Path) {
+						if r.kept.add(q, "below "+rl.Path+", target of symlink "+p) {
+							r.explicit[q] = true
+							added = true
+						}
+					}
+				}
+			}
+		}
+		if !added {
+			return
+		}
+	}
+}
+
+// elfClosure adds the dynamic-link closure of every kept ELF file.
+func (r *rebaser) elfClosure(ctx context.Context, pathEnv string, unresolved map[string]map[string]bool) error {
+	var probe []string
+	for _, p := range r.kept.sorted() {
+		e, _ := r.t.Lookup(p)
+		if !e.IsRegular() || e.Size < 64 || nonELFExt[path.Ext(p)] || r.kept.reasons[p] == "runtime support" {
+			continue
+		}
+		probe = append(probe, p)
+	}
+	isELF := make([]bool, len(probe))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism)
+	for i, p := range probe {
+		g.Go(func() error {
+			ok, err := elfdeps.IsELF(gctx, r.in.Src, p)
+			isELF[i] = ok
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("rebase: looking for ELF files: %w", err)
+	}
+	var roots []string
+	libcDirs := map[string]bool{}
+	for i, p := range probe {
+		if isELF[i] {
+			roots = append(roots, p)
+		}
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	res, err := elfdeps.Closure(ctx, r.t, r.in.Src, roots, elfdeps.WithPath(pathEnv), elfdeps.WithLibraryPath(r.in.LibraryPath))
+	if err != nil {
+		return fmt.Errorf("rebase: dynamic-link closure: %w", err)
+	}
+	for _, p := range res.Paths {
+		r.kept.add(p, "dynamic-link closure: "+res.Reasons[p])
+		if path.Base(p) == "libc.so.6" {
+			libcDirs[path.Dir(p)] = true
+		}
+	}
+	addUnresolved(unresolved, res)
+	var nss []string
+	for d := range libcDirs {
+		for _, lib := range glibcNSS {
+			if _, ok := r.t.Resolve(path.Join(d, lib)); ok {
+				nss = append(nss, path.Join(d, lib))
+			}
+		}
+	}
+	if len(nss) == 0 {
+		return nil
+	}
+	sort.Strings(nss)
+	nres, err := elfdeps.Closure(ctx, r.t, r.in.Src, nss, elfdeps.WithLibraryPath(r.in.LibraryPath))
+	if err != nil {
+		return fmt.Errorf("rebase: NSS modules: %w", err)
+	}
+	for _, p := range nres.Paths {
+		r.kept.add(p, "glibc NSS: "+nres.Reasons[p])
+	}
+	addUnresolved(unresolved, nres)
+	return nil
+}
