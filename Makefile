@@ -13,7 +13,7 @@ DEVENV          := $(GO) run ./integration/cmd/devenv
 APT_PACKAGES    := runc busybox-static mmdebstrap ca-certificates git
 DEMO_OUT        := $(CURDIR)/out/demo
 
-.PHONY: all build deps buildx test test-unit test-integration vet devenv devenv-down frontend-image demo clean
+.PHONY: all build examples deps buildx test test-unit test-integration vet devenv devenv-down frontend-image demo bench clean
 
 all: build
 
@@ -31,6 +31,10 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/hardenkit-frontend ./cmd/hardenkit-frontend
 	$(GO) build -ldflags "-X github.com/moby/buildkit/version.Version=$(BUILDKIT_VERSION)" -o $(BIN)/buildkitd github.com/moby/buildkit/cmd/buildkitd
 	$(GO) build -ldflags "-X github.com/moby/buildkit/version.Version=$(BUILDKIT_VERSION)" -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
+
+## examples: prebuilt binaries some examples copy in (static-site's server).
+examples:
+	CGO_ENABLED=0 $(GO) build -trimpath -o examples/static-site/bin/server ./examples/static-site/server
 
 ## buildx: the docker buildx CLI plugin (remote driver needs no docker daemon).
 buildx: $(BIN)/docker-buildx
@@ -66,16 +70,25 @@ frontend-image:
 	$(DEVENV) frontend-image $(if $(PUSH),--push $(PUSH)) $(if $(OCI_LAYOUT),--oci-layout $(OCI_LAYOUT))
 
 ## demo: build examples/ with hardenkit against the dev environment and show the result.
-demo: deps build
+demo: deps build examples
 	@mkdir -p $(DEMO_OUT)
 	@$(DEVENV) up > $(DEMO_OUT)/env.sh
 	@. $(DEMO_OUT)/env.sh && for ex in examples/*/; do \
+		[ -f $$ex/Dockerfile ] || continue; \
 		name=$$(basename $$ex); \
 		echo "==> hardenkit build $$ex"; \
 		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress plain --output type=oci,dest=$(DEMO_OUT)/$$name.tar $$ex || exit 1; \
 		$(BIN)/hardenkit inspect $(DEMO_OUT)/$$name.tar || exit 1; \
 	done
 	@echo "images written to $(DEMO_OUT); dev environment left running (make devenv-down stops it)"
+
+## bench: hardened vs plain BuildKit (size, cold and cached build time) and the static check.
+bench: deps build examples
+	@mkdir -p out
+	@$(DEVENV) up > out/bench-env.sh
+	@. out/bench-env.sh && $(GO) run ./integration/cmd/bench -hardenkit $(BIN)/hardenkit -buildctl $(BIN)/buildctl -runs 3
+	@$(GO) test -run '^$$' -bench 'Check500LinesWithPolicy|Parse500Lines' -benchtime 50x ./frontend/dockerfilecheck/ | \
+		awk '/^Benchmark/ {ms[$$1]=$$3/1e6; print $$1, ms[$$1], "ms/op"} END {for (k in ms) if (k ~ /Check500/) c=ms[k]; else p=ms[k]; if (p>0) printf "static check / BuildKit parse ratio: %.1f\n", c/p}'
 
 clean:
 	rm -rf $(BIN) out

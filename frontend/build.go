@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -31,7 +32,6 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/harden"
 )
 
 // Build is hardenkit's gateway BuildFunc. It is what the frontend image runs
@@ -85,7 +85,6 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return nil, err
 		}
 	}
-	controls := controlsFor(opt)
 
 	convertOpt := dockerfile2llb.ConvertOpt{
 		Config:       bc.Config,
@@ -145,42 +144,51 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			// Warnings are the same for every platform: report them once.
 			popt.Warn = nil
 		}
+		var epoch time.Time
+		if opt.Mode == options.ModeEnforce {
+			var known bool
+			if epoch, known, err = resolveEpoch(ctx, bc, popt.BuildArgs, loaded.Policy.Controls.Epoch.Default); err != nil {
+				return nil, err
+			}
+			if known {
+				popt.BuildArgs[keySourceDateEpoch] = strconv.FormatInt(epoch.Unix(), 10)
+			}
+		}
 
 		// convert
 		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, src.Data, popt)
 		if err != nil {
 			return nil, err
 		}
+		out := &dockerui.BuildResult{Image: dfRes.Image, BaseImage: dfRes.BaseImage, Epoch: dfRes.Epoch}
+		st := dfRes.State
 
-		// harden (LLB)
-		hardened, err := harden.Apply(ctx, harden.Target{
-			State:     dfRes.State,
-			Image:     dfRes.Image,
-			BaseImage: dfRes.BaseImage,
-			Epoch:     dfRes.Epoch,
-		}, controls)
+		// harden (LLB), with the result re-read and verified
+		if opt.Mode == options.ModeEnforce {
+			if dfRes.Epoch != nil {
+				epoch = dfRes.Epoch.UTC()
+			}
+			hardened, err := hardenPlatform(ctx, c, bc, src, popt, dfRes, platformOrDefault(platform), epoch, loaded)
+			if err != nil {
+				return nil, err
+			}
+			st = hardened.State
+			out.Image, out.BaseImage, out.Epoch = hardened.Image, nil, &epoch
+		}
+
+		ref, err := solveState(ctx, c, st, bc.CacheImports)
 		if err != nil {
 			return nil, err
 		}
+		out.Reference = ref
 
-		ref, err := solveState(ctx, c, hardened.State, bc.CacheImports)
-		if err != nil {
-			return nil, err
-		}
-
-		// inspect and evidence run on ref once their controls exist; the SBOM
-		// scan below already sees the hardened filesystem.
+		// The SBOM scan sees the filesystem that ships.
 		scanTargets.Store(platformID(platform), scanTarget{
-			core:        hardened.State,
+			core:        st,
 			extras:      sbomExtras(dfRes),
 			ignoreCache: dfRes.IsIgnoreCache,
 		})
-		return &dockerui.BuildResult{
-			Reference: ref,
-			Image:     hardened.Image,
-			BaseImage: hardened.BaseImage,
-			Epoch:     hardened.Epoch,
-		}, nil
+		return out, nil
 	})
 	if err != nil {
 		return nil, err
@@ -193,14 +201,6 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		}
 	}
 	return rb.Finalize()
-}
-
-// controlsFor returns the LLB hardening controls a build runs.
-func controlsFor(opt options.Options) []harden.Control {
-	if opt.Mode == options.ModeOff {
-		return nil
-	}
-	return []harden.Control{}
 }
 
 // solveState evaluates st and returns its single result reference.

@@ -36,7 +36,7 @@ func TestEmbeddedDaemon(t *testing.T) {
 		}
 	})
 
-	dir, err := filepath.Abs(filepath.Join("..", "examples", "busybox-app"))
+	dir, err := filepath.Abs(filepath.Join("..", "examples", "static-site"))
 	if err != nil {
 		t.Fatal(err)
 	}

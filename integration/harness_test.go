@@ -125,8 +125,9 @@ func build(ctx context.Context, t *testing.T, v variant, req buildRequest) (*bui
 		attrs["requestid"] = "frontend." + name
 		attrs["frontend.caps"] = "moby.buildkit.frontend.subrequests"
 	}
-	switch v {
-	case inProcess, gateway:
+	// The hardenkit variants build with hardening off, to compare with
+	// dockerfile.v0, unless the request sets a mode.
+	if _, ok := attrs["build-arg:HARDENKIT_MODE"]; !ok && (v == inProcess || v == gateway) {
 		attrs["build-arg:HARDENKIT_MODE"] = "off"
 	}
 	if v == gateway {

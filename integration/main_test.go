@@ -72,6 +72,13 @@ func buildBinaries(ctx context.Context, dir string) error {
 	binaries.dir = dir
 	binaries.hardenkit = filepath.Join(dir, "hardenkit")
 	binaries.buildctl = filepath.Join(dir, "buildctl")
+	// The static-site example ships a prebuilt static binary, as release
+	// pipelines hand one to a Dockerfile (make examples does the same).
+	server := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", "../examples/static-site/bin/server", "github.com/hardenkit/hardenkit/examples/static-site/server")
+	server.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := server.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the static-site example server: %w\n%s", err, out)
+	}
 	builds := []struct{ out, pkg, ldflags string }{
 		{binaries.hardenkit, "github.com/hardenkit/hardenkit/cmd/hardenkit", ""},
 		{binaries.buildctl, "github.com/moby/buildkit/cmd/buildctl", ""},

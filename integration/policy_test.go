@@ -10,12 +10,13 @@ import (
 	"time"
 )
 
-// rootUserDockerfile violates HK1050 (last USER is root) at line 4 once a
-// `# syntax=` line is prepended.
-const rootUserDockerfile = `FROM busybox:1.35
-RUN echo built > /built
-USER root
-CMD ["cat", "/built"]
+// sshDockerfile violates HK1043 (EXPOSE 22) at line 4 once a `# syntax=`
+// line is prepended; everything else about it hardens cleanly.
+const sshDockerfile = `FROM busybox:1.35
+COPY app /app
+EXPOSE 22
+USER 65532:65532
+ENTRYPOINT ["/app"]
 `
 
 const unpinnedBasesPolicy = `apiVersion: hardenkit.dev/v1alpha1
@@ -26,16 +27,16 @@ rules:
   HK1001: warn
 `
 
-// exceptionsFile waives HK1050 for Dockerfile, valid from created to expires.
+// exceptionsFile waives HK1043 for Dockerfile, valid from created to expires.
 func exceptionsFile(created, expires time.Time) string {
 	return fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
 kind: Exceptions
 exceptions:
   - id: EX-IT-1
-    rule: HK1050
+    rule: HK1043
     scope:
       path: Dockerfile
-    justification: The integration test image must run as root to exercise the waiver path.
+    justification: The integration test image exposes SSH to exercise the waiver path.
     owner: dev@example.com
     approvedBy: security@example.com
     created: %s
@@ -62,12 +63,12 @@ func TestPolicyThroughBuildx(t *testing.T) {
 		{
 			name:    "violation fails with snippet",
 			wantErr: true,
-			want:    []string{"HK1050", "Dockerfile:4", ">>> USER root"},
+			want:    []string{"HK1043", "Dockerfile:4", ">>> EXPOSE 22"},
 		},
 		{
 			name:       "approved exception waives",
 			exceptions: exceptionsFile(now.AddDate(0, 0, -1), now.AddDate(0, 0, 30)),
-			want:       []string{"HK1050", "waived by exception EX-IT-1", "HK1001"},
+			want:       []string{"HK1043", "waived by exception EX-IT-1", "HK1001"},
 		},
 		{
 			name:       "expired exception fails",
@@ -79,7 +80,13 @@ func TestPolicyThroughBuildx(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(rootUserDockerfile), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(sshDockerfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "app"), []byte("#!/app\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(".git\n.env\n**/*.key\n**/*.pem\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			// The test base images are built on this machine: their digests

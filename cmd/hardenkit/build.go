@@ -120,6 +120,10 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
+	// Rebuilding the same commit must give the same image, with no flag.
+	if _, err := plan.DefaultSourceDateEpoch(ctx, contextPath, os.Getenv); err != nil {
+		return err
+	}
 
 	outs, err := buildflags.ParseOutputs(o.outputs)
 	if err != nil {

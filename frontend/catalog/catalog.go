@@ -13,12 +13,13 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/harden"
 )
 
 // All returns every rule, sorted by id. The slice is freshly built: callers
 // may keep and modify it.
 func All() []rules.Rule {
-	all := dockerfilecheck.Rules()
+	all := slices.Concat(dockerfilecheck.Rules(), harden.Rules())
 	slices.SortFunc(all, func(a, b rules.Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return all
 }

@@ -181,6 +181,4 @@ func (r *reporter) sorted() []rules.Finding {
 }
 
 // helpURI is a rule's documentation anchor in docs/rules.md.
-func helpURI(id string) string {
-	return "https://github.com/hardenkit/hardenkit/blob/main/docs/rules.md#" + strings.ToLower(id)
-}
+func helpURI(id string) string { return rules.HelpURI(id) }

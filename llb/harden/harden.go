@@ -2,52 +2,189 @@
 // llb.State and image config that dockerfile2llb returns, never on the
 // Dockerfile text: BuildKit owns Dockerfile → LLB, hardenkit only changes
 // what comes out of it.
+//
+// Harden evaluates the final stage, decides what ships (distroless.go,
+// tooling.go), who it runs as (nonroot.go), and writes one layer whose every
+// file has the build's epoch as its time and no setuid bit (epoch.go,
+// setuid.go). verify.go then re-reads the result and fails the build when a
+// control did not hold. Nothing is exported before that.
 package harden
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/tooling"
 )
 
-// Target is one platform's build as it will be exported: the final stage's
-// filesystem and the image config that describes it.
-type Target struct {
-	// State is the final stage's root filesystem.
-	State llb.State
-	// Image is the image config exported with State.
+// Evaluator solves LLB and gives read access to the result. The frontend
+// implements it over the gateway client.
+type Evaluator interface {
+	Evaluate(ctx context.Context, st llb.State) (rootfs.Source, error)
+}
+
+// Lines are the Dockerfile ranges of the shipped stage's instructions that
+// hardening errors point at. Empty ranges mean the instruction is inherited
+// or absent.
+type Lines struct {
+	From, User, Entrypoint, Cmd, Healthcheck []parser.Range
+}
+
+// Input is one platform's converted build.
+type Input struct {
+	// Final is the shipped stage's filesystem.
+	Final llb.State
+	// Base is the shipped stage's base filesystem; nil for scratch.
+	Base *llb.State
+	// BaseName is the shipped stage's base as written, ARGs expanded
+	// ("debian:bookworm", "scratch", or a stage name).
+	BaseName string
+	// BaseDigest is the resolved digest of an image base, if known.
+	BaseDigest string
+	// Image is the config dockerfile2llb produced.
 	Image *dockerspec.DockerOCIImage
-	// BaseImage is the config of the final stage's base, which the exporter
-	// uses to tell inherited layers and history from new ones.
-	BaseImage *dockerspec.DockerOCIImage
-	// Epoch is the resolved SOURCE_DATE_EPOCH, if any.
-	Epoch *time.Time
+	// Epoch is the build's SOURCE_DATE_EPOCH.
+	Epoch time.Time
+	// Platform is the target platform.
+	Platform ocispecs.Platform
+	// Policy is the effective policy.
+	Policy *policy.Policy
+	// Lines locate instructions for errors.
+	Lines Lines
+	// NoCache makes hardenkit's own steps ignore the build cache, as
+	// --no-cache does for the Dockerfile's.
+	NoCache bool
 }
 
-// Control is one hardening step. A control returns a new Target and leaves
-// its input untouched, as llb.State operations do.
-type Control interface {
-	// Name identifies the control in errors and evidence.
-	Name() string
-	// Apply hardens t.
-	Apply(ctx context.Context, t Target) (Target, error)
+// Result is the hardened build.
+type Result struct {
+	// State is the hardened root filesystem: a single layer.
+	State llb.State
+	// Image is the config that goes with State.
+	Image *dockerspec.DockerOCIImage
+	// Findings are the warnings hardening raised (controls at warn level).
+	Findings []rules.Finding
+	// Removed are the tooling matches left out of the image.
+	Removed []tooling.Match
+	// Shipped is the number of paths in the hardened filesystem.
+	Shipped int
+	// InjectedUser is set when no USER was given and one was injected.
+	InjectedUser bool
 }
 
-// Apply runs controls in order, each on the previous one's output. Any
-// error fails the whole step: a control is never skipped.
-func Apply(ctx context.Context, t Target, controls []Control) (Target, error) {
-	for _, c := range controls {
-		next, err := c.Apply(ctx, t)
-		if err != nil {
-			return Target{}, fmt.Errorf("hardening control %s: %w", c.Name(), err)
-		}
-		if next.Image == nil {
-			return Target{}, fmt.Errorf("hardening control %s returned no image config", c.Name())
-		}
-		t = next
+// Violation is an enforced control that failed, with the Dockerfile ranges
+// it is about. The frontend turns it into a source-mapped error.
+type Violation struct {
+	Rule    string
+	Message string
+	Ranges  []parser.Range
+}
+
+// Error implements error.
+func (v *Violation) Error() string { return v.Rule + ": " + v.Message }
+
+// Violations are several enforced controls that failed at once.
+type Violations []*Violation
+
+// Error implements error.
+func (vs Violations) Error() string {
+	msgs := make([]string, len(vs))
+	for i, v := range vs {
+		msgs[i] = v.Error()
 	}
-	return t, nil
+	return fmt.Sprintf("hardening failed (%d):\n  %s", len(vs), strings.Join(msgs, "\n  "))
+}
+
+// AsViolations returns the violations err carries, if any.
+func AsViolations(err error) (Violations, bool) {
+	var vs Violations
+	if errors.As(err, &vs) {
+		return vs, true
+	}
+	var v *Violation
+	if errors.As(err, &v) {
+		return Violations{v}, true
+	}
+	return nil, false
+}
+
+func firstLine(r []parser.Range) int {
+	if len(r) == 0 {
+		return 0
+	}
+	return r[0].Start.Line
+}
+
+// Harden runs every hardening control on in and returns the hardened build.
+func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
+	if in.Image == nil {
+		return Result{}, errors.New("hardening: no image config")
+	}
+	if err := checkBaseAllowed(in); err != nil {
+		return Result{}, err
+	}
+	finalSrc, err := ev.Evaluate(ctx, in.Final)
+	if err != nil {
+		return Result{}, fmt.Errorf("evaluating the shipped stage: %w", err)
+	}
+	final, err := rootfs.Load(ctx, finalSrc)
+	if err != nil {
+		return Result{}, fmt.Errorf("reading the shipped stage's filesystem: %w", err)
+	}
+
+	tl := toolingLists(in.Policy)
+	plan, err := planFilesystem(ctx, ev, in, final, finalSrc, tl)
+	if err != nil {
+		return Result{}, err
+	}
+	who, err := resolveUser(ctx, in, final, finalSrc, plan)
+	if err != nil {
+		return Result{}, err
+	}
+	for p, dt := range who.generated {
+		plan.generated[p] = dt
+	}
+
+	shipped := map[string]bool{}
+	for _, p := range plan.paths {
+		shipped[p] = true
+	}
+	if vs := checkConfigCommands(in, final, shipped, len(tl.Shells) > 0); len(vs) > 0 {
+		if in.Policy.Level(ruleConfigTool) == rules.LevelEnforce {
+			return Result{}, Violations(vs)
+		}
+		for _, v := range vs {
+			plan.findings = append(plan.findings, rules.Finding{Rule: v.Rule, Level: rules.LevelWarn, Message: v.Message, Line: firstLine(v.Ranges)})
+		}
+	}
+
+	st := writeLayer(in.Final, plan, in.Epoch, in.Platform, in.NoCache)
+	img, err := hardenedConfig(in, who.user, plan)
+	if err != nil {
+		return Result{}, err
+	}
+
+	res := Result{
+		State:        st,
+		Image:        img,
+		Findings:     append(plan.findings, who.findings...),
+		Removed:      plan.removed,
+		Shipped:      len(plan.paths),
+		InjectedUser: who.injected,
+	}
+	if err := verify(ctx, ev, in, res, tl); err != nil {
+		return Result{}, err
+	}
+	return res, nil
 }

@@ -1,68 +1,190 @@
 package harden
 
 import (
-	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
 )
 
-type setUser struct{ user string }
-
-func (s setUser) Name() string { return "set-user" }
-func (s setUser) Apply(_ context.Context, t Target) (Target, error) {
-	img := *t.Image
-	img.Config.User = s.user
-	t.Image = &img
-	return t, nil
+func strictPolicy(t *testing.T, edit func(*policy.Policy)) *policy.Policy {
+	t.Helper()
+	p, err := policy.Baseline(policy.BaselineStrict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(p)
+	}
+	return p
 }
 
-type failing struct{}
-
-func (failing) Name() string { return "failing" }
-func (failing) Apply(context.Context, Target) (Target, error) {
-	return Target{}, errors.New("boom")
-}
-
-type dropsImage struct{}
-
-func (dropsImage) Name() string                                      { return "drops-image" }
-func (dropsImage) Apply(_ context.Context, t Target) (Target, error) { t.Image = nil; return t, nil }
-
-func TestApply(t *testing.T) {
-	in := Target{State: llb.Scratch(), Image: &dockerspec.DockerOCIImage{}}
+func TestLeaves(t *testing.T) {
 	tests := []struct {
-		name     string
-		controls []Control
-		wantUser string
-		wantErr  string
+		in, want []string
 	}{
-		{name: "no controls keeps the target", controls: nil, wantUser: ""},
-		{name: "controls run in order", controls: []Control{setUser{"1"}, setUser{"65532:65532"}}, wantUser: "65532:65532"},
-		{name: "error names the control", controls: []Control{setUser{"1"}, failing{}}, wantErr: "hardening control failing: boom"},
-		{name: "nil image is an error", controls: []Control{dropsImage{}}, wantErr: "drops-image returned no image config"},
+		{in: []string{"/", "/etc", "/etc/passwd", "/tmp", "/usr", "/usr/bin", "/usr/bin/app"}, want: []string{"/etc/passwd", "/tmp", "/usr/bin/app"}},
+		{in: []string{"/a", "/a-b", "/a/c"}, want: []string{"/a-b", "/a/c"}},
+		{in: nil, want: nil},
+	}
+	for _, tt := range tests {
+		if got := leaves(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("leaves(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCopyPatternsEscapeMetacharacters(t *testing.T) {
+	got := copyPatterns([]string{"/usr/bin/app", "/etc/[odd]*?name", `/back\slash`})
+	want := []string{"usr/bin/app", `etc/\[odd]\*\?name`, `back\\slash`}
+	if !slices.Equal(got, want) {
+		t.Fatalf("copyPatterns = %q, want %q", got, want)
+	}
+}
+
+func TestBaseAllowed(t *testing.T) {
+	allowed := []policy.BaseImage{
+		{Pattern: "gcr.io/distroless/*"},
+		{Pattern: "registry.example.com/base/static", Digest: "sha256:aaa"},
+	}
+	tests := []struct {
+		name, digest string
+		want         bool
+	}{
+		{"gcr.io/distroless/static:nonroot", "", true},
+		{"gcr.io/distroless/static@sha256:bbb", "", true},
+		{"registry.example.com/base/static:1", "sha256:aaa", true},
+		{"registry.example.com/base/static@sha256:aaa", "", true},
+		{"registry.example.com/base/static:1", "sha256:ccc", false},
+		{"debian:bookworm", "", false},
+		{"busybox", "", false},
+	}
+	for _, tt := range tests {
+		if got := baseAllowed(tt.name, tt.digest, allowed); got != tt.want {
+			t.Errorf("baseAllowed(%q, %q) = %v, want %v", tt.name, tt.digest, got, tt.want)
+		}
+	}
+}
+
+func TestCheckBaseAllowedOnlyInRequireMode(t *testing.T) {
+	from := []parser.Range{{Start: parser.Position{Line: 4}, End: parser.Position{Line: 4}}}
+	base := llbScratchState()
+	tests := []struct {
+		name    string
+		mode    string
+		base    bool
+		wantErr bool
+	}{
+		{"rebase ignores the allow-list", policy.DistrolessRebase, true, false},
+		{"require rejects an unlisted base", policy.DistrolessRequire, true, true},
+		{"require accepts scratch", policy.DistrolessRequire, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Apply(context.Background(), in, tt.controls)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("Apply() error = %v, want %q", err, tt.wantErr)
-				}
-				return
+			in := Input{BaseName: "debian:bookworm", Lines: Lines{From: from},
+				Policy: strictPolicy(t, func(p *policy.Policy) { p.Controls.Distroless.Mode = tt.mode })}
+			if tt.base {
+				in.Base = &base
+			}
+			err := checkBaseAllowed(in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
 			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Image.Config.User != tt.wantUser {
-				t.Fatalf("User = %q, want %q", got.Image.Config.User, tt.wantUser)
-			}
-			if in.Image.Config.User != "" {
-				t.Fatal("Apply modified its input")
+				vs, ok := AsViolations(err)
+				if !ok || vs[0].Rule != "HK2010" || vs[0].Ranges[0].Start.Line != 4 {
+					t.Fatalf("violation = %+v, want HK2010 at line 4", vs)
+				}
 			}
 		})
+	}
+}
+
+func TestToolingListsFollowRuleLevels(t *testing.T) {
+	p := strictPolicy(t, func(p *policy.Policy) {
+		p.Rules = map[string]rules.Level{"HK2023": rules.LevelWarn, "HK2021": rules.LevelOff}
+		p.Controls.Tooling.Debuggers = []string{"mydbg"}
+	})
+	l := toolingLists(p)
+	if len(l.Shells) != 0 || len(l.NetworkTools) != 0 {
+		t.Errorf("shells/network tools at warn/off are removed: %v %v", l.Shells, l.NetworkTools)
+	}
+	if !slices.Equal(l.Debuggers, []string{"mydbg"}) {
+		t.Errorf("debuggers = %v, want the policy's list", l.Debuggers)
+	}
+	if !slices.Contains(l.PackageManagers, "apt-get") || len(l.PackageManagerData) == 0 {
+		t.Errorf("package managers at enforce use the built-in list: %v", l.PackageManagers)
+	}
+}
+
+func TestHardenedConfig(t *testing.T) {
+	epoch := time.Unix(1700000000, 0)
+	created := time.Now()
+	in := Input{
+		Epoch:  epoch,
+		Policy: strictPolicy(t, nil),
+		Image: &dockerspec.DockerOCIImage{
+			Image: ocispecs.Image{
+				Created: &created,
+				RootFS:  ocispecs.RootFS{Type: "layers", DiffIDs: []digestT{"sha256:a", "sha256:b"}},
+				History: []ocispecs.History{{CreatedBy: "a"}, {CreatedBy: "b", EmptyLayer: true}, {CreatedBy: "c"}},
+			},
+			Config: dockerspec.DockerOCIImageConfig{ImageConfig: ocispecs.ImageConfig{User: "", Env: []string{"PATH=/bin"}}},
+		},
+	}
+	img, err := hardenedConfig(in, "65532:65532", fsPlan{paths: []string{"/a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !img.Created.Equal(epoch) || len(img.History) != 1 || !img.History[0].Created.Equal(epoch) {
+		t.Errorf("created %v, history %+v: want one entry at the epoch", img.Created, img.History)
+	}
+	if img.Config.User != "65532:65532" || len(img.RootFS.DiffIDs) != 0 {
+		t.Errorf("user %q diff ids %v", img.Config.User, img.RootFS.DiffIDs)
+	}
+	if in.Image.Config.User != "" || len(in.Image.History) != 3 {
+		t.Error("hardenedConfig modified its input")
+	}
+}
+
+func TestAsViolationsAndEnvValue(t *testing.T) {
+	v := &Violation{Rule: "HK2030", Message: "root"}
+	if vs, ok := AsViolations(fmt.Errorf("wrapped: %w", v)); !ok || len(vs) != 1 {
+		t.Errorf("AsViolations(single) = %v, %v", vs, ok)
+	}
+	if vs, ok := AsViolations(Violations{v, v}); !ok || len(vs) != 2 {
+		t.Errorf("AsViolations(list) = %v, %v", vs, ok)
+	}
+	if _, ok := AsViolations(errors.New("other")); ok {
+		t.Error("AsViolations(plain error) = ok")
+	}
+	if !strings.Contains(Violations{v, v}.Error(), "hardening failed (2)") {
+		t.Errorf("Violations.Error() = %q", Violations{v, v}.Error())
+	}
+	env := []string{"PATH=/a", "X=1", "PATH=/b:/c"}
+	if got := envValue(env, "PATH"); got != "/b:/c" {
+		t.Errorf("envValue = %q, want the last PATH", got)
+	}
+	if got := envValue(env, "NOPE"); got != "" {
+		t.Errorf("envValue(missing) = %q", got)
+	}
+}
+
+func TestRulesAreWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if seen[r.ID] || !strings.HasPrefix(r.ID, "HK2") || r.Title == "" || r.Rationale == "" || r.Remediation == "" || r.Stage != rules.StageLLB {
+			t.Errorf("bad or duplicate rule %+v", r)
+		}
+		seen[r.ID] = true
 	}
 }

@@ -23,7 +23,10 @@ const (
 // docDirs hold documentation that packages install alongside their real
 // files. A package whose only remaining files are documentation no longer
 // ships anything a vulnerability could be in.
-var docDirs = []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/lintian", "/usr/share/bug"}
+// Shell completions count as documentation too: the shells that would read
+// them do not ship.
+var docDirs = []string{"/usr/share/doc", "/usr/share/man", "/usr/share/info", "/usr/share/lintian", "/usr/share/bug",
+	"/usr/share/bash-completion", "/usr/share/zsh", "/usr/share/fish"}
 
 // Metadata is the package database an image should ship after files were
 // removed from it.
@@ -109,6 +112,15 @@ func (pm pkgMeta) hasKeptFile(paths []string) bool {
 		e, _ := pm.t.Lookup(r.Path)
 		if e.IsDir() || isDoc(r.Path) {
 			continue
+		}
+		// A symlink to a directory (merged /usr's /lib → usr/lib) is a
+		// directory entry of the package list, not a file the package ships.
+		if e.IsSymlink() {
+			if target, ok := pm.t.Resolve(r.Path); ok {
+				if te, ok := pm.t.Lookup(target); ok && te.IsDir() {
+					continue
+				}
+			}
 		}
 		if pm.kept(r.Path) {
 			return true

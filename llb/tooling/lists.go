@@ -75,7 +75,12 @@ func DefaultLists() Lists {
 			"csh", "tcsh", "fish", "yash", "posh", "busybox", "toybox",
 		},
 		PackageManagerData: []string{
-			"/var/lib/apt/lists", "/var/cache/apt", "/var/cache/debconf", "/var/log/apt",
+			"/var/lib/apt", "/var/cache/apt", "/var/cache/debconf", "/var/log/apt",
+			"/var/log/dpkg.log", "/var/log/alternatives.log", "/var/lib/dpkg/status-old", "/var/lib/dpkg/*-old",
+			// ldconfig's auxiliary cache only speeds up the next ldconfig run
+			// (a dpkg trigger) and records inode times: it is never the same
+			// twice.
+			"/var/cache/ldconfig",
 			"/usr/lib/apt", "/usr/lib/dpkg", "/usr/libexec/dpkg",
 			"/var/cache/apk", "/etc/apk/cache",
 			"/var/cache/yum", "/var/cache/dnf", "/var/cache/zypp", "/var/cache/libdnf5",

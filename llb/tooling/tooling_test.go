@@ -124,7 +124,7 @@ func TestDetect(t *testing.T) {
 		{"/usr/local/bin/vi", Shell, ReasonBusyboxApplet, "busybox"},
 		{"/system/xbin/tb", Shell, ReasonBusyboxBinary, "toybox"},
 		{"/system/xbin/grep", Shell, ReasonBusyboxApplet, "toybox"},
-		{"/var/lib/apt/lists", PackageManager, ReasonPackageManagerData, "/var/lib/apt/lists"},
+		{"/var/lib/apt", PackageManager, ReasonPackageManagerData, "/var/lib/apt"},
 		{"/var/cache/apt", PackageManager, ReasonPackageManagerData, "/var/cache/apt"},
 		{"/usr/local/lib/python3.12/site-packages/pip", PackageManager, ReasonPackageManagerData, "/usr/local/lib/python3*/site-packages/pip"},
 		{"/usr/local/lib/python3.12/site-packages/pip-24.0.dist-info", PackageManager, ReasonPackageManagerData, "/usr/local/lib/python3*/site-packages/pip-*.dist-info"},

@@ -177,6 +177,7 @@ type File struct {
 	Mode     int64
 	UID, GID int
 	Size     int64
+	ModTime  int64 // unix seconds
 	SHA256   string
 	Linkname string
 	Content  []byte
@@ -246,7 +247,7 @@ func applyLayer(files map[string]File, r io.Reader) error {
 			}
 			continue
 		}
-		f := File{Path: p, Type: h.Typeflag, Mode: h.Mode, UID: h.Uid, GID: h.Gid, Linkname: h.Linkname}
+		f := File{Path: p, Type: h.Typeflag, Mode: h.Mode, UID: h.Uid, GID: h.Gid, Linkname: h.Linkname, ModTime: h.ModTime.Unix()}
 		if h.Typeflag == tar.TypeReg {
 			dt, err := io.ReadAll(tr)
 			if err != nil {

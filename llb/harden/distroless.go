@@ -1,0 +1,282 @@
+package harden
+
+// Distroless final stage.
+//
+//	HK2010 BaseNotAllowed   CIS 4.1, 4.2 — require mode: the shipped stage's
+//	                        base must be scratch or on the allow-list.
+//	HK2011 RebaseFailed     CIS 4.3 — rebase mode: the image keeps only what
+//	                        the application needs.
+//
+// In rebase mode (the default) the image keeps what the shipped stage
+// added on top of its base, the dynamic-link closure of what it keeps and
+// of the entrypoint, runtime support files and policy keep paths (package
+// llb/keep decides). In strip and require mode it keeps the shipped
+// stage's filesystem minus tooling.
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/elfdeps"
+	"github.com/hardenkit/hardenkit/llb/keep"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/tooling"
+)
+
+var (
+	ruleBaseNotAllowed = rules.Rule{
+		ID: "HK2010", Name: "BaseNotAllowed", Title: "Shipped stage's base is not scratch or an allowed minimal base",
+		Family: rules.FamilyMinimalImage, Severity: rules.SeverityHigh, Stage: rules.StageLLB, CIS: []string{"4.1", "4.2"},
+		Rationale:   "In require mode only scratch or vetted minimal bases may carry an application: anything else ships an unreviewed operating system.",
+		Remediation: "Build FROM scratch or an allowed base, copying the application in from a builder stage, or add the base to controls.distroless.allowedBases.",
+		HelpURI:     rules.HelpURI("HK2010"),
+	}
+	ruleRebase = rules.Rule{
+		ID: "HK2011", Name: "RebaseFailed", Title: "Shipped image could not be reduced to what the application needs",
+		Family: rules.FamilyMinimalImage, Severity: rules.SeverityHigh, Stage: rules.StageLLB, CIS: []string{"4.3"},
+		Rationale:   "A distroless image ships the application, the libraries it links and runtime support files, nothing else to exploit or patch.",
+		Remediation: "Make the entrypoint an executable the image contains (exec form), or add paths the application loads at run time to controls.tooling.keep.",
+		HelpURI:     rules.HelpURI("HK2011"),
+	}
+)
+
+// fsPlan is what ships.
+type fsPlan struct {
+	// paths are the shipped paths, sorted.
+	paths []string
+	// generated are files written with new content.
+	generated map[string][]byte
+	// exclude are paths (with their subtrees) that must not ship.
+	exclude []string
+	// include selects the shipped files; nil means everything not excluded.
+	include  []string
+	removed  []tooling.Match
+	findings []rules.Finding
+}
+
+func checkBaseAllowed(in Input) error {
+	d := in.Policy.Controls.Distroless
+	if d.Mode != policy.DistrolessRequire || in.Policy.Level(ruleBaseNotAllowed) == rules.LevelOff {
+		return nil
+	}
+	if in.Base == nil || baseAllowed(in.BaseName, in.BaseDigest, d.AllowedBases) {
+		return nil
+	}
+	msg := fmt.Sprintf("the shipped stage is built on %q, which is neither scratch nor an allowed minimal base (controls.distroless.allowedBases)", in.BaseName)
+	return &Violation{Rule: ruleBaseNotAllowed.ID, Message: msg, Ranges: in.Lines.From}
+}
+
+// baseAllowed matches name (and digest) against the allow-list patterns.
+func baseAllowed(name, digest string, allowed []policy.BaseImage) bool {
+	repo := name
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		if digest == "" {
+			digest = repo[i+1:]
+		}
+		repo = repo[:i]
+	}
+	for _, b := range allowed {
+		if !pathglob.Match(b.Pattern, repo) && !pathglob.Match(b.Pattern, stripTag(repo)) {
+			continue
+		}
+		if b.Digest == "" || b.Digest == digest {
+			return true
+		}
+	}
+	return false
+}
+
+func stripTag(ref string) string {
+	slash := strings.LastIndexByte(ref, '/')
+	if colon := strings.LastIndexByte(ref, ':'); colon > slash {
+		return ref[:colon]
+	}
+	return ref
+}
+
+func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists) (fsPlan, error) {
+	cfg := in.Image.Config
+	keepPatterns := in.Policy.Controls.Tooling.Keep
+	if in.Policy.Controls.Distroless.Mode != policy.DistrolessRebase || in.Policy.Level(ruleRebase) == rules.LevelOff {
+		return planStrip(ctx, in, final, src, tl, keepPatterns)
+	}
+	var base *rootfs.Tree
+	if in.Base != nil {
+		baseSrc, err := ev.Evaluate(ctx, *in.Base)
+		if err != nil {
+			return fsPlan{}, fmt.Errorf("evaluating base %s: %w", in.BaseName, err)
+		}
+		if base, err = rootfs.Load(ctx, baseSrc); err != nil {
+			return fsPlan{}, fmt.Errorf("reading base %s: %w", in.BaseName, err)
+		}
+	}
+	ks, err := keep.Rebase(ctx, keep.RebaseInput{
+		Base:        base,
+		Final:       final,
+		Src:         src,
+		Entrypoint:  append(slices.Clone(cfg.Entrypoint), cfg.Cmd...),
+		Path:        envValue(cfg.Env, "PATH"),
+		WorkingDir:  cfg.WorkingDir,
+		LibraryPath: envValue(cfg.Env, "LD_LIBRARY_PATH"),
+		Keep:        keepPatterns,
+		Tooling:     tl,
+	})
+	if err != nil {
+		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: err.Error(), Ranges: entrypointRanges(in.Lines)}
+	}
+	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed}
+	plan.include = leaves(ks.Paths)
+	plan.exclude = excludedByMatches(ks.Removed, keepPatterns)
+	for lib, needers := range ks.Unresolved {
+		plan.findings = append(plan.findings, rules.Finding{
+			Rule: ruleRebase.ID, Level: rules.LevelWarn, File: lib,
+			Message: fmt.Sprintf("%s is needed by %s but the image does not contain it", lib, strings.Join(needers, ", ")),
+		})
+	}
+	return plan, nil
+}
+
+// planStrip keeps the shipped stage's filesystem minus tooling and the
+// package metadata of what was removed.
+func planStrip(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists, keepPatterns []string) (fsPlan, error) {
+	matches, err := tooling.Detect(ctx, final, src, tl)
+	if err != nil {
+		return fsPlan{}, fmt.Errorf("detecting tooling: %w", err)
+	}
+	var removed []tooling.Match
+	for _, m := range matches {
+		if !keptByPolicy(m.Path, keepPatterns) {
+			removed = append(removed, m)
+		}
+	}
+	gone := func(p string) bool {
+		for _, m := range removed {
+			if p == m.Path || rootfs.IsUnder(p, m.Path) {
+				return true
+			}
+		}
+		return false
+	}
+	meta, err := keep.PackageMetadata(ctx, final, src, func(p string) bool { return !gone(p) })
+	if err != nil {
+		return fsPlan{}, fmt.Errorf("rewriting package metadata: %w", err)
+	}
+	plan := fsPlan{generated: meta.Generated, removed: removed}
+	plan.exclude = excludedByMatches(removed, keepPatterns)
+	metaPaths := map[string]bool{}
+	for _, p := range meta.Paths {
+		metaPaths[p] = true
+	}
+	for _, p := range final.Paths() {
+		managed := false
+		for _, d := range meta.ManagedDirs {
+			if rootfs.IsUnder(p, d) && !metaPaths[p] {
+				managed = true
+			}
+		}
+		if managed {
+			plan.exclude = append(plan.exclude, p)
+			continue
+		}
+		if !gone(p) {
+			plan.paths = append(plan.paths, p)
+		}
+	}
+	if err := checkEntrypointKept(in, final, gone); err != nil {
+		return fsPlan{}, err
+	}
+	return plan, nil
+}
+
+// checkEntrypointKept fails when the program the image runs is removed.
+func checkEntrypointKept(in Input, final *rootfs.Tree, gone func(string) bool) error {
+	args := append(slices.Clone(in.Image.Config.Entrypoint), in.Image.Config.Cmd...)
+	if len(args) == 0 {
+		return nil
+	}
+	p, ok := elfdeps.LookPath(final, args[0], envValue(in.Image.Config.Env, "PATH"))
+	if !ok {
+		return nil
+	}
+	if r, ok := final.Resolve(p); ok && (gone(p) || gone(r)) {
+		return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines),
+			Message: fmt.Sprintf("the image runs %s, which hardenkit removes as tooling; ship the application itself as the entrypoint", args[0])}
+	}
+	return nil
+}
+
+func keptByPolicy(p string, patterns []string) bool {
+	for _, k := range patterns {
+		if pathglob.Match(k, p) || rootfs.IsUnder(p, strings.TrimSuffix(k, "/**")) {
+			return true
+		}
+	}
+	return false
+}
+
+func excludedByMatches(ms []tooling.Match, keepPatterns []string) []string {
+	var out []string
+	for _, m := range ms {
+		if !keptByPolicy(m.Path, keepPatterns) {
+			out = append(out, m.Path)
+		}
+	}
+	return out
+}
+
+// leaves returns the paths that have no other path below them: the files,
+// symlinks and empty directories to include. Parent directories come along
+// with what they contain. (Sorting alone cannot tell: "/a-b" sorts between
+// "/a" and "/a/c".)
+func leaves(paths []string) []string {
+	parents := map[string]bool{}
+	for _, p := range paths {
+		for _, d := range rootfs.Parents(p) {
+			parents[d] = true
+		}
+	}
+	var out []string
+	for _, p := range paths {
+		if p != "/" && !parents[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// copyPatterns turns absolute paths into fsutil patterns relative to the
+// copy source, escaping pattern metacharacters in file names.
+func copyPatterns(paths []string) []string {
+	out := make([]string, 0, len(paths))
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	for _, p := range paths {
+		out = append(out, r.Replace(strings.TrimPrefix(path.Clean(p), "/")))
+	}
+	return out
+}
+
+// entrypointRanges points at the instruction that names the program the
+// image runs.
+func entrypointRanges(l Lines) []parser.Range {
+	if len(l.Entrypoint) > 0 {
+		return l.Entrypoint
+	}
+	return l.Cmd
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,105 @@
+package harden
+
+// Reproducible output.
+//
+//	HK2001 NonReproducibleLayer — every file of the shipped layer has the
+//	                              build's SOURCE_DATE_EPOCH as its time, and
+//	                              the config's created and history times
+//	                              are that epoch too.
+//
+// The shipped filesystem is written with one llb.Copy into scratch with
+// llb.WithCreatedTime: BuildKit's copier then stamps every file and
+// directory with the epoch, so two builds on two daemons produce the same
+// layer bytes without rewrite-timestamp or any client flag. The config gets
+// one history entry for that one layer, so the exporter adds none with a
+// wall-clock time.
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/rules"
+)
+
+var ruleReproducible = rules.Rule{
+	ID: "HK2001", Name: "NonReproducibleLayer", Title: "Shipped layer or config carries build-time timestamps",
+	Family: rules.FamilyReproducibility, Severity: rules.SeverityMedium, Stage: rules.StageLLB,
+	Rationale:   "An image whose bytes depend on when it was built cannot be rebuilt to verify it: the same source must give the same digest.",
+	Remediation: "Nothing to change: hardenkit stamps every file with SOURCE_DATE_EPOCH (build arg, git commit time of a git context, or the policy's epoch default).",
+	HelpURI:     rules.HelpURI("HK2001"),
+}
+
+// writeLayer builds the hardened filesystem: the shipped files of final,
+// the generated files over them, then one normalising copy into scratch.
+func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platform, noCache bool) llb.State {
+	var opts []llb.ConstraintsOpt
+	if noCache {
+		opts = append(opts, llb.IgnoreCache)
+	}
+	named := func(name string) []llb.ConstraintsOpt { return append([]llb.ConstraintsOpt{llb.WithCustomName(name)}, opts...) }
+	selected := llb.Scratch().Platform(p).File(llb.Copy(final, "/", "/", &llb.CopyInfo{
+		CopyDirContentsOnly: true,
+		IncludePatterns:     nilIfEmpty(copyPatterns(plan.include)),
+		ExcludePatterns:     copyPatterns(plan.exclude),
+		AllowEmptyWildcard:  true,
+	}), named("[hardenkit] select the files that ship")...)
+
+	for _, name := range slices.Sorted(maps.Keys(plan.generated)) {
+		if dir := path.Dir(name); dir != "/" && !ships(plan, dir) {
+			selected = selected.File(llb.Mkdir(dir, 0o755, llb.WithParents(true)), opts...)
+		}
+		selected = selected.File(llb.Mkfile(name, 0o644, plan.generated[name]), named("[hardenkit] write "+name)...)
+	}
+
+	return llb.Scratch().Platform(p).File(llb.Copy(selected, "/", "/", &llb.CopyInfo{
+		CopyDirContentsOnly: true,
+		Mode:                stripSetuid,
+		CreatedTime:         &epoch,
+	}), named(fmt.Sprintf("[hardenkit] write reproducible layer (SOURCE_DATE_EPOCH=%d)", epoch.Unix()))...)
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// hardenedConfig is the image config of the hardened layer.
+func hardenedConfig(in Input, user string, plan fsPlan) (*dockerspec.DockerOCIImage, error) {
+	img, err := cloneImage(in.Image)
+	if err != nil {
+		return nil, err
+	}
+	epoch := in.Epoch.UTC()
+	img.Created = &epoch
+	img.Config.User = user
+	img.RootFS = ocispecs.RootFS{Type: "layers"}
+	img.History = []ocispecs.History{{
+		Created:   &epoch,
+		CreatedBy: fmt.Sprintf("hardenkit: %s of the shipped stage (%d paths, %d tools removed)", in.Policy.Controls.Distroless.Mode, len(plan.paths), len(plan.removed)),
+		Comment:   "hardenkit",
+	}}
+	return img, nil
+}
+
+// cloneImage deep-copies an image config.
+func cloneImage(img *dockerspec.DockerOCIImage) (*dockerspec.DockerOCIImage, error) {
+	dt, err := json.Marshal(img)
+	if err != nil {
+		return nil, fmt.Errorf("copying image config: %w", err)
+	}
+	var out dockerspec.DockerOCIImage
+	if err := json.Unmarshal(dt, &out); err != nil {
+		return nil, fmt.Errorf("copying image config: %w", err)
+	}
+	return &out, nil
+}

@@ -1,0 +1,124 @@
+package harden
+
+// Non-root user.
+//
+//	HK2030 RunsAsRoot  CIS 4.1 — the image's USER must resolve, through the
+//	                   hardened /etc/passwd and /etc/group, to a non-zero UID
+//	                   and GID.
+//
+// With no USER the policy's user is injected (controls.user, 65532:65532
+// by default) with matching nonroot entries in passwd and group. The config
+// User is always written numerically, so Kubernetes runAsNonRoot can
+// verify it without reading the image.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/users"
+)
+
+var ruleRunsAsRoot = rules.Rule{
+	ID: "HK2030", Name: "RunsAsRoot", Title: "Image runs as root",
+	Family: rules.FamilyNonRoot, Severity: rules.SeverityHigh, Stage: rules.StageLLB, CIS: []string{"4.1"},
+	Rationale:   "A process running as UID 0 or GID 0 in a container is one kernel or runtime bug away from root on the host, and can rewrite everything in its image.",
+	Remediation: "End the shipped stage with USER 65532:65532 (or a named non-root user that exists in /etc/passwd), or drop USER so hardenkit injects one.",
+	HelpURI:     rules.HelpURI("HK2030"),
+}
+
+const (
+	passwdPath = "/etc/passwd"
+	groupPath  = "/etc/group"
+	// injectedName is the name the injected user and group get, as in
+	// distroless images.
+	injectedName = "nonroot"
+)
+
+// identity is who the hardened image runs as.
+type identity struct {
+	user      string
+	injected  bool
+	generated map[string][]byte
+	findings  []rules.Finding
+}
+
+func resolveUser(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Source, plan fsPlan) (identity, error) {
+	level := in.Policy.Level(ruleRunsAsRoot)
+	passwd, err := shippedFile(ctx, final, src, plan, passwdPath)
+	if err != nil {
+		return identity{}, err
+	}
+	group, err := shippedFile(ctx, final, src, plan, groupPath)
+	if err != nil {
+		return identity{}, err
+	}
+	user := in.Image.Config.User
+	ctl := in.Policy.Controls.User
+
+	if user == "" && ctl.Inject && level != rules.LevelOff {
+		uid, gid := uint32(ctl.UID), uint32(ctl.GID)
+		if users.IsRoot(uid, gid) {
+			return identity{}, fmt.Errorf("policy %s: controls.user injects %d:%d, which is root", in.Policy.Name, uid, gid)
+		}
+		newPasswd, newGroup := users.InjectNonroot(passwd, group, uid, gid, injectedName)
+		return identity{
+			user:      fmt.Sprintf("%d:%d", uid, gid),
+			injected:  true,
+			generated: map[string][]byte{passwdPath: newPasswd, groupPath: newGroup},
+		}, nil
+	}
+
+	id, err := users.ResolveIdentity(user, passwd, group)
+	if err != nil {
+		return identity{}, &Violation{Rule: ruleRunsAsRoot.ID, Ranges: in.Lines.User,
+			Message: fmt.Sprintf("USER %q does not resolve in the image's /etc/passwd and /etc/group: %v", user, err)}
+	}
+	resolved := fmt.Sprintf("%d:%d", id.UID, id.GID)
+	if !users.IsRoot(id.UID, id.GID) || level == rules.LevelOff {
+		return identity{user: resolved}, nil
+	}
+	what := fmt.Sprintf("the image runs as %s (USER %q)", resolved, user)
+	if user == "" {
+		what = "the image runs as root: no USER is set and the policy does not inject one"
+	}
+	if level == rules.LevelWarn {
+		return identity{user: resolved, findings: []rules.Finding{{Rule: ruleRunsAsRoot.ID, Level: rules.LevelWarn, Message: what}}}, nil
+	}
+	return identity{}, &Violation{Rule: ruleRunsAsRoot.ID, Ranges: in.Lines.User,
+		Message: what + "; use a non-root user such as USER 65532:65532"}
+}
+
+// shippedFile returns the content a file will have in the hardened image,
+// or nil when it will not exist.
+func shippedFile(ctx context.Context, final *rootfs.Tree, src rootfs.Source, plan fsPlan, p string) ([]byte, error) {
+	if dt, ok := plan.generated[p]; ok {
+		return dt, nil
+	}
+	target, ok := final.Resolve(p)
+	if !ok {
+		return nil, nil
+	}
+	e, ok := final.Lookup(target)
+	if !ok || !e.Mode.IsRegular() || !ships(plan, p) {
+		return nil, nil
+	}
+	dt, err := src.ReadFile(ctx, target, 0, 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	return dt, nil
+}
+
+// ships reports whether p is in the plan's shipped paths.
+func ships(plan fsPlan, p string) bool {
+	for _, x := range plan.paths {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}

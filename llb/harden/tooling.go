@@ -1,0 +1,125 @@
+package harden
+
+// Tooling removed from the shipped filesystem, by category.
+//
+//	HK2020 PackageManagerShipped  CIS 4.3 — apt, dpkg, apk, pip, npm, … and their caches
+//	HK2021 NetworkToolShipped     CIS 4.3 — curl, wget, nc, ssh, …
+//	HK2022 DebuggerShipped        CIS 4.3 — gdb, strace, tcpdump, …
+//	HK2023 ShellShipped           CIS 4.3 — sh, bash, busybox and its applets
+//	HK2024 ConfigNeedsRemovedTool — HEALTHCHECK/CMD/ENTRYPOINT calls a removed tool
+//
+// At enforce a category is removed; at warn it ships and each tool is
+// reported; at off it is neither. Lists come from the policy
+// (controls.tooling), or llb/tooling's built-in lists when unset. Renamed
+// and copied tools are found by content (llb/tooling.Detect).
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/elfdeps"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/tooling"
+)
+
+func toolingRule(id, name, title string, cis []string, what string) rules.Rule {
+	return rules.Rule{
+		ID: id, Name: name, Title: title, Family: rules.FamilyTooling, Severity: rules.SeverityHigh,
+		Stage: rules.StageLLB, CIS: cis,
+		Rationale:   what + " in a running container help an attacker more than the application: they install, fetch, inspect or execute arbitrary code.",
+		Remediation: "Nothing to change in the Dockerfile: hardenkit removes them. If the application really runs one, list its path in controls.tooling.keep with a justification.",
+		HelpURI:     rules.HelpURI(id),
+	}
+}
+
+var (
+	rulePackageManager = toolingRule("HK2020", "PackageManagerShipped", "Package manager in the shipped image", []string{"4.3"}, "Package managers and their caches")
+	ruleNetworkTool    = toolingRule("HK2021", "NetworkToolShipped", "Network utility in the shipped image", []string{"4.3"}, "Network utilities")
+	ruleDebugger       = toolingRule("HK2022", "DebuggerShipped", "Debugging tool in the shipped image", []string{"4.3"}, "Debuggers and tracers")
+	ruleShell          = toolingRule("HK2023", "ShellShipped", "Shell in the shipped image", []string{"4.3"}, "Shells")
+	ruleConfigTool     = rules.Rule{
+		ID: "HK2024", Name: "ConfigNeedsRemovedTool", Title: "HEALTHCHECK, CMD or ENTRYPOINT runs a tool hardenkit removes",
+		Family: rules.FamilyTooling, Severity: rules.SeverityHigh, Stage: rules.StageLLB,
+		Rationale:   "A health check or command that needs a removed shell or tool fails only at run time, when the container is already deployed.",
+		Remediation: "Use exec form and a program the image ships (for a health check, a small probe binary of the application).",
+		HelpURI:     rules.HelpURI("HK2024"),
+	}
+)
+
+// categoryRules maps a tooling category to its rule.
+var categoryRules = map[tooling.Category]rules.Rule{
+	tooling.PackageManager: rulePackageManager,
+	tooling.NetworkTool:    ruleNetworkTool,
+	tooling.Debugger:       ruleDebugger,
+	tooling.Shell:          ruleShell,
+}
+
+// toolingLists returns the lists of tools to remove: the policy's, or the
+// built-in ones, emptied for categories whose rule is not enforced.
+func toolingLists(p *policy.Policy) tooling.Lists {
+	l := tooling.DefaultLists()
+	c := p.Controls.Tooling
+	pick := func(policyList []string, def []string, r rules.Rule) []string {
+		if p.Level(r) != rules.LevelEnforce {
+			return nil
+		}
+		if policyList != nil {
+			return slices.Clone(policyList)
+		}
+		return def
+	}
+	l.PackageManagers = pick(c.PackageManagers, l.PackageManagers, rulePackageManager)
+	if p.Level(rulePackageManager) != rules.LevelEnforce {
+		l.PackageManagerData = nil
+	}
+	l.NetworkTools = pick(c.NetworkTools, l.NetworkTools, ruleNetworkTool)
+	l.Debuggers = pick(c.Debuggers, l.Debuggers, ruleDebugger)
+	l.Shells = pick(c.Shells, l.Shells, ruleShell)
+	return l
+}
+
+// checkConfigCommands fails when the health check or the program the image
+// runs is a tool that was removed, or needs the shell that was removed.
+func checkConfigCommands(in Input, final *rootfs.Tree, shipped map[string]bool, shellsRemoved bool) []*Violation {
+	if in.Policy.Level(ruleConfigTool) == rules.LevelOff {
+		return nil
+	}
+	cfg := in.Image.Config
+	var out []*Violation
+	if hc := cfg.Healthcheck; hc != nil && len(hc.Test) > 1 {
+		switch hc.Test[0] {
+		case "CMD-SHELL":
+			if shellsRemoved {
+				out = append(out, &Violation{Rule: ruleConfigTool.ID, Ranges: in.Lines.Healthcheck,
+					Message: fmt.Sprintf("HEALTHCHECK CMD %s runs in a shell, which hardenkit removes; use exec form: HEALTHCHECK CMD [\"/probe\", …] with a program the image ships", hc.Test[1])})
+			}
+		case "CMD":
+			if v := missingProgram(in, final, shipped, hc.Test[1], "HEALTHCHECK", in.Lines.Healthcheck); v != nil {
+				out = append(out, v)
+			}
+		}
+	}
+	args := append(slices.Clone(cfg.Entrypoint), cfg.Cmd...)
+	if len(args) > 0 {
+		if v := missingProgram(in, final, shipped, args[0], "the image's command", entrypointRanges(in.Lines)); v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func missingProgram(in Input, final *rootfs.Tree, shipped map[string]bool, prog, what string, ranges []parser.Range) *Violation {
+	p, ok := elfdeps.LookPath(final, prog, envValue(in.Image.Config.Env, "PATH"))
+	if !ok {
+		return nil
+	}
+	if shipped[p] {
+		return nil
+	}
+	return &Violation{Rule: ruleConfigTool.ID, Ranges: ranges,
+		Message: fmt.Sprintf("%s runs %s, which is not in the hardened image (hardenkit removes it as tooling)", what, prog)}
+}

@@ -1,0 +1,99 @@
+package harden
+
+// Verification after hardening.
+//
+//	HK2050 HardeningNotVerified — the hardened filesystem is read back; the
+//	                              build fails if a removed tool category is
+//	                              still present, the user resolves to root,
+//	                              a setuid/setgid bit survived, or a file's
+//	                              time is not the epoch.
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/llb/users"
+)
+
+var ruleVerify = rules.Rule{
+	ID: "HK2050", Name: "HardeningNotVerified", Title: "Hardened image does not hold what the controls promised",
+	Family: rules.FamilyHardening, Severity: rules.SeverityCritical, Stage: rules.StageLLB,
+	Rationale:   "Controls are checked on the bytes that ship, not on the intent: an image that fails the check is never exported.",
+	Remediation: "Report a bug with the Dockerfile: the hardening did not produce what it should have.",
+	HelpURI:     rules.HelpURI("HK2050"),
+}
+
+// maxVerifyProblems bounds how many problems one error lists.
+const maxVerifyProblems = 20
+
+func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.Lists) error {
+	src, err := ev.Evaluate(ctx, res.State)
+	if err != nil {
+		return fmt.Errorf("evaluating the hardened filesystem: %w", err)
+	}
+	tree, err := rootfs.Load(ctx, src)
+	if err != nil {
+		return fmt.Errorf("reading the hardened filesystem: %w", err)
+	}
+	var problems []string
+	matches, err := tooling.Detect(ctx, tree, src, tl)
+	if err != nil {
+		return fmt.Errorf("verifying tooling removal: %w", err)
+	}
+	for _, m := range matches {
+		if !keptByPolicy(m.Path, in.Policy.Controls.Tooling.Keep) {
+			problems = append(problems, fmt.Sprintf("%s %s is still present (%s)", m.Category, m.Path, m.Reason))
+		}
+	}
+	epoch := in.Epoch.UnixNano()
+	for _, e := range tree.Entries() {
+		if e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 && !e.Mode.IsDir() {
+			problems = append(problems, fmt.Sprintf("%s keeps its setuid/setgid bit", e.Path))
+		}
+		// The root directory is not an entry of the layer.
+		if e.ModTime != epoch && e.Mode&fs.ModeSymlink == 0 && e.Path != "/" {
+			problems = append(problems, fmt.Sprintf("%s has mtime %d, not SOURCE_DATE_EPOCH %d", e.Path, e.ModTime, in.Epoch.Unix()))
+		}
+	}
+	var passwd, group []byte
+	if _, ok := tree.Lookup(passwdPath); ok {
+		if passwd, err = src.ReadFile(ctx, passwdPath, 0, 0); err != nil {
+			return fmt.Errorf("verifying user: %w", err)
+		}
+	}
+	if _, ok := tree.Lookup(groupPath); ok {
+		if group, err = src.ReadFile(ctx, groupPath, 0, 0); err != nil {
+			return fmt.Errorf("verifying user: %w", err)
+		}
+	}
+	if in.Policy.Level(ruleRunsAsRoot) == rules.LevelEnforce {
+		uid, gid, err := users.Resolve(res.Image.Config.User, passwd, group)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("user %q does not resolve in the hardened image: %v", res.Image.Config.User, err))
+		case users.IsRoot(uid, gid):
+			problems = append(problems, fmt.Sprintf("user %q resolves to root (%d:%d)", res.Image.Config.User, uid, gid))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	if len(problems) > maxVerifyProblems {
+		problems = append(problems[:maxVerifyProblems], fmt.Sprintf("… and %d more", len(problems)-maxVerifyProblems))
+	}
+	return &Violation{Rule: ruleVerify.ID, Message: "the hardened image failed verification:\n    " + strings.Join(problems, "\n    ")}
+}
+
+// Rules returns the rules of the LLB hardening controls.
+func Rules() []rules.Rule {
+	return []rules.Rule{
+		ruleReproducible, ruleBaseNotAllowed, ruleRebase,
+		rulePackageManager, ruleNetworkTool, ruleDebugger, ruleShell, ruleConfigTool,
+		ruleRunsAsRoot, ruleSetuid, ruleVerify,
+	}
+}
