@@ -44,7 +44,9 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 	if noCache {
 		opts = append(opts, llb.IgnoreCache)
 	}
-	named := func(name string) []llb.ConstraintsOpt { return append([]llb.ConstraintsOpt{llb.WithCustomName(name)}, opts...) }
+	named := func(name string) []llb.ConstraintsOpt {
+		return append([]llb.ConstraintsOpt{llb.WithCustomName(name)}, opts...)
+	}
 	selected := llb.Scratch().Platform(p).File(llb.Copy(final, "/", "/", &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		IncludePatterns:     nilIfEmpty(copyPatterns(plan.include)),
