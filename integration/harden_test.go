@@ -251,3 +251,49 @@ func TestHardeningViolations(t *testing.T) {
 		})
 	}
 }
+
+// TestRenamedToolsRemoved checks that tooling is found by content: a busybox
+// copied under another name, and a hard link to it, do not ship although
+// the final stage added them.
+func TestRenamedToolsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile": "FROM busybox:1.35\n" +
+			"RUN mkdir -p /opt/tools && cp /bin/busybox /opt/tools/helper && ln /opt/tools/helper /opt/tools/linked && echo data > /opt/tools/data.txt\n" +
+			"COPY app /app\nUSER 65532:65532\nENTRYPOINT [\"/app\"]\n",
+		"app":            "#!/app\n",
+		".dockerignore":  ".git\n.env\n**/*.key\n**/*.pem\n",
+		"hardenkit.yaml": unpinnedBasesPolicy,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := build(context.Background(), t, inProcess, buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"),
+		attrs: map[string]string{"build-arg:HARDENKIT_MODE": "enforce"}})
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, res.progress)
+	}
+	l, err := ocitar.Read(bytes.NewReader(res.oci))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := l.Single()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := img.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{"/opt/tools/helper", "/opt/tools/linked", "/bin/busybox", "/bin/sh"} {
+		if _, ok := shipped[gone]; ok {
+			t.Errorf("%s ships", gone)
+		}
+	}
+	if got := string(shipped["/opt/tools/data.txt"].Content); got != "data\n" {
+		t.Errorf("/opt/tools/data.txt = %q, want the file the stage added", got)
+	}
+	assertHardened(t, img, shipped)
+}

@@ -116,3 +116,26 @@ func TestPolicyThroughBuildx(t *testing.T) {
 		})
 	}
 }
+
+// TestCallCheckMergesFindings runs --call=check: BuildKit's own lint results
+// and hardenkit's findings come back together.
+func TestCallCheckMergesFindings(t *testing.T) {
+	dir := t.TempDir()
+	df := "FROM busybox:1.35 as base\nCOPY app /app\nEXPOSE 22\nUSER 65532:65532\nENTRYPOINT [\"/app\"]\n"
+	for name, content := range map[string]string{"Dockerfile": df, "app": "#!/app\n", "hardenkit.yaml": unpinnedBasesPolicy} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := build(context.Background(), t, inProcess, buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"),
+		call: "check", attrs: map[string]string{"build-arg:HARDENKIT_MODE": "enforce"}})
+	if err != nil {
+		t.Fatalf("--call=check: %v\n%s", err, res.progress)
+	}
+	out := string(res.metadata["result.json"])
+	for _, want := range []string{"FromAsCasing", "HK1043 ExposeSSH", "[enforce]", "HK1001 ", "[warn]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check result lacks %q:\n%s", want, out)
+		}
+	}
+}

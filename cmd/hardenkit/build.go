@@ -21,6 +21,10 @@ import (
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/spf13/pflag"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
@@ -46,6 +50,8 @@ type buildOptions struct {
 	labels        []string
 	attests       []string
 	platforms     []string
+	policy        string
+	exceptions    string
 }
 
 func newBuildCommand(g *globalOptions) *cobra.Command {
@@ -76,6 +82,8 @@ func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable, KEY=VALUE or KEY to take the value from the environment")
 	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
 	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
+	f.StringVar(&o.policy, "policy", "", "policy: a built-in baseline (strict, cis-docker) or a policy file (default: hardenkit.yaml beside the Dockerfile, else strict)")
+	f.StringVar(&o.exceptions, "exceptions", "", "exceptions file (passed as the hardenkit-exceptions build context)")
 	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated, e.g. linux/amd64,linux/arm64")
 	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
 	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh, default|ID[=PATH[,PATH]]")
@@ -104,6 +112,12 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 		defer os.RemoveAll(dir)
 		dockerfile = filepath.Join(dir, "Dockerfile")
 	}
+
+	cleanup, err := policyContexts(o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	plan, err := buildflags.Options{
 		ContextPath:    contextPath,
@@ -310,4 +324,50 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning, mode progressui
 	for _, wr := range warnings {
 		fmt.Fprintf(w, " - %s\n", wr.Short)
 	}
+}
+
+// policyContexts turns --policy and --exceptions into what the frontend
+// reads: a baseline name becomes the HARDENKIT_POLICY build arg, a file
+// becomes the hardenkit-policy (or hardenkit-exceptions) named context. The
+// returned function removes the temporary context directories.
+func policyContexts(o *buildOptions) (func(), error) {
+	var dirs []string
+	cleanup := func() {
+		for _, d := range dirs {
+			os.RemoveAll(d)
+		}
+	}
+	asContext := func(file, contextName, fileName string) error {
+		dt, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", file, err)
+		}
+		dir, err := os.MkdirTemp("", "hardenkit-"+contextName+"-")
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, dir)
+		if err := os.WriteFile(filepath.Join(dir, fileName), dt, 0o644); err != nil {
+			return err
+		}
+		o.buildContexts = append(o.buildContexts, contextName+"="+dir)
+		return nil
+	}
+	switch {
+	case o.policy == "":
+	case policy.IsBaseline(o.policy):
+		o.buildArgs = append(o.buildArgs, options.KeyPolicy+"="+o.policy)
+	default:
+		if err := asContext(o.policy, policy.NamedContext, policy.FileName); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("--policy: %w", err)
+		}
+	}
+	if o.exceptions != "" {
+		if err := asContext(o.exceptions, policysource.ExceptionsContext, policysource.ExceptionsFileName); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("--exceptions: %w", err)
+		}
+	}
+	return cleanup, nil
 }

@@ -549,3 +549,9 @@ func approverKey(v string) error {
 	}
 	return plainString(v)
 }
+
+// IsBaseline reports whether name ("strict", "builtin:cis-docker") names a
+// built-in baseline rather than a policy file.
+func IsBaseline(name string) bool {
+	return slices.Contains(Baselines(), strings.TrimPrefix(name, BuiltinPrefix))
+}

@@ -183,8 +183,10 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		Shipped:      len(plan.paths),
 		InjectedUser: who.injected,
 	}
-	if err := verify(ctx, ev, in, res, tl); err != nil {
+	reported, err := verify(ctx, ev, in, res, tl)
+	if err != nil {
 		return Result{}, err
 	}
+	res.Findings = append(res.Findings, reported...)
 	return res, nil
 }

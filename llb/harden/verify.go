@@ -31,19 +31,22 @@ var ruleVerify = rules.Rule{
 // maxVerifyProblems bounds how many problems one error lists.
 const maxVerifyProblems = 20
 
-func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.Lists) error {
+// verify re-reads the hardened filesystem, fails when a control did not
+// hold, and returns what it reports without failing (world-writable paths).
+func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.Lists) ([]rules.Finding, error) {
 	src, err := ev.Evaluate(ctx, res.State)
 	if err != nil {
-		return fmt.Errorf("evaluating the hardened filesystem: %w", err)
+		return nil, fmt.Errorf("evaluating the hardened filesystem: %w", err)
 	}
 	tree, err := rootfs.Load(ctx, src)
 	if err != nil {
-		return fmt.Errorf("reading the hardened filesystem: %w", err)
+		return nil, fmt.Errorf("reading the hardened filesystem: %w", err)
 	}
+	reported := worldWritable(tree, in.Policy.Level(ruleWorldWritable))
 	var problems []string
 	matches, err := tooling.Detect(ctx, tree, src, tl)
 	if err != nil {
-		return fmt.Errorf("verifying tooling removal: %w", err)
+		return nil, fmt.Errorf("verifying tooling removal: %w", err)
 	}
 	for _, m := range matches {
 		if !keptByPolicy(m.Path, in.Policy.Controls.Tooling.Keep) {
@@ -63,12 +66,12 @@ func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.
 	var passwd, group []byte
 	if _, ok := tree.Lookup(passwdPath); ok {
 		if passwd, err = src.ReadFile(ctx, passwdPath, 0, 0); err != nil {
-			return fmt.Errorf("verifying user: %w", err)
+			return nil, fmt.Errorf("verifying user: %w", err)
 		}
 	}
 	if _, ok := tree.Lookup(groupPath); ok {
 		if group, err = src.ReadFile(ctx, groupPath, 0, 0); err != nil {
-			return fmt.Errorf("verifying user: %w", err)
+			return nil, fmt.Errorf("verifying user: %w", err)
 		}
 	}
 	if in.Policy.Level(ruleRunsAsRoot) == rules.LevelEnforce {
@@ -80,13 +83,19 @@ func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.
 			problems = append(problems, fmt.Sprintf("user %q resolves to root (%d:%d)", res.Image.Config.User, uid, gid))
 		}
 	}
+	if in.Policy.Level(ruleWorldWritable) == rules.LevelEnforce {
+		for _, f := range reported {
+			problems = append(problems, f.Message)
+		}
+		reported = nil
+	}
 	if len(problems) == 0 {
-		return nil
+		return reported, nil
 	}
 	if len(problems) > maxVerifyProblems {
 		problems = append(problems[:maxVerifyProblems], fmt.Sprintf("… and %d more", len(problems)-maxVerifyProblems))
 	}
-	return &Violation{Rule: ruleVerify.ID, Message: "the hardened image failed verification:\n    " + strings.Join(problems, "\n    ")}
+	return nil, &Violation{Rule: ruleVerify.ID, Message: "the hardened image failed verification:\n    " + strings.Join(problems, "\n    ")}
 }
 
 // Rules returns the rules of the LLB hardening controls.
@@ -94,6 +103,6 @@ func Rules() []rules.Rule {
 	return []rules.Rule{
 		ruleReproducible, ruleBaseNotAllowed, ruleRebase,
 		rulePackageManager, ruleNetworkTool, ruleDebugger, ruleShell, ruleConfigTool,
-		ruleRunsAsRoot, ruleSetuid, ruleVerify,
+		ruleRunsAsRoot, ruleSetuid, ruleWorldWritable, ruleVerify,
 	}
 }
