@@ -76,11 +76,18 @@ demo: deps build examples
 	@. $(DEMO_OUT)/env.sh && for ex in examples/*/; do \
 		[ -f $$ex/Dockerfile ] || continue; \
 		name=$$(basename $$ex); \
-		echo "==> hardenkit build $$ex"; \
-		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress plain --output type=oci,dest=$(DEMO_OUT)/$$name.tar $$ex || exit 1; \
+		echo; echo "==> hardenkit build $$ex"; \
+		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress plain --output type=oci,dest=$(DEMO_OUT)/$$name.tar $$ex 2>&1 | \
+			grep -E '\[hardenkit\]|warning|^ - |error|Dockerfile:|>>>' ; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
+		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress quiet --build-arg HARDENKIT_MODE=off --output type=oci,dest=$(DEMO_OUT)/$$name-plain.tar $$ex 2>/dev/null || exit 1; \
+		echo "--- the same Dockerfile with HARDENKIT_MODE=off (what dockerfile.v0 builds):"; \
+		$(BIN)/hardenkit inspect $(DEMO_OUT)/$$name-plain.tar | grep -E '^(user|layers|files|setuid)'; \
+		echo "--- hardened:"; \
 		$(BIN)/hardenkit inspect $(DEMO_OUT)/$$name.tar || exit 1; \
 	done
-	@echo "images written to $(DEMO_OUT); dev environment left running (make devenv-down stops it)"
+	@echo; echo "images written to $(DEMO_OUT); dev environment left running (make devenv-down stops it)"
+	@echo "static report of an example:"; $(BIN)/hardenkit check examples/debian-app || true
 
 ## bench: hardened vs plain BuildKit (size, cold and cached build time) and the static check.
 bench: deps build examples

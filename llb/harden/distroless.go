@@ -16,6 +16,7 @@ package harden
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -194,6 +195,27 @@ func planStrip(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Sou
 		return fsPlan{}, err
 	}
 	return plan, nil
+}
+
+// summary says what ships and what was removed, for the build's progress
+// output: the step's name is all a frontend can show there.
+func (p fsPlan) summary() string {
+	tools := map[string]bool{}
+	for _, m := range p.removed {
+		if m.Category != tooling.PackageManager || m.Reason != tooling.ReasonPackageManagerData {
+			tools[path.Base(m.Path)] = true
+		}
+	}
+	names := slices.Sorted(maps.Keys(tools))
+	const show = 12
+	list := strings.Join(names, " ")
+	if len(names) > show {
+		list = strings.Join(names[:show], " ") + fmt.Sprintf(" … (%d more)", len(names)-show)
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("ship %d paths; no tooling to remove", len(p.paths))
+	}
+	return fmt.Sprintf("ship %d paths; remove %d tools: %s", len(p.paths), len(names), list)
 }
 
 // checkEntrypointKept fails when the program the image runs is removed.

@@ -52,7 +52,7 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 		IncludePatterns:     nilIfEmpty(copyPatterns(plan.include)),
 		ExcludePatterns:     copyPatterns(plan.exclude),
 		AllowEmptyWildcard:  true,
-	}), named("[hardenkit] select the files that ship")...)
+	}), named("[hardenkit] "+plan.summary())...)
 
 	for _, name := range slices.Sorted(maps.Keys(plan.generated)) {
 		if dir := path.Dir(name); dir != "/" && !ships(plan, dir) {

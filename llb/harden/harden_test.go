@@ -14,6 +14,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/tooling"
 )
 
 func strictPolicy(t *testing.T, edit func(*policy.Policy)) *policy.Policy {
@@ -186,5 +187,19 @@ func TestRulesAreWellFormed(t *testing.T) {
 			t.Errorf("bad or duplicate rule %+v", r)
 		}
 		seen[r.ID] = true
+	}
+}
+
+func TestPlanSummary(t *testing.T) {
+	p := fsPlan{paths: []string{"/a", "/b"}, removed: []tooling.Match{
+		{Path: "/usr/bin/curl", Category: tooling.NetworkTool, Reason: tooling.ReasonName},
+		{Path: "/bin/sh", Category: tooling.Shell, Reason: tooling.ReasonName},
+		{Path: "/var/lib/apt", Category: tooling.PackageManager, Reason: tooling.ReasonPackageManagerData},
+	}}
+	if got, want := p.summary(), "ship 2 paths; remove 2 tools: curl sh"; got != want {
+		t.Errorf("summary() = %q, want %q", got, want)
+	}
+	if got := (fsPlan{paths: []string{"/a"}}).summary(); got != "ship 1 paths; no tooling to remove" {
+		t.Errorf("summary() = %q", got)
 	}
 }
