@@ -65,6 +65,9 @@ func frontendImage(binary []byte) (v1.Image, error) {
 	tb, err := buildTar([]fileEntry{
 		dirEntry("bin", 0o755),
 		fileData(strings.TrimPrefix(frontendPath, "/"), 0o755, binary),
+		// The frontend (user 65532) writes temporary files, e.g. the
+		// filesystem an SBOM is catalogued from.
+		dirEntry("tmp", 0o1777),
 	}, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("building frontend layer: %w", err)

@@ -276,8 +276,11 @@ func TestFrontendImageConfig(t *testing.T) {
 		}
 	}
 	files := imageFiles(t, img)
-	if len(files) != 2 {
+	if len(files) != 3 {
 		t.Errorf("files = %v", files)
+	}
+	if tmp := files["tmp"]; tmp.Type != tar.TypeDir || tmp.Mode != 0o1777 {
+		t.Errorf("tmp entry = %+v, want a 1777 directory", tmp)
 	}
 	bin := files["bin/hardenkit-frontend"]
 	if bin.Type != tar.TypeReg || bin.Mode != 0o755 || bin.ModTime != 0 || bin.Data != "\x7fELF frontend" {

@@ -81,6 +81,10 @@ type Result struct {
 	Shipped int
 	// InjectedUser is set when no USER was given and one was injected.
 	InjectedUser bool
+	// Tree and Src are the verified hardened filesystem, for the
+	// inspection and evidence steps that follow.
+	Tree *rootfs.Tree
+	Src  rootfs.Source
 }
 
 // Violation is an enforced control that failed, with the Dockerfile ranges
@@ -183,7 +187,7 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		Shipped:      len(plan.paths),
 		InjectedUser: who.injected,
 	}
-	reported, err := verify(ctx, ev, in, res, tl)
+	reported, err := verify(ctx, ev, in, &res, tl)
 	if err != nil {
 		return Result{}, err
 	}

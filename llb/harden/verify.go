@@ -33,7 +33,7 @@ const maxVerifyProblems = 20
 
 // verify re-reads the hardened filesystem, fails when a control did not
 // hold, and returns what it reports without failing (world-writable paths).
-func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.Lists) ([]rules.Finding, error) {
+func verify(ctx context.Context, ev Evaluator, in Input, res *Result, tl tooling.Lists) ([]rules.Finding, error) {
 	src, err := ev.Evaluate(ctx, res.State)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating the hardened filesystem: %w", err)
@@ -42,6 +42,7 @@ func verify(ctx context.Context, ev Evaluator, in Input, res Result, tl tooling.
 	if err != nil {
 		return nil, fmt.Errorf("reading the hardened filesystem: %w", err)
 	}
+	res.Tree, res.Src = tree, src
 	reported := worldWritable(tree, in.Policy.Level(ruleWorldWritable))
 	var problems []string
 	matches, err := tooling.Detect(ctx, tree, src, tl)
