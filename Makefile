@@ -96,6 +96,10 @@ bench: deps build examples
 	@. out/bench-env.sh && $(GO) run ./integration/cmd/bench -hardenkit $(BIN)/hardenkit -buildctl $(BIN)/buildctl -runs 3
 	@$(GO) test -run '^$$' -bench 'Check500LinesWithPolicy|Parse500Lines' -benchtime 50x ./frontend/dockerfilecheck/ | \
 		awk '/^Benchmark/ {ms[$$1]=$$3/1e6; print $$1, ms[$$1], "ms/op"} END {for (k in ms) if (k ~ /Check500/) c=ms[k]; else p=ms[k]; if (p>0) printf "static check / BuildKit parse ratio: %.1f\n", c/p}'
+	@echo "SBOM of the Debian minbase rootfs: hardenkit (syft library) vs the syft CLI"
+	@BENCHTIME=3x frontend/evidence/sbom/bench.sh
+	@echo "secret scan throughput (frontend/secrets)"
+	@$(GO) test -run '^$$' -bench 'ScanDebianRootfs' -benchtime 3x ./frontend/secrets/ | grep -E '^Benchmark'
 
 clean:
 	rm -rf $(BIN) out

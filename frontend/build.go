@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -130,11 +131,16 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 
-	scanner, err := sbomScanner(ctx, c, bc)
-	if err != nil {
-		return nil, err
+	// With hardening on, hardenkit attaches its own SBOM of what ships; off,
+	// BuildKit's scanner runs as it would for dockerfile.v0.
+	var scanner sbom.Scanner
+	if opt.Mode == options.ModeOff {
+		if scanner, err = sbomScanner(ctx, c, bc); err != nil {
+			return nil, err
+		}
 	}
 	var scanTargets bkmaps.SyncMap[string, scanTarget]
+	var evidence bkmaps.SyncMap[string, platformEvidence]
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		popt := convertOpt
@@ -174,6 +180,19 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			}
 			st = hardened.State
 			out.Image, out.BaseImage, out.Epoch = hardened.Image, nil, &epoch
+
+			// evidence: SBOM of the verified filesystem, compliance statement
+			ev, err := collectEvidence(ctx, evidenceInput{
+				hardened: hardened,
+				epoch:    epoch,
+				baseName: hardened.BaseName,
+				loaded:   loaded,
+				findings: append(slices.Clone(findings), hardened.Findings...),
+			})
+			if err != nil {
+				return nil, err
+			}
+			evidence.Store(platformID(platform), ev)
 		}
 
 		ref, err := solveState(ctx, c, st, bc.CacheImports)
@@ -195,6 +214,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	}
 
 	// evidence
+	if err := rb.EachPlatform(ctx, func(ctx context.Context, id string, _ ocispecs.Platform) error {
+		ev, ok := evidence.Load(id)
+		if !ok {
+			return nil
+		}
+		return attachEvidence(ctx, c, rb, id, ev)
+	}); err != nil {
+		return nil, err
+	}
 	if scanner != nil {
 		if err := attachSBOMs(ctx, c, rb, scanner, &scanTargets); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,6 +59,7 @@ func TestHardenedExamplesRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			assertHardened(t, img, files)
+			assertEvidence(t, dest, img)
 
 			// The application runs from the hardened image, with no shell.
 			follow := t.TempDir()
@@ -75,6 +77,84 @@ func TestHardenedExamplesRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assertEvidence checks the attestations hardenkit attaches: an SPDX SBOM
+// of exactly what ships, a CycloneDX SBOM and the compliance statement.
+func assertEvidence(t *testing.T, tarPath string, img *ocitar.Image) {
+	t.Helper()
+	atts := readAttestations(t, tarPath, img)
+	for _, pt := range []string{"https://spdx.dev/Document", "https://cyclonedx.org/bom", "https://hardenkit.dev/attestations/compliance/v1"} {
+		if len(atts[pt]) != 1 {
+			t.Fatalf("%d %s attestations, want 1 (have %d types)", len(atts[pt]), pt, len(atts))
+		}
+	}
+	var spdx struct {
+		Predicate struct {
+			Packages []struct{ Name string } `json:"packages"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(atts["https://spdx.dev/Document"][0], &spdx); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]bool{}
+	for _, p := range spdx.Predicate.Packages {
+		pkgs[p.Name] = true
+	}
+	for _, gone := range []string{"apt", "dpkg", "curl", "bash", "dash", "busybox"} {
+		if pkgs[gone] {
+			t.Errorf("SBOM lists %s, which does not ship", gone)
+		}
+	}
+	files, err := img.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files["/usr/lib/x86_64-linux-gnu/libc.so.6"]; ok && !pkgs["libc6"] {
+		t.Errorf("libc6 ships but the SBOM does not list it (%d packages)", len(pkgs))
+	}
+	var comp struct {
+		Predicate struct {
+			Policy          struct{ Name, Digest string } `json:"policy"`
+			Mode            string                        `json:"mode"`
+			SourceDateEpoch int64                         `json:"sourceDateEpoch"`
+			Rules           []struct{ ID, Result string } `json:"rules"`
+		} `json:"predicate"`
+	}
+	if err := json.Unmarshal(atts["https://hardenkit.dev/attestations/compliance/v1"][0], &comp); err != nil {
+		t.Fatal(err)
+	}
+	created, _ := time.Parse(time.RFC3339, img.Config["created"].(string))
+	p := comp.Predicate
+	if p.Policy.Name != "examples" || !strings.HasPrefix(p.Policy.Digest, "sha256:") || p.Mode != "enforce" || p.SourceDateEpoch != created.Unix() {
+		t.Errorf("compliance statement policy %+v mode %q epoch %d (created %s)", p.Policy, p.Mode, p.SourceDateEpoch, created)
+	}
+	results := map[string]string{}
+	for _, r := range p.Rules {
+		results[r.ID] = r.Result
+	}
+	if results["HK2030"] != "pass" || results["HK1001"] != "warn" {
+		t.Errorf("rule results HK2030=%q HK1001=%q, want pass and warn", results["HK2030"], results["HK1001"])
+	}
+}
+
+// readAttestations returns the in-toto statements attached to img in the
+// OCI tarball, by predicate type.
+func readAttestations(t *testing.T, tarPath string, img *ocitar.Image) map[string][][]byte {
+	t.Helper()
+	dt, err := os.ReadFile(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ocitar.Read(bytes.NewReader(dt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	atts, err := l.Attestations(img.Descriptor.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return atts
 }
 
 // shippedTools are names no hardened image may contain.
@@ -152,6 +232,7 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 				t.Fatal(err)
 			}
 			var digests []string
+			var evidence [][2][]byte
 			for _, addr := range addrs {
 				dest := filepath.Join(t.TempDir(), "image.tar")
 				out, err := run(ctx, t, nil, binaries.hardenkit, "build", "--addr", addr, "--no-cache", "--progress", "plain",
@@ -159,10 +240,19 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 				if err != nil {
 					t.Fatalf("hardenkit build on %s: %v\n%s", addr, err, out)
 				}
-				digests = append(digests, readImage(t, dest).Descriptor.Digest.String())
+				img := readImage(t, dest)
+				digests = append(digests, img.Descriptor.Digest.String())
+				atts := readAttestations(t, dest, img)
+				evidence = append(evidence, [2][]byte{atts["https://spdx.dev/Document"][0], atts["https://hardenkit.dev/attestations/compliance/v1"][0]})
 			}
 			if digests[0] != digests[1] {
 				t.Errorf("manifest digests differ between two daemons: %s vs %s", digests[0], digests[1])
+			}
+			if !bytes.Equal(evidence[0][0], evidence[1][0]) {
+				t.Error("SBOM attestations differ between two daemons")
+			}
+			if !bytes.Equal(evidence[0][1], evidence[1][1]) {
+				t.Error("compliance attestations differ between two daemons")
 			}
 			t.Logf("%s: %s on both daemons", ex.dir, digests[0])
 		})

@@ -52,6 +52,7 @@ type buildOptions struct {
 	platforms     []string
 	policy        string
 	exceptions    string
+	provenance    string
 }
 
 func newBuildCommand(g *globalOptions) *cobra.Command {
@@ -83,6 +84,7 @@ func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
 	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
 	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
 	f.StringVar(&o.policy, "policy", "", "policy: a built-in baseline (strict, cis-docker) or a policy file (default: hardenkit.yaml beside the Dockerfile, else strict)")
+	f.StringVar(&o.provenance, "provenance", "mode=max", buildflags.ProvenanceFlagHelp())
 	f.StringVar(&o.exceptions, "exceptions", "", "exceptions file (passed as the hardenkit-exceptions build context)")
 	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated, e.g. linux/amd64,linux/arm64")
 	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
@@ -136,6 +138,10 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	}
 	// Rebuilding the same commit must give the same image, with no flag.
 	if _, err := plan.DefaultSourceDateEpoch(ctx, contextPath, os.Getenv); err != nil {
+		return err
+	}
+	// Provenance is on by default: evidence users should not have to ask for.
+	if err := plan.DefaultProvenance(ctx, o.provenance, contextPath); err != nil {
 		return err
 	}
 

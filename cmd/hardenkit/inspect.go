@@ -50,6 +50,7 @@ type inspection struct {
 	Setuid       []string          `json:"setuid"`
 	Attestations map[string]int    `json:"attestations"`
 	Paths        map[string]string `json:"paths,omitempty"`
+	statements   map[string][][]byte
 }
 
 func runInspect(w io.Writer, path string, o *inspectOptions) error {
@@ -104,6 +105,7 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 			res.Paths[p] = file.Describe()
 		}
 	}
+	res.statements = atts
 	for pt, stmts := range atts {
 		res.Attestations[pt] = len(stmts)
 	}
@@ -143,11 +145,72 @@ func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[
 	sort.Strings(types)
 	for _, pt := range types {
 		fmt.Fprintf(w, "attestation:  %s (%d)\n", pt, res.Attestations[pt])
+		for _, stmt := range res.statements[pt] {
+			for _, line := range summarizeStatement(pt, stmt) {
+				fmt.Fprintf(w, "              %s\n", line)
+			}
+		}
 	}
 	if listFiles {
 		for _, p := range ocitar.SortedPaths(files) {
 			fmt.Fprintf(w, "  %s  %s\n", files[p].Describe(), p)
 		}
+	}
+	return nil
+}
+
+// summarizeStatement describes an in-toto statement in a few lines: the
+// packages of an SPDX SBOM, the policy and rule results of a compliance
+// statement.
+func summarizeStatement(predicateType string, stmt []byte) []string {
+	var st struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(stmt, &st); err != nil {
+		return []string{"unreadable statement: " + err.Error()}
+	}
+	switch predicateType {
+	case "https://spdx.dev/Document":
+		var doc struct {
+			Packages []struct {
+				Name string `json:"name"`
+			} `json:"packages"`
+		}
+		if err := json.Unmarshal(st.Predicate, &doc); err != nil {
+			return []string{"unreadable SPDX document: " + err.Error()}
+		}
+		names := make([]string, 0, len(doc.Packages))
+		for _, p := range doc.Packages {
+			names = append(names, p.Name)
+		}
+		sort.Strings(names)
+		return []string{fmt.Sprintf("%d packages: %s", len(names), strings.Join(names, " "))}
+	case "https://hardenkit.dev/attestations/compliance/v1":
+		var p struct {
+			Policy          struct{ Name, Digest, Baseline string } `json:"policy"`
+			Mode            string                                  `json:"mode"`
+			SourceDateEpoch int64                                   `json:"sourceDateEpoch"`
+			Rules           []struct{ ID, Result string }           `json:"rules"`
+			Exceptions      []struct{ ID string }                   `json:"exceptions"`
+			Vulnerabilities struct{ Status string }                 `json:"vulnerabilities"`
+		}
+		if err := json.Unmarshal(st.Predicate, &p); err != nil {
+			return []string{"unreadable compliance statement: " + err.Error()}
+		}
+		results := map[string][]string{}
+		for _, r := range p.Rules {
+			results[r.Result] = append(results[r.Result], r.ID)
+		}
+		lines := []string{
+			fmt.Sprintf("policy %s (baseline %s) %s, mode %s, SOURCE_DATE_EPOCH %d", p.Policy.Name, p.Policy.Baseline, p.Policy.Digest, p.Mode, p.SourceDateEpoch),
+		}
+		for _, r := range []string{"fail", "warn", "waived", "pass", "not-evaluated"} {
+			if ids := results[r]; len(ids) > 0 {
+				lines = append(lines, fmt.Sprintf("%-13s %d: %s", r, len(ids), strings.Join(ids, " ")))
+			}
+		}
+		lines = append(lines, fmt.Sprintf("exceptions applied: %d; vulnerabilities: %s", len(p.Exceptions), p.Vulnerabilities.Status))
+		return lines
 	}
 	return nil
 }

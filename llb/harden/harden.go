@@ -81,6 +81,8 @@ type Result struct {
 	Shipped int
 	// InjectedUser is set when no USER was given and one was injected.
 	InjectedUser bool
+	// BaseName is the shipped stage's base, as Input.BaseName.
+	BaseName string
 	// Tree and Src are the verified hardened filesystem, for the
 	// inspection and evidence steps that follow.
 	Tree *rootfs.Tree
@@ -186,6 +188,7 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		Removed:      plan.removed,
 		Shipped:      len(plan.paths),
 		InjectedUser: who.injected,
+		BaseName:     in.BaseName,
 	}
 	reported, err := verify(ctx, ev, in, &res, tl)
 	if err != nil {

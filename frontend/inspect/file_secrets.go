@@ -1,0 +1,78 @@
+package inspect
+
+// Secrets in the files of the image, and of the build context.
+//
+//	HK3052 SecretInImageFile     CIS 4.10 — a file of the final image holds
+//	                             a secret.
+//	HK3054 SecretInBuildContext  CIS 4.10 — a file of the build context
+//	                             holds a secret (ContextSecrets; the
+//	                             frontend reports it at the COPY or ADD
+//	                             that brings it in, so a key only a
+//	                             builder stage copies is reported too).
+//
+// Every regular file up to controls.secrets.maxFileSize is read; larger
+// ones are listed in Result.Unscanned by name, never skipped silently.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+)
+
+var ruleSecretInFile = imageRule(rules.Rule{
+	ID: "HK3052", Name: "SecretInImageFile", Title: "Secret in a file of the final image",
+	Family: rules.FamilySecrets, Severity: rules.SeverityCritical, CIS: []string{"4.10"},
+	Rationale:   "A key, token or password in a file of the image is readable by everyone who can pull it, in every registry and cache that holds it, and stays in the layer even if a later step deletes the file (CIS Docker Benchmark 4.10).",
+	Remediation: "Remove the file or value from what is copied into the image (.dockerignore, COPY only what is needed), pass build-time secrets with RUN --mount=type=secret, and rotate the secret.",
+})
+
+var ruleSecretInContext = imageRule(rules.Rule{
+	ID: "HK3054", Name: "SecretInBuildContext", Title: "Secret in a build context file that COPY or ADD brings in",
+	Family: rules.FamilySecrets, Severity: rules.SeverityHigh, CIS: []string{"4.10"},
+	Rationale:   "A secret the build copies from the context lands in a layer of some stage and in the build cache, even when the final image does not ship it.",
+	Remediation: "Exclude the file in .dockerignore and pass the secret with RUN --mount=type=secret; rotate it if it was ever pushed with a cache.",
+})
+
+var fileSecretsCheck = check{rules: []rules.Rule{ruleSecretInFile}, run: checkFileSecrets}
+
+func checkFileSecrets(ctx context.Context, e *env) ([]rules.Finding, error) {
+	s, err := e.secretScanner()
+	if err != nil {
+		return nil, err
+	}
+	fs, unscanned, err := s.ScanTree(ctx, e.in.Tree, e.in.Src)
+	if err != nil {
+		return nil, err
+	}
+	e.unscanned = unscanned
+	return secretFindings(ruleSecretInFile, fs, "remove it from the image and rotate it"), nil
+}
+
+// ContextSecrets scans the build context files t (loaded from src) that
+// COPY and ADD bring in, under policy p's controls.secrets, and returns
+// HK3054 findings at p's level — File is "context:REL" until the caller
+// points it at the instruction — and the context files too large to
+// scan. With HK3054 off it returns nothing.
+func ContextSecrets(ctx context.Context, t *rootfs.Tree, src rootfs.Source, p *policy.Policy) ([]rules.Finding, []string, error) {
+	level := p.Level(ruleSecretInContext)
+	if level == rules.LevelOff {
+		return nil, nil, nil
+	}
+	e := &env{in: Input{Policy: p}}
+	s, err := e.secretScanner()
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspect: %w", err)
+	}
+	fs, unscanned, err := s.ScanContext(ctx, t, src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspect: build context: %w", err)
+	}
+	out := secretFindings(ruleSecretInContext, fs, "exclude it from the context and rotate it")
+	for i := range out {
+		out[i].Level = level
+	}
+	return out, unscanned, nil
+}

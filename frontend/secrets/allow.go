@@ -1,0 +1,84 @@
+package secrets
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Built-in exceptions. They are as narrow as the false positive they
+// remove, and each says where it was seen, so that a scan of an ordinary
+// distribution base image reports nothing (TestDebianMinbaseClean).
+
+// knownPublicKeys are fingerprints (Fingerprint of the base64 body) of
+// private keys published on purpose. GnuTLS compiles the keys of its
+// power-on self-tests into libgnutls (lib/crypto-selftests.c); these are
+// the ten found in Debian bookworm's libgnutls30 3.7.9. They protect
+// nothing, and reporting them would fail every Debian image that ships
+// GnuTLS (apt depends on it).
+var knownPublicKeys = map[string]bool{
+	"0abce0c5fd3b863e": true,
+	"24a2416c5abbb673": true,
+	"30db3ea6d728b88c": true,
+	"518a21fe5a8a54f8": true,
+	"6d03bbf47115fad0": true,
+	"9ab6db67523ba607": true,
+	"bf552d2ff30b20f0": true,
+	"c780c483da21d367": true,
+	"cadf1e62661d5d21": true,
+	"f287c70b1db074fe": true,
+}
+
+// genericIdentifierRe matches a snake_case or SCREAMING_SNAKE_CASE
+// identifier with a digit. gitleaks' generic-api-key already ignores
+// values of letters, "_", "." and "-" only (its `^[a-zA-Z_.-]+$`
+// allow-list); a digit makes a constant name such as COPHH_KEY_UTF8 (in
+// perl's CORE/cop.h, after "=for apidoc …||") pass that test, yet it is
+// no more a secret. Mixed-case values, which keys are, stay reported.
+var genericIdentifierRe = regexp.MustCompile(`^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)$`)
+
+// builtinAllowed reports whether a gitleaks match is one of the built-in
+// exceptions. match and secret are only inspected here.
+func builtinAllowed(rule, match, secret string) bool {
+	if rule != genericRule {
+		return false
+	}
+	// A Go module checksum ("h1:" and a base64 SHA-256), as go.sum has
+	// them and every Go binary's build information repeats them.
+	// gitleaks allow-lists go.sum by path; in a binary there is no path
+	// to go by.
+	if strings.Contains(match, "h1:"+secret) {
+		return true
+	}
+	return genericIdentifierRe.MatchString(secret)
+}
+
+// delimitedIn reports whether match occurs in text with a non-token
+// character (or a line boundary) on both sides. Strings extracted from a
+// binary are not delimited the way source text is: a Go binary packs its
+// string literals back to back, so "glpat-" from one literal and the
+// next literals read as a GitLab token. In binaries a match counts only
+// when it stands apart; rules whose pattern carries its own boundary
+// (a quote, a space) satisfy this by construction.
+func delimitedIn(text, match string) bool {
+	if match == "" {
+		return true
+	}
+	for off := 0; ; {
+		i := strings.Index(text[off:], match)
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(match)
+		left := start == 0 || !isTokenByte(text[start-1]) || !isTokenByte(match[0])
+		right := end == len(text) || !isTokenByte(text[end]) || !isTokenByte(match[len(match)-1])
+		if left && right {
+			return true
+		}
+		off = start + 1
+	}
+}
+
+// isTokenByte is a character secrets are made of.
+func isTokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}

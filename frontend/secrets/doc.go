@@ -1,0 +1,40 @@
+// Package secrets finds credentials — API tokens, private keys, passwords,
+// credential files — in an image's files, in its config (Env, labels,
+// history), in a build's arguments and in the build context, and reports
+// them without ever carrying them: a Finding names the detector, the
+// place and a short hash of the secret, nothing else. No field, error or
+// log line of this package holds secret bytes, a prefix or suffix of
+// them, or gitleaks' Match/Secret/Line fields.
+//
+// Detection is gitleaks' default rule set (github.com/zricethezav/gitleaks/v8,
+// about 220 rules with a keyword prefilter, entropy thresholds and
+// allow-lists) used as a library, plus hardenkit's detectors for what it
+// misses:
+//
+//   - RulePrivateKey: any PEM "-----BEGIN … PRIVATE KEY-----" block with a
+//     key body, also truncated, indented, JSON-escaped or found in a
+//     binary (it replaces gitleaks' private-key rule);
+//   - RuleCredentialFile: credential files recognised by name and content
+//     (.aws/credentials, .docker/config.json auths, .npmrc tokens, .netrc,
+//     .pypirc, .pgpass, .git-credentials, SSH identity files);
+//   - RuleSecretName: a literal, random-looking value assigned to a
+//     secret-named variable (BuildKit's SecretsUsedInArgOrEnv tokens) in
+//     Env, labels, build args and history.
+//
+// Files are scanned whole up to a size limit; larger ones are returned as
+// unscanned, by name, never skipped silently. Binary files (a NUL byte in
+// their first 8000 bytes, as git and grep decide) are reduced to their
+// printable strings first: keys hide in binaries, but regular expressions
+// over machine code cost time and find noise.
+//
+// gitleaks' detector runs a rule's regular expression on a whole fragment
+// as soon as one of the rule's keywords occurs anywhere in it; for rules
+// keyed on common words ("key", "token", "api") that is nearly every
+// fragment, and its generic-api-key pattern costs microseconds per byte
+// on Go's regexp engine. Here every rule runs in its own single-rule
+// gitleaks detector, only on windows of text around occurrences of its
+// own keywords, sized to what the rule's pattern can reach (gitleaks.go).
+// The findings are gitleaks' — same rules, entropy thresholds and
+// allow-lists — at a fraction of the cost; TestWindowsFindWhatGitleaksFinds
+// holds the two to the same answers.
+package secrets
