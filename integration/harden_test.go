@@ -60,6 +60,7 @@ func TestHardenedExamplesRun(t *testing.T) {
 			}
 			assertHardened(t, img, files)
 			assertEvidence(t, dest, img)
+			assertImagetoolsEvidence(ctx, t, ref)
 
 			// The application runs from the hardened image, with no shell.
 			follow := t.TempDir()
@@ -135,6 +136,47 @@ func assertEvidence(t *testing.T, tarPath string, img *ocitar.Image) {
 	}
 	if results["HK2030"] != "pass" || results["HK1001"] != "warn" {
 		t.Errorf("rule results HK2030=%q HK1001=%q, want pass and warn", results["HK2030"], results["HK1001"])
+	}
+}
+
+// assertImagetoolsEvidence reads the pushed image's SBOM and provenance the
+// way users do, with docker buildx imagetools inspect.
+func assertImagetoolsEvidence(ctx context.Context, t *testing.T, ref string) {
+	t.Helper()
+	envv := buildxConfig(ctx, t)
+	out, err := run(ctx, t, envv, "docker", "buildx", "imagetools", "inspect", "--format", "{{json .SBOM}}", ref)
+	if err != nil {
+		t.Fatalf("imagetools inspect .SBOM: %v\n%s", err, out)
+	}
+	var sbom struct {
+		SPDX struct {
+			SPDXID   string
+			Packages []struct {
+				Name string `json:"name"`
+			} `json:"packages"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sbom); err != nil || sbom.SPDX.SPDXID != "SPDXRef-DOCUMENT" {
+		t.Fatalf("imagetools .SBOM is not our SPDX document (%v):\n%.500s", err, out)
+	}
+	for _, p := range sbom.SPDX.Packages {
+		if p.Name == "curl" || p.Name == "apt" || p.Name == "dpkg" {
+			t.Errorf("imagetools SBOM lists %s", p.Name)
+		}
+	}
+	out, err = run(ctx, t, envv, "docker", "buildx", "imagetools", "inspect", "--format", "{{json .Provenance}}", ref)
+	if err != nil {
+		t.Fatalf("imagetools inspect .Provenance: %v\n%s", err, out)
+	}
+	var prov struct {
+		SLSA struct {
+			BuildDefinition struct {
+				BuildType string `json:"buildType"`
+			} `json:"buildDefinition"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &prov); err != nil || prov.SLSA.BuildDefinition.BuildType == "" {
+		t.Errorf("imagetools .Provenance has no SLSA build definition (%v):\n%.500s", err, out)
 	}
 }
 
