@@ -142,6 +142,20 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	var scanTargets bkmaps.SyncMap[string, scanTarget]
 	var evidence bkmaps.SyncMap[string, platformEvidence]
 
+	// The vulnerability gate's inputs, read once for every platform.
+	var vulnDB string
+	var vex [][]byte
+	if opt.Mode == options.ModeEnforce {
+		var cleanup func()
+		if vulnDB, cleanup, err = loadVulnDB(ctx, bc, c); err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		if vex, err = loadVEX(ctx, bc, c); err != nil {
+			return nil, err
+		}
+	}
+
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		popt := convertOpt
 		popt.BuildArgs = maps.Clone(convertOpt.BuildArgs)
@@ -188,6 +202,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				baseName: hardened.BaseName,
 				loaded:   loaded,
 				findings: append(slices.Clone(findings), hardened.Findings...),
+				vulnDB:   vulnDB,
+				vex:      vex,
+				warn: func(msg string) {
+					if idx == 0 {
+						src.Warn(ctx, msg, client.WarnOpts{Level: 1})
+					}
+				},
 			})
 			if err != nil {
 				return nil, err

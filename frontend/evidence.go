@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
@@ -17,6 +18,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
+	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
@@ -44,6 +46,12 @@ type evidenceInput struct {
 	baseName string
 	loaded   *policysource.Loaded
 	findings []rules.Finding
+	// vulnDB is the grype database directory ("" when none was given) and
+	// vex the OpenVEX documents of the build.
+	vulnDB string
+	vex    [][]byte
+	// warn shows a message in the build's progress.
+	warn func(msg string)
 }
 
 // collectEvidence catalogs the hardened filesystem into SPDX and CycloneDX
@@ -65,13 +73,44 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 	}
 
 	pol := in.loaded.Policy
+	vc := pol.Controls.Vulnerabilities
+	gate, err := vuln.Evaluate(ctx, doc.SPDX, vuln.Options{
+		DBDir:     in.vulnDB,
+		Now:       time.Now(),
+		FailOn:    vc.FailOn,
+		RequireDB: vc.RequireDB,
+		MaxDBAge:  time.Duration(vc.MaxDBAge),
+		VEX:       in.vex,
+		Waive:     vuln.ExceptionWaiver(in.loaded.Exceptions, vuln.RuleVulnerablePackage.ID, ""),
+	})
+	if err != nil {
+		return platformEvidence{}, fmt.Errorf("%s: vulnerability gate (policy %s requires a database: pass one as the %s build context): %w", vuln.RuleVulnerablePackage.ID, pol.Name, vulnDBContext, err)
+	}
+	if gate.Warning != "" && in.warn != nil {
+		in.warn(fmt.Sprintf("%s: vulnerabilities not evaluated: %s", vuln.RuleVulnerablePackage.ID, gate.Warning))
+	}
+	if gate.Failed {
+		var failing []string
+		for _, m := range gate.Matches {
+			if m.Result == compliance.MatchFail {
+				failing = append(failing, fmt.Sprintf("%s (%s) in %s %s", m.CVE, m.Severity, m.Name, m.Version))
+			}
+		}
+		return platformEvidence{}, fmt.Errorf("%s: %d vulnerabilities at or above %s in the hardened image:\n  %s\nupgrade the packages, or waive each with an approved exception (rule %s) or a VEX statement (%s build context)",
+			vuln.RuleVulnerablePackage.ID, len(failing), vc.FailOn, strings.Join(failing, "\n  "), vuln.RuleVulnerablePackage.ID, vexContext)
+	}
 	var waivers []string
 	for _, f := range in.findings {
 		if f.Waiver != "" && !slices.Contains(waivers, f.Waiver) {
 			waivers = append(waivers, f.Waiver)
 		}
 	}
-	var applied []compliance.Exception
+	for _, id := range gate.ExceptionIDs() {
+		if !slices.Contains(waivers, id) {
+			waivers = append(waivers, id)
+		}
+	}
+	applied := []compliance.Exception{}
 	if in.loaded.Exceptions != nil {
 		applied = compliance.AppliedExceptions(in.loaded.Exceptions.Exceptions, waivers)
 	}
@@ -82,23 +121,30 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		SourceDateEpoch: in.epoch.Unix(),
 		BaseImages:      []compliance.BaseImage{{Name: in.baseName}},
 		Rules: compliance.EvaluateRules(catalog.All(), pol.Level, func(s rules.Stage) bool {
-			return s == rules.StageStatic || s == rules.StageLLB
-		}, in.findings),
-		Exceptions: applied,
-		Vulnerabilities: compliance.Vulnerabilities{
-			Status:  compliance.VulnNotEvaluated,
-			Reason:  "no vulnerability database was given to the build",
-			FailOn:  pol.Controls.Vulnerabilities.FailOn,
-			Counts:  map[string]int{},
-			Matches: []compliance.VulnMatch{},
-		},
-		SBOM: compliance.SBOMOf(doc.SPDX),
+			return s == rules.StageStatic || s == rules.StageLLB || (s == rules.StageEvidence && gate.Status == compliance.VulnEvaluated)
+		}, append(slices.Clone(in.findings), gateFindings(gate)...)),
+		Exceptions:      applied,
+		Vulnerabilities: gate.Summary(),
+		SBOM:            compliance.SBOMOf(doc.SPDX),
 	}
 	statement, err := pred.Marshal()
 	if err != nil {
 		return platformEvidence{}, fmt.Errorf("compliance statement: %w", err)
 	}
 	return platformEvidence{spdx: doc.SPDX, cyclonedx: doc.CycloneDX, compliance: statement}, nil
+}
+
+// gateFindings are the waived matches of the gate, so the compliance
+// statement's HK4001 entry says waived and names the exceptions.
+func gateFindings(r vuln.Result) []rules.Finding {
+	var out []rules.Finding
+	for _, m := range r.Matches {
+		if m.Result == compliance.MatchWaived {
+			out = append(out, rules.Finding{Rule: vuln.RuleVulnerablePackage.ID, Level: rules.LevelWaived, Waiver: m.Exception,
+				Message: fmt.Sprintf("%s (%s) in %s %s waived by exception %s", m.CVE, m.Severity, m.Name, m.Version, m.Exception)})
+		}
+	}
+	return out
 }
 
 // attachEvidence adds the platform's attestations to the result. The SPDX

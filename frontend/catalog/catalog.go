@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
@@ -20,7 +21,7 @@ import (
 // All returns every rule, sorted by id. The slice is freshly built: callers
 // may keep and modify it.
 func All() []rules.Rule {
-	all := slices.Concat(dockerfilecheck.Rules(), harden.Rules(), inspect.Rules())
+	all := slices.Concat(dockerfilecheck.Rules(), harden.Rules(), inspect.Rules(), vuln.Rules())
 	slices.SortFunc(all, func(a, b rules.Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return all
 }
