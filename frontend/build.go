@@ -199,7 +199,6 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			ev, err := collectEvidence(ctx, evidenceInput{
 				hardened: hardened,
 				epoch:    epoch,
-				baseName: hardened.BaseName,
 				loaded:   loaded,
 				findings: append(slices.Clone(findings), hardened.Findings...),
 				vulnDB:   vulnDB,

@@ -43,7 +43,6 @@ type platformEvidence struct {
 type evidenceInput struct {
 	hardened harden.Result
 	epoch    time.Time
-	baseName string
 	loaded   *policysource.Loaded
 	findings []rules.Finding
 	// vulnDB is the grype database directory ("" when none was given) and
@@ -119,7 +118,7 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		Policy:          compliance.Policy{Name: pol.Name, Digest: pol.Digest(), Baseline: pol.Baseline},
 		Mode:            options.ModeEnforce,
 		SourceDateEpoch: in.epoch.Unix(),
-		BaseImages:      []compliance.BaseImage{{Name: in.baseName}},
+		BaseImages:      []compliance.BaseImage{{Name: in.hardened.BaseName, Digest: in.hardened.BaseDigest}},
 		Rules: compliance.EvaluateRules(catalog.All(), pol.Level, func(s rules.Stage) bool {
 			return s == rules.StageStatic || s == rules.StageLLB || (s == rules.StageEvidence && gate.Status == compliance.VulnEvaluated)
 		}, append(slices.Clone(in.findings), gateFindings(gate)...)),

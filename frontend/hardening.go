@@ -3,10 +3,13 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -46,16 +49,21 @@ func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, s
 	if err != nil {
 		return harden.Result{}, err
 	}
+	baseDigest, err := baseImageDigest(ctx, c, bc, stage, platform)
+	if err != nil {
+		return harden.Result{}, err
+	}
 	res, err := harden.Harden(ctx, gatewayEvaluator{c: c, cacheImports: bc.CacheImports}, harden.Input{
-		Final:    dfRes.State,
-		Base:     base,
-		BaseName: stage.baseName,
-		Image:    dfRes.Image,
-		Epoch:    epoch,
-		Platform: platform,
-		Policy:   loaded.Policy,
-		Lines:    stage.lines,
-		NoCache:  noCacheAll(bc),
+		Final:      dfRes.State,
+		Base:       base,
+		BaseName:   stage.baseName,
+		BaseDigest: baseDigest,
+		Image:      dfRes.Image,
+		Epoch:      epoch,
+		Platform:   platform,
+		Policy:     loaded.Policy,
+		Lines:      stage.lines,
+		NoCache:    noCacheAll(bc),
 	})
 	if vs, ok := harden.AsViolations(err); ok {
 		return harden.Result{}, violationsError(vs, src)
@@ -70,6 +78,29 @@ func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, s
 		}
 	}
 	return res, nil
+}
+
+// baseImageDigest resolves the manifest digest of the shipped stage's base
+// when it is an image (not scratch, an earlier stage or a named context), so
+// the evidence records exactly what the image was built on.
+func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, stage shippedStage, platform ocispecs.Platform) (string, error) {
+	if stage.baseStage != "" || strings.EqualFold(stage.baseName, "scratch") {
+		return "", nil
+	}
+	if nc, err := bc.NamedContext(stage.baseName, dockerui.ContextOpt{Platform: &platform}); err != nil || nc != nil {
+		return "", err
+	}
+	named, err := reference.ParseNormalizedNamed(stage.baseName)
+	if err != nil {
+		return "", fmt.Errorf("base image %s: %w", stage.baseName, err)
+	}
+	_, dgst, _, err := c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: bc.ImageResolveMode.String()},
+	})
+	if err != nil {
+		return "", fmt.Errorf("resolving base image %s: %w", stage.baseName, err)
+	}
+	return dgst.String(), nil
 }
 
 // violationsError is one error for all violations, with each one's

@@ -116,14 +116,20 @@ func assertEvidence(t *testing.T, tarPath string, img *ocitar.Image) {
 	}
 	var comp struct {
 		Predicate struct {
-			Policy          struct{ Name, Digest string } `json:"policy"`
-			Mode            string                        `json:"mode"`
-			SourceDateEpoch int64                         `json:"sourceDateEpoch"`
-			Rules           []struct{ ID, Result string } `json:"rules"`
+			Policy          struct{ Name, Digest string }   `json:"policy"`
+			Mode            string                          `json:"mode"`
+			SourceDateEpoch int64                           `json:"sourceDateEpoch"`
+			Rules           []struct{ ID, Result string }   `json:"rules"`
+			BaseImages      []struct{ Name, Digest string } `json:"baseImages"`
 		} `json:"predicate"`
 	}
 	if err := json.Unmarshal(atts["https://hardenkit.dev/attestations/compliance/v1"][0], &comp); err != nil {
 		t.Fatal(err)
+	}
+	for _, b := range comp.Predicate.BaseImages {
+		if b.Name != "scratch" && !strings.HasPrefix(b.Digest, "sha256:") {
+			t.Errorf("base image %s recorded without its digest (%q)", b.Name, b.Digest)
+		}
 	}
 	created, _ := time.Parse(time.RFC3339, img.Config["created"].(string))
 	p := comp.Predicate

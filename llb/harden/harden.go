@@ -81,8 +81,8 @@ type Result struct {
 	Shipped int
 	// InjectedUser is set when no USER was given and one was injected.
 	InjectedUser bool
-	// BaseName is the shipped stage's base, as Input.BaseName.
-	BaseName string
+	// BaseName and BaseDigest are the shipped stage's base, as in Input.
+	BaseName, BaseDigest string
 	// Tree and Src are the verified hardened filesystem, for the
 	// inspection and evidence steps that follow.
 	Tree *rootfs.Tree
@@ -189,6 +189,7 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		Shipped:      len(plan.paths),
 		InjectedUser: who.injected,
 		BaseName:     in.BaseName,
+		BaseDigest:   in.BaseDigest,
 	}
 	reported, err := verify(ctx, ev, in, &res, tl)
 	if err != nil {
