@@ -188,6 +188,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			if dfRes.Epoch != nil {
 				epoch = dfRes.Epoch.UTC()
 			}
+			// A symbolic SOURCE_DATE_EPOCH that dockerfile2llb could not
+			// resolve must not become year 1 in the image.
+			if epoch.IsZero() {
+				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[keySourceDateEpoch])
+			}
 			hardened, err := hardenPlatform(ctx, c, bc, src, popt, dfRes, platformOrDefault(platform), epoch, loaded)
 			if err != nil {
 				return nil, err

@@ -21,7 +21,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	godigest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
@@ -75,32 +77,21 @@ func checkBaseAllowed(in Input) error {
 	return &Violation{Rule: ruleBaseNotAllowed.ID, Message: msg, Ranges: in.Lines.From}
 }
 
-// baseAllowed matches name (and digest) against the allow-list patterns.
+// baseAllowed reports whether the base named name (resolved to digest,
+// when known) is on the allow-list, by the policy's own matching rules.
 func baseAllowed(name, digest string, allowed []policy.BaseImage) bool {
-	repo := name
-	if i := strings.IndexByte(repo, '@'); i >= 0 {
-		if digest == "" {
-			digest = repo[i+1:]
-		}
-		repo = repo[:i]
+	ref, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return false
 	}
-	for _, b := range allowed {
-		if !pathglob.Match(b.Pattern, repo) && !pathglob.Match(b.Pattern, stripTag(repo)) {
-			continue
-		}
-		if b.Digest == "" || b.Digest == digest {
-			return true
+	if _, pinned := ref.(reference.Canonical); !pinned && digest != "" {
+		if d, err := godigest.Parse(digest); err == nil {
+			if c, err := reference.WithDigest(ref, d); err == nil {
+				ref = c
+			}
 		}
 	}
-	return false
-}
-
-func stripTag(ref string) string {
-	slash := strings.LastIndexByte(ref, '/')
-	if colon := strings.LastIndexByte(ref, ':'); colon > slash {
-		return ref[:colon]
-	}
-	return ref
+	return policy.AllowsBase(allowed, ref)
 }
 
 func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists) (fsPlan, error) {
