@@ -196,5 +196,10 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		return Result{}, err
 	}
 	res.Findings = append(res.Findings, reported...)
+	warned, err := warnedTooling(ctx, in.Policy, res.Tree, res.Src)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Findings = append(res.Findings, warned...)
 	return res, nil
 }

@@ -1,8 +1,11 @@
 package harden
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/tooling"
 )
 
@@ -126,6 +130,10 @@ func TestToolingListsFollowRuleLevels(t *testing.T) {
 	if !slices.Contains(l.PackageManagers, "apt-get") || len(l.PackageManagerData) == 0 {
 		t.Errorf("package managers at enforce use the built-in list: %v", l.PackageManagers)
 	}
+	w := listsAt(p, rules.LevelWarn)
+	if !slices.Contains(w.Shells, "sh") || len(w.NetworkTools) != 0 || len(w.PackageManagers) != 0 {
+		t.Errorf("lists at warn = %+v, want only the shells", w)
+	}
 }
 
 func TestHardenedConfig(t *testing.T) {
@@ -202,5 +210,35 @@ func TestPlanSummary(t *testing.T) {
 	}
 	if got := (fsPlan{paths: []string{"/a"}}).summary(); got != "ship 1 paths; no tooling to remove" {
 		t.Errorf("summary() = %q", got)
+	}
+}
+
+func TestWarnedToolingIsReported(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"sh", "app"} {
+		if err := os.WriteFile(filepath.Join(dir, "bin", name), []byte("#!"+name+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := rootfs.DirSource(dir)
+	tree, err := rootfs.Load(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		level rules.Level
+		want  int
+	}{{rules.LevelWarn, 1}, {rules.LevelEnforce, 0}, {rules.LevelOff, 0}} {
+		p := strictPolicy(t, func(p *policy.Policy) { p.Rules = map[string]rules.Level{"HK2023": tt.level} })
+		fs, err := warnedTooling(context.Background(), p, tree, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != tt.want || (tt.want == 1 && (fs[0].Rule != "HK2023" || fs[0].File != "/bin/sh" || fs[0].Level != rules.LevelWarn)) {
+			t.Errorf("HK2023 at %s: findings %+v, want %d", tt.level, fs, tt.want)
+		}
 	}
 }

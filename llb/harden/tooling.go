@@ -14,6 +14,7 @@ package harden
 // and copied tools are found by content (llb/tooling.Detect).
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -58,28 +59,56 @@ var categoryRules = map[tooling.Category]rules.Rule{
 	tooling.Shell:          ruleShell,
 }
 
-// toolingLists returns the lists of tools to remove: the policy's, or the
-// built-in ones, emptied for categories whose rule is not enforced.
-func toolingLists(p *policy.Policy) tooling.Lists {
-	l := tooling.DefaultLists()
+// toolingLists returns the lists of tools to remove: the categories whose
+// rule is enforced.
+func toolingLists(p *policy.Policy) tooling.Lists { return listsAt(p, rules.LevelEnforce) }
+
+// listsAt returns the tooling lists (the policy's, or the built-in ones) of
+// the categories whose rule has the given level; the others are empty.
+func listsAt(p *policy.Policy, level rules.Level) tooling.Lists {
+	def := tooling.DefaultLists()
 	c := p.Controls.Tooling
-	pick := func(policyList []string, def []string, r rules.Rule) []string {
-		if p.Level(r) != rules.LevelEnforce {
+	pick := func(policyList, builtin []string, r rules.Rule) []string {
+		if p.Level(r) != level {
 			return nil
 		}
 		if policyList != nil {
 			return slices.Clone(policyList)
 		}
-		return def
+		return builtin
 	}
-	l.PackageManagers = pick(c.PackageManagers, l.PackageManagers, rulePackageManager)
-	if p.Level(rulePackageManager) != rules.LevelEnforce {
-		l.PackageManagerData = nil
+	l := tooling.Lists{
+		PackageManagers: pick(c.PackageManagers, def.PackageManagers, rulePackageManager),
+		NetworkTools:    pick(c.NetworkTools, def.NetworkTools, ruleNetworkTool),
+		Debuggers:       pick(c.Debuggers, def.Debuggers, ruleDebugger),
+		Shells:          pick(c.Shells, def.Shells, ruleShell),
 	}
-	l.NetworkTools = pick(c.NetworkTools, l.NetworkTools, ruleNetworkTool)
-	l.Debuggers = pick(c.Debuggers, l.Debuggers, ruleDebugger)
-	l.Shells = pick(c.Shells, l.Shells, ruleShell)
+	if p.Level(rulePackageManager) == level {
+		l.PackageManagerData = def.PackageManagerData
+	}
 	return l
+}
+
+// warnedTooling reports the tools of categories the policy only warns
+// about: they ship, and the build output and evidence say so.
+func warnedTooling(ctx context.Context, p *policy.Policy, t *rootfs.Tree, src rootfs.Source) ([]rules.Finding, error) {
+	l := listsAt(p, rules.LevelWarn)
+	if len(l.PackageManagers)+len(l.NetworkTools)+len(l.Debuggers)+len(l.Shells)+len(l.PackageManagerData) == 0 {
+		return nil, nil
+	}
+	ms, err := tooling.Detect(ctx, t, src, l)
+	if err != nil {
+		return nil, fmt.Errorf("detecting tooling the policy warns about: %w", err)
+	}
+	out := make([]rules.Finding, 0, len(ms))
+	for _, m := range ms {
+		if keptByPolicy(m.Path, p.Controls.Tooling.Keep) {
+			continue
+		}
+		out = append(out, rules.Finding{Rule: categoryRules[m.Category].ID, Level: rules.LevelWarn, File: m.Path,
+			Message: fmt.Sprintf("%s %s ships (%s); the policy warns about it instead of removing it", m.Category, m.Path, m.Reason)})
+	}
+	return out, nil
 }
 
 // checkConfigCommands fails when the health check or the program the image
