@@ -449,4 +449,5 @@ require (
 tool (
 	github.com/moby/buildkit/cmd/buildctl
 	github.com/moby/buildkit/cmd/buildkitd
+	github.com/zricethezav/gitleaks/v8
 )
