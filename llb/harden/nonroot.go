@@ -9,7 +9,9 @@ package harden
 // With no USER the policy's user is injected (controls.user, 65532:65532
 // by default) with matching nonroot entries in passwd and group. The config
 // User is always written numerically, so Kubernetes runAsNonRoot can
-// verify it without reading the image.
+// verify it without reading the image. Users whose login shell does not
+// ship (hardening removed the shells) get /usr/sbin/nologin in the
+// shipped passwd, so that it describes the image it is in (HK3022).
 
 import (
 	"context"
@@ -47,7 +49,6 @@ type identity struct {
 }
 
 func resolveUser(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Source, plan fsPlan) (identity, error) {
-	level := in.Policy.Level(ruleRunsAsRoot)
 	passwd, err := shippedFile(ctx, final, src, plan, passwdPath)
 	if err != nil {
 		return identity{}, err
@@ -56,6 +57,51 @@ func resolveUser(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.S
 	if err != nil {
 		return identity{}, err
 	}
+	// Login shells that do not ship (hardening removed them) become
+	// nologin: the shipped passwd describes the image that ships
+	// (HK3022). The rewrite depends on passwd and the plan only, so every
+	// build writes the same bytes.
+	passwd, rewritten := users.ReplaceMissingShells(passwd, shipsRegularFile(final, plan))
+	id, err := identify(in, passwd, group)
+	if err != nil {
+		return identity{}, err
+	}
+	if _, ok := id.generated[passwdPath]; rewritten && !ok {
+		if id.generated == nil {
+			id.generated = map[string][]byte{}
+		}
+		id.generated[passwdPath] = passwd
+	}
+	return id, nil
+}
+
+// shipsRegularFile returns a function reporting whether a path resolves,
+// in the hardened filesystem, to a regular file: the file and every
+// symlink crossed on the way (/bin → usr/bin) are in the plan.
+func shipsRegularFile(final *rootfs.Tree, plan fsPlan) func(string) bool {
+	shipped := make(map[string]bool, len(plan.paths))
+	for _, p := range plan.paths {
+		shipped[p] = true
+	}
+	return func(p string) bool {
+		r, ok := final.ResolveLinks(rootfs.Clean(p), true)
+		if !ok || !shipped[r.Path] {
+			return false
+		}
+		for _, l := range r.Links {
+			if !shipped[l] {
+				return false
+			}
+		}
+		e, _ := final.Lookup(r.Path)
+		return e.IsRegular()
+	}
+}
+
+// identify decides who the image runs as, given the passwd and group it
+// ships.
+func identify(in Input, passwd, group []byte) (identity, error) {
+	level := in.Policy.Level(ruleRunsAsRoot)
 	user := in.Image.Config.User
 	ctl := in.Policy.Controls.User
 

@@ -1,6 +1,7 @@
 package users
 
 import (
+	"bytes"
 	"path"
 	"sort"
 	"strings"
@@ -115,4 +116,42 @@ func MissingShells(passwd []byte, exists func(string) bool) []MissingShell {
 		}
 	}
 	return out
+}
+
+// NoLogin is the shell ReplaceMissingShells gives users whose login shell
+// is gone: Debian's and distroless' path of nologin(8). Like every
+// nologin and false it refuses a login whether or not it exists, so
+// MissingShells never reports it.
+const NoLogin = "/usr/sbin/nologin"
+
+// ReplaceMissingShells returns passwd with the login shell of every entry
+// MissingShells reports (with the same exists) set to NoLogin, and
+// whether anything changed. Only the shell field of those entries is
+// rewritten: every other byte — comments, NIS lines, malformed lines,
+// CRLF line ends, a missing final newline — stays as it is, so the
+// result depends on the input alone and is the same on every build.
+// passwd is not modified; when nothing changes it is returned itself.
+func ReplaceMissingShells(passwd []byte, exists func(string) bool) ([]byte, bool) {
+	missing := map[int]bool{}
+	for _, m := range MissingShells(passwd, exists) {
+		missing[m.Line] = true
+	}
+	if len(missing) == 0 {
+		return passwd, false
+	}
+	raw := bytes.Split(passwd, []byte("\n"))
+	out := make([][]byte, len(raw))
+	for i, l := range raw {
+		if !missing[i+1] {
+			out[i] = l
+			continue
+		}
+		fields := bytes.TrimRight(l, "\r")
+		// ParsePasswd accepted the line: it has exactly seven fields.
+		shellAt := bytes.LastIndexByte(fields, ':') + 1
+		nl := make([]byte, 0, len(l)+len(NoLogin))
+		nl = append(append(nl, fields[:shellAt]...), NoLogin...)
+		out[i] = append(nl, l[len(fields):]...)
+	}
+	return bytes.Join(out, []byte("\n")), true
 }

@@ -216,3 +216,37 @@ func TestMissingShells(t *testing.T) {
 		t.Errorf("MissingShells = %+v\nwant %+v", got, want)
 	}
 }
+
+func TestReplaceMissingShells(t *testing.T) {
+	exists := func(p string) bool { return p == "/bin/bash" }
+	got, changed := ReplaceMissingShells([]byte(passwd), exists)
+	want := strings.NewReplacer(
+		"app:x:1000:1000:App:/home/app:/bin/sh", "app:x:1000:1000:App:/home/app:/usr/sbin/nologin",
+		"toor:x:0:0::/root:\n", "toor:x:0:0::/root:/usr/sbin/nologin\n",
+	).Replace(passwd)
+	if !changed || string(got) != want {
+		t.Errorf("ReplaceMissingShells = %v\n%s\nwant\n%s", changed, got, want)
+	}
+	if m := MissingShells(got, exists); len(m) != 0 {
+		t.Errorf("after ReplaceMissingShells, MissingShells = %+v", m)
+	}
+	if again, changed := ReplaceMissingShells(got, exists); changed || string(again) != string(got) {
+		t.Error("second ReplaceMissingShells changed the file")
+	}
+
+	none := func(string) bool { return false }
+	for _, tc := range []struct{ in, want string }{
+		{"root:x:0:0:root:/root:/bin/bash\r\nsync:x:4:65534:sync:/bin:/bin/sync", "root:x:0:0:root:/root:/usr/sbin/nologin\r\nsync:x:4:65534:sync:/bin:/usr/sbin/nologin"},
+		{"daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nbin:x:2:2::/bin:/bin/false\n", "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nbin:x:2:2::/bin:/bin/false\n"},
+		{"", ""},
+	} {
+		in := []byte(tc.in)
+		got, changed := ReplaceMissingShells(in[:len(in):len(in)], none)
+		if string(got) != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("ReplaceMissingShells(%q) = %q, %v; want %q", tc.in, got, changed, tc.want)
+		}
+		if string(in) != tc.in {
+			t.Errorf("ReplaceMissingShells modified its input %q", tc.in)
+		}
+	}
+}
