@@ -41,6 +41,11 @@ import (
 // The pipeline: options → policy → static checks → convert → harden (LLB) →
 // inspect → evidence → result.
 func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
+	// The frontend's own image runs the in-build scanner; nil in-process.
+	selfImage, err := currentFrontend(c)
+	if err != nil {
+		return nil, err
+	}
 	c = withResolveCache(c)
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
@@ -200,14 +205,35 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			st = hardened.State
 			out.Image, out.BaseImage, out.Epoch = hardened.Image, nil, &epoch
 
+			// inspect: what ships, and the context files the build copies
+			copies, err := contextCopies(src.Data, popt.Target, popt.BuildArgs, platformOrDefault(platform), bc.BuildPlatforms[0])
+			if err != nil {
+				return nil, fmt.Errorf("reading the Dockerfile's COPY and ADD sources: %w", err)
+			}
+			ins, err := inspectImage(ctx, c, bc, inspectInput{
+				hardened:  hardened,
+				loaded:    loaded,
+				buildArgs: convertOpt.BuildArgs,
+				copies:    copies,
+				scanner:   selfImage,
+				noCache:   noCacheAll(bc),
+			})
+			if err != nil {
+				return nil, err
+			}
+			if err := reportInspection(ctx, src, ins, idx == 0); err != nil {
+				return nil, err
+			}
+
 			// evidence: SBOM of the verified filesystem, compliance statement
 			ev, err := collectEvidence(ctx, evidenceInput{
-				hardened: hardened,
-				epoch:    epoch,
-				loaded:   loaded,
-				findings: append(slices.Clone(findings), hardened.Findings...),
-				vulnDB:   vulnDB,
-				vex:      vex,
+				hardened:   hardened,
+				epoch:      epoch,
+				loaded:     loaded,
+				inspection: ins,
+				findings:   slices.Concat(findings, hardened.Findings, ins.findings),
+				vulnDB:     vulnDB,
+				vex:        vex,
 				warn: func(msg string) {
 					if idx == 0 {
 						src.Warn(ctx, msg, client.WarnOpts{Level: 1})

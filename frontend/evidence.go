@@ -44,7 +44,10 @@ type evidenceInput struct {
 	hardened harden.Result
 	epoch    time.Time
 	loaded   *policysource.Loaded
-	findings []rules.Finding
+	// inspection is what inspecting the hardened image found; its
+	// findings are also in findings.
+	inspection inspection
+	findings   []rules.Finding
 	// vulnDB is the grype database directory ("" when none was given) and
 	// vex the OpenVEX documents of the build.
 	vulnDB string
@@ -120,11 +123,12 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		SourceDateEpoch: in.epoch.Unix(),
 		BaseImages:      []compliance.BaseImage{{Name: in.hardened.BaseName, Digest: in.hardened.BaseDigest}},
 		Rules: compliance.EvaluateRules(catalog.All(), pol.Level, func(s rules.Stage) bool {
-			return s == rules.StageStatic || s == rules.StageLLB || (s == rules.StageEvidence && gate.Status == compliance.VulnEvaluated)
+			return s == rules.StageStatic || s == rules.StageLLB || s == rules.StageImage || (s == rules.StageEvidence && gate.Status == compliance.VulnEvaluated)
 		}, append(slices.Clone(in.findings), gateFindings(gate)...)),
 		Exceptions:      applied,
 		Vulnerabilities: gate.Summary(),
 		SBOM:            compliance.SBOMOf(doc.SPDX),
+		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...)},
 	}
 	statement, err := pred.Marshal()
 	if err != nil {

@@ -35,18 +35,58 @@ type shippedStage struct {
 
 // findShippedStage reads the shipped stage (target, else the last) of dt.
 func findShippedStage(dt []byte, target string, buildArgs map[string]string, platform ocispecs.Platform, buildPlatform ocispecs.Platform) (shippedStage, error) {
-	res, err := parser.Parse(bytes.NewReader(dt))
+	df, err := parseDockerfile(dt, buildArgs, platform, buildPlatform)
 	if err != nil {
 		return shippedStage{}, err
+	}
+	idx, err := df.targetIndex(target)
+	if err != nil {
+		return shippedStage{}, err
+	}
+	var out shippedStage
+	for i, first := idx, true; i >= 0; first = false {
+		s := df.stages[i]
+		base, err := df.expand(s.BaseName)
+		if err != nil {
+			return shippedStage{}, fmt.Errorf("expanding FROM %s: %w", s.BaseName, err)
+		}
+		if first {
+			out.baseName = base
+			out.lines.From = s.Location
+		}
+		fillLines(&out.lines, s)
+		next := df.stageIndex(base, i)
+		if first && next >= 0 {
+			out.baseStage = df.stages[next].Name
+		}
+		i = next
+	}
+	return out, nil
+}
+
+// parsedDockerfile is a Dockerfile read with BuildKit's parser and
+// instructions, with the ARG expansion its FROM lines see.
+type parsedDockerfile struct {
+	stages []instructions.Stage
+	// expand expands a word with the global ARGs (build args given, else
+	// their defaults) and the automatic platform ARGs.
+	expand func(string) (string, error)
+}
+
+// parseDockerfile parses dt for the given build args and platforms.
+func parseDockerfile(dt []byte, buildArgs map[string]string, platform ocispecs.Platform, buildPlatform ocispecs.Platform) (parsedDockerfile, error) {
+	res, err := parser.Parse(bytes.NewReader(dt))
+	if err != nil {
+		return parsedDockerfile{}, err
 	}
 	// A nil linter panics on `# check=` comments; an empty one reports
 	// nothing (dockerfile2llb reports its own lint).
 	stages, metaArgs, err := instructions.Parse(res.AST, &linter.Linter{})
 	if err != nil {
-		return shippedStage{}, err
+		return parsedDockerfile{}, err
 	}
 	if len(stages) == 0 {
-		return shippedStage{}, fmt.Errorf("the Dockerfile has no stage")
+		return parsedDockerfile{}, fmt.Errorf("the Dockerfile has no stage")
 	}
 	lex := shell.NewLex(res.EscapeToken)
 	env := platformArgs(platform, buildPlatform)
@@ -56,7 +96,7 @@ func findShippedStage(dt []byte, target string, buildArgs map[string]string, pla
 			if !ok && kv.Value != nil {
 				r, err := lex.ProcessWordWithMatches(*kv.Value, shell.EnvsFromSlice(envSlice(env)))
 				if err != nil {
-					return shippedStage{}, fmt.Errorf("expanding ARG %s: %w", kv.Key, err)
+					return parsedDockerfile{}, fmt.Errorf("expanding ARG %s: %w", kv.Key, err)
 				}
 				v = r.Result
 			}
@@ -67,47 +107,36 @@ func findShippedStage(dt []byte, target string, buildArgs map[string]string, pla
 		r, err := lex.ProcessWordWithMatches(s, shell.EnvsFromSlice(envSlice(env)))
 		return r.Result, err
 	}
+	return parsedDockerfile{stages: stages, expand: expand}, nil
+}
 
-	idx := len(stages) - 1
-	if target != "" {
-		idx = -1
-		for i, s := range stages {
-			if strings.EqualFold(s.Name, target) {
-				idx = i
-			}
-		}
-		if idx < 0 {
-			return shippedStage{}, fmt.Errorf("target stage %q not found", target)
+// targetIndex is the index of the target stage, the last one when target
+// is empty.
+func (d parsedDockerfile) targetIndex(target string) (int, error) {
+	if target == "" {
+		return len(d.stages) - 1, nil
+	}
+	idx := -1
+	for i, s := range d.stages {
+		if strings.EqualFold(s.Name, target) {
+			idx = i
 		}
 	}
-	stageIndex := func(name string, before int) int {
-		for i := before - 1; i >= 0; i-- {
-			if strings.EqualFold(stages[i].Name, name) {
-				return i
-			}
-		}
-		return -1
+	if idx < 0 {
+		return 0, fmt.Errorf("target stage %q not found", target)
 	}
+	return idx, nil
+}
 
-	var out shippedStage
-	for i, first := idx, true; i >= 0; first = false {
-		s := stages[i]
-		base, err := expand(s.BaseName)
-		if err != nil {
-			return shippedStage{}, fmt.Errorf("expanding FROM %s: %w", s.BaseName, err)
+// stageIndex is the index of the last stage before `before` named name,
+// or -1 when name is no earlier stage (FROM refers to stages by name).
+func (d parsedDockerfile) stageIndex(name string, before int) int {
+	for i := before - 1; i >= 0; i-- {
+		if strings.EqualFold(d.stages[i].Name, name) {
+			return i
 		}
-		if first {
-			out.baseName = base
-			out.lines.From = s.Location
-		}
-		fillLines(&out.lines, s)
-		next := stageIndex(base, i)
-		if first && next >= 0 {
-			out.baseStage = stages[next].Name
-		}
-		i = next
 	}
-	return out, nil
+	return -1
 }
 
 // fillLines records the last USER, ENTRYPOINT, CMD and HEALTHCHECK of s

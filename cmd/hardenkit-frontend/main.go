@@ -1,5 +1,7 @@
 // Command hardenkit-frontend is the entry point of hardenkit's frontend
 // image: BuildKit starts it for `# syntax=<registry>/hardenkit:<ver>`.
+// The frontend also runs it inside the build as `hardenkit-frontend scan`,
+// the in-build image scanner (frontend/inspect/scanstep).
 package main
 
 import (
@@ -12,9 +14,17 @@ import (
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
 
 	"github.com/hardenkit/hardenkit/frontend"
+	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == scanstep.Subcommand {
+		if err := scanstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "hardenkit-frontend scan: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *version {

@@ -30,6 +30,55 @@ type Input struct {
 	Policy *policy.Policy
 	// BuildArgs are the build arguments given to the frontend, by name.
 	BuildArgs map[string]string
+	// Scope selects the checks Run evaluates; the zero value is all.
+	Scope Scope
+}
+
+// Scope selects a part of the checks, so that the part that reads every
+// file can run where the files are (the in-build scanner) and the part
+// that reads secret-bearing config values never leaves the frontend.
+type Scope int
+
+const (
+	// ScopeAll evaluates every check.
+	ScopeAll Scope = iota
+	// ScopeFilesystem evaluates every check except the secret checks of
+	// Env, labels, history and build arguments. Image must still be set
+	// (User, ports and volumes are checked); Tree and Src are required.
+	ScopeFilesystem
+	// ScopeConfigSecrets evaluates only the secret checks of Env, labels,
+	// history and build arguments: no filesystem is needed.
+	ScopeConfigSecrets
+)
+
+// configSecretChecks are the checks ScopeConfigSecrets selects.
+func configSecretChecks() []check {
+	return []check{configSecretsCheck, historySecretsCheck, buildArgSecretsCheck}
+}
+
+// selects reports whether s selects c.
+func (s Scope) selects(c check) bool {
+	isConfig := slices.ContainsFunc(configSecretChecks(), func(k check) bool { return k.rules[0].ID == c.rules[0].ID })
+	switch s {
+	case ScopeFilesystem:
+		return !isConfig
+	case ScopeConfigSecrets:
+		return isConfig
+	default:
+		return true
+	}
+}
+
+// ScopeRules returns the rules s evaluates, sorted by id.
+func ScopeRules(s Scope) []rules.Rule {
+	var out []rules.Rule
+	for _, c := range checks() {
+		if s.selects(c) {
+			out = append(out, c.rules...)
+		}
+	}
+	slices.SortFunc(out, func(a, b rules.Rule) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Status is the outcome of one rule.
@@ -141,12 +190,15 @@ func checks() []check {
 // fails closed.
 func Run(ctx context.Context, in Input) (Result, error) {
 	res := Result{Status: map[string]Status{}}
-	if in.Tree == nil || in.Src == nil || in.Image == nil {
+	if in.Image == nil || (in.Scope != ScopeConfigSecrets && (in.Tree == nil || in.Src == nil)) {
 		return res, errors.New("inspect: the root filesystem, its source and the image config are all required")
 	}
 	e := &env{in: in, files: map[string][]byte{}}
 	var errs []error
 	for _, c := range checks() {
+		if !in.Scope.selects(c) {
+			continue
+		}
 		var active []rules.Rule
 		for _, r := range c.rules {
 			if in.Policy.Level(r) != rules.LevelOff {
@@ -197,15 +249,42 @@ func Run(ctx context.Context, in Input) (Result, error) {
 }
 
 // ScanDir inspects the root filesystem in the local directory root with
-// image config img under policy p: the in-build scanner's entry point,
-// run against the candidate root filesystem mounted read-only.
+// image config img under policy p, with every check.
 func ScanDir(ctx context.Context, root string, img *dockerspec.DockerOCIImage, p *policy.Policy) (Result, error) {
+	return ScanDirScope(ctx, root, img, p, ScopeAll)
+}
+
+// ScanDirScope is ScanDir with the checks of scope s only: the in-build
+// scanner's entry point, run against the candidate root filesystem
+// mounted read-only.
+func ScanDirScope(ctx context.Context, root string, img *dockerspec.DockerOCIImage, p *policy.Policy, s Scope) (Result, error) {
 	src := rootfs.DirSource(root)
 	tree, err := rootfs.Load(ctx, src)
 	if err != nil {
 		return Result{}, fmt.Errorf("inspect: loading %s: %w", root, err)
 	}
-	return Run(ctx, Input{Tree: tree, Src: src, Image: img, Policy: p})
+	return Run(ctx, Input{Tree: tree, Src: src, Image: img, Policy: p, Scope: s})
+}
+
+// Merge combines the results of disjoint scopes of one inspection.
+func Merge(rs ...Result) Result {
+	out := Result{Status: map[string]Status{}}
+	for _, r := range rs {
+		out.Findings = append(out.Findings, r.Findings...)
+		maps.Copy(out.Status, r.Status)
+		out.Unscanned = append(out.Unscanned, r.Unscanned...)
+		for id, msg := range r.Errors {
+			if out.Errors == nil {
+				out.Errors = map[string]string{}
+			}
+			out.Errors[id] = msg
+		}
+	}
+	slices.SortStableFunc(out.Findings, func(a, b rules.Finding) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	slices.Sort(out.Unscanned)
+	return out
 }
 
 func ruleIDs(rs []rules.Rule) string {

@@ -101,3 +101,19 @@ func (d Duration) String() string {
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.Quote(d.String())), nil
 }
+
+// UnmarshalJSON reads the string form MarshalJSON writes, so that a
+// policy's JSON form (CanonicalJSON) decodes back to the same policy: the
+// in-build scanner receives the effective policy that way.
+func (d *Duration) UnmarshalJSON(dt []byte) error {
+	s, err := strconv.Unquote(string(dt))
+	if err != nil {
+		return fmt.Errorf("duration: %s is not a JSON string", dt)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

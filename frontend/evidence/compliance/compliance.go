@@ -110,6 +110,21 @@ type Predicate struct {
 	Vulnerabilities Vulnerabilities `json:"vulnerabilities"`
 	// SBOM identifies the SPDX SBOM attested beside this predicate.
 	SBOM SBOM `json:"sbom"`
+	// Inspection says how the final image was inspected (the image-stage
+	// rules' results are in Rules); nil when no inspection ran.
+	Inspection *Inspection `json:"inspection,omitempty"`
+}
+
+// Inspection is how the final image and the build context were inspected.
+type Inspection struct {
+	// Scanner is "in-build" (the frontend image's scanner ran as a build
+	// step over the mounted filesystem) or "gateway" (the frontend read
+	// the files over the gateway API).
+	Scanner string `json:"scanner"`
+	// Unscanned are the files larger than controls.secrets.maxFileSize
+	// that the secret scan did not read: image paths, and build context
+	// paths prefixed "context:". Never skipped silently.
+	Unscanned []string `json:"unscanned"`
 }
 
 // Tool identifies hardenkit.

@@ -1,0 +1,93 @@
+package frontend
+
+import (
+	"slices"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func TestContextCopies(t *testing.T) {
+	const df = `ARG SRC=keys
+FROM busybox AS builder
+COPY ${SRC}/id.pem /k/
+COPY --from=busybox /bin/sh /x
+ADD https://example.com/a.tgz vendor/*.tar /v/
+RUN true
+
+FROM busybox AS unused
+COPY unused.txt /
+
+FROM scratch AS final
+COPY --from=builder /k /k
+COPY ./app /app
+COPY <<EOF /inline
+x
+EOF
+`
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	got, err := contextCopies([]byte(df), "", map[string]string{}, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		stage, instr string
+		line         int
+		sources      []string
+	}
+	var rows []row
+	for _, c := range got {
+		rows = append(rows, row{c.stage, c.instruction, c.line(), c.sources})
+	}
+	want := []row{
+		{"builder", "COPY", 3, []string{"keys/id.pem"}},
+		{"builder", "ADD", 5, []string{"vendor/*.tar"}},
+		{"final", "COPY", 13, []string{"app"}},
+	}
+	if !slices.EqualFunc(rows, want, func(a, b row) bool {
+		return a.stage == b.stage && a.instr == b.instr && a.line == b.line && slices.Equal(a.sources, b.sources)
+	}) {
+		t.Errorf("contextCopies:\n got  %+v\n want %+v", rows, want)
+	}
+	if pats := contextIncludePatterns(got); !slices.Equal(pats, []string{"app", "keys/id.pem", "vendor/*.tar"}) {
+		t.Errorf("include patterns: %v", pats)
+	}
+
+	// The build arg overrides the ARG default; the target limits the stages.
+	got, err = contextCopies([]byte(df), "builder", map[string]string{"SRC": "other"}, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].sources[0] != "other/id.pem" {
+		t.Errorf("target builder with SRC=other: %+v", got)
+	}
+}
+
+func TestContextCopyBrings(t *testing.T) {
+	tests := []struct {
+		sources []string
+		rel     string
+		want    bool
+	}{
+		{[]string{"."}, "a/b/c", true},
+		{[]string{"src"}, "src/main.go", true},
+		{[]string{"src"}, "src", true},
+		{[]string{"src"}, "srcx/main.go", false},
+		{[]string{"*.pem"}, "key.pem", true},
+		{[]string{"*.pem"}, "dir/key.pem", false},
+		{[]string{"conf*"}, "config/app/key", true},
+		{[]string{"app"}, "keys/id.pem", false},
+	}
+	for _, tt := range tests {
+		c := contextCopy{sources: tt.sources}
+		if got := c.brings(tt.rel); got != tt.want {
+			t.Errorf("%v brings %q = %v, want %v", tt.sources, tt.rel, got, tt.want)
+		}
+	}
+	if got := cleanContextPath("/./a/../b/"); got != "b" {
+		t.Errorf("cleanContextPath = %q", got)
+	}
+	if got := cleanContextPath("./"); got != "." {
+		t.Errorf("cleanContextPath(./) = %q", got)
+	}
+}

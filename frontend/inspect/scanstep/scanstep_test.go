@@ -1,0 +1,146 @@
+package scanstep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
+)
+
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMainScansRootAndContext runs the scanner's entry point as the step
+// does, on directories, and reads its result back.
+func TestMainScansRootAndContext(t *testing.T) {
+	secret := secretstest.Generate(t)
+	dir := t.TempDir()
+	root, bctx := filepath.Join(dir, "rootfs"), filepath.Join(dir, "context")
+	writeFiles(t, root, map[string]string{
+		"etc/passwd":   "app:x:65532:65532::/nonexistent:/usr/sbin/nologin\n",
+		"etc/group":    "app:x:65532:\n",
+		"app/config":   "aws_access_key_id = " + secret.AWSAccessKeyID + "\n",
+		"app/Makefile": "all:\n",
+	})
+	writeFiles(t, bctx, map[string]string{"keys/id.pem": secret.PrivateKeyPEM})
+
+	pol, err := policy.Baseline(policy.BaselineStrict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &dockerspec.DockerOCIImage{}
+	img.Config.User = "65532:65532"
+	req, err := json.Marshal(Request{Image: img, Policy: pol, Context: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqPath, outPath := filepath.Join(dir, "request.json"), filepath.Join(dir, "result.json")
+	if err := os.WriteFile(reqPath, req, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if err := Main(t.Context(), []string{"--request", reqPath, "--root", root, "--context", bctx, "--out", outPath}, &stderr); err != nil {
+		t.Fatalf("Main: %v\n%s", err, stderr.String())
+	}
+	dt, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretstest.AssertNoLeak(t, secret, "scanner result", string(dt))
+	secretstest.AssertNoLeak(t, secret, "scanner output", stderr.String())
+	var resp Response
+	if err := json.Unmarshal(dt, &resp); err != nil {
+		t.Fatal(err)
+	}
+	var fileHit bool
+	for _, f := range resp.Image.Findings {
+		if f.Rule == "HK3052" && f.File == "/app/config" && len(f.Fingerprint) == 16 {
+			fileHit = true
+		}
+	}
+	if !fileHit {
+		t.Errorf("no HK3052 finding for /app/config: %+v", resp.Image.Findings)
+	}
+	if resp.Image.Status["HK3052"] != inspect.StatusFail {
+		t.Errorf("HK3052 status %q, want fail", resp.Image.Status["HK3052"])
+	}
+	// Config secret checks are the frontend's, not the step's.
+	for _, id := range []string{"HK3050", "HK3051", "HK3053"} {
+		if _, ok := resp.Image.Status[id]; ok {
+			t.Errorf("the scanner evaluated %s, which is the frontend's", id)
+		}
+	}
+	if resp.Context == nil || len(resp.Context.Findings) != 1 || resp.Context.Findings[0].File != "context:keys/id.pem" {
+		t.Errorf("context findings: %+v", resp.Context)
+	}
+}
+
+func TestMainRejectsBadInvocations(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no args", nil, "usage"},
+		{"missing request", []string{"--request", filepath.Join(dir, "none.json"), "--root", dir, "--out", filepath.Join(dir, "o")}, "reading the request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Main(t.Context(), tt.args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Main(%v) = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestStepKeepsConfigSecretsOut checks that Env, labels and history never
+// reach the step's LLB definition, which the build cache and provenance
+// record.
+func TestStepKeepsConfigSecretsOut(t *testing.T) {
+	secret := secretstest.Generate(t)
+	pol, err := policy.Baseline(policy.BaselineStrict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &dockerspec.DockerOCIImage{}
+	img.Config.Env = []string{"GITHUB_TOKEN=" + secret.GitHubToken}
+	img.Config.Labels = map[string]string{"token": secret.JWT}
+	img.History = []ocispec.History{{CreatedBy: "RUN |1 AWS_SECRET_ACCESS_KEY=" + secret.AWSSecretAccessKey + " /bin/sh -c true"}}
+	st, err := Step(llb.Image("scanner"), llb.Scratch(), nil, Request{Image: img, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := st.Marshal(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, op := range def.Def {
+		secretstest.AssertNoLeak(t, secret, fmt.Sprintf("LLB op %d", i), string(op))
+	}
+	if len(img.Config.Env) != 1 {
+		t.Errorf("Step modified the caller's image config")
+	}
+}

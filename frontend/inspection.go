@@ -1,0 +1,255 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+)
+
+// The secret rules inspection handles here rather than in a check: HK3054
+// is mapped to the Dockerfile, HK3052 names the unscanned files.
+const (
+	ruleSecretInContext = "HK3054"
+	ruleSecretInFile    = "HK3052"
+)
+
+// How the image was inspected, as the compliance statement records it.
+const (
+	scannerInBuild = "in-build"
+	scannerGateway = "gateway"
+)
+
+// inspectInput is one platform's hardened build to inspect.
+type inspectInput struct {
+	hardened harden.Result
+	loaded   *policysource.Loaded
+	// buildArgs are the build arguments the user gave.
+	buildArgs map[string]string
+	// copies are the COPY and ADD instructions that read the main
+	// context, in the stages the build runs.
+	copies []contextCopy
+	// scanner is the frontend's own image, nil when the frontend runs
+	// in-process (no image to run the scanner from).
+	scanner *llb.State
+	noCache bool
+}
+
+// inspection is what inspecting one platform found.
+type inspection struct {
+	// findings are image findings (File an image path or a config place)
+	// and HK3054 findings (File the Dockerfile, at the COPY or ADD line),
+	// exceptions applied.
+	findings []rules.Finding
+	// ranges locate HK3054 findings in the Dockerfile, by index in
+	// findings.
+	ranges map[int][]parser.Range
+	// unscanned are the files over controls.secrets.maxFileSize: image
+	// paths, and context paths prefixed "context:".
+	unscanned []string
+	// scanner is scannerInBuild or scannerGateway.
+	scanner string
+}
+
+// inspectImage inspects the hardened filesystem and config, and the build
+// context files the build copies in, and applies the exceptions. The
+// filesystem checks run in the in-build scanner when the frontend runs
+// from its image, else over the gateway; the checks of Env, labels,
+// history and build arguments always run here, so that those values never
+// become part of an LLB definition. A rule that could not run fails the
+// build: inspection never passes what it did not look at.
+func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in inspectInput) (inspection, error) {
+	pol := in.loaded.Policy
+	var buildContext *llb.State
+	contextRule, _ := catalog.Lookup(ruleSecretInContext)
+	if len(in.copies) > 0 && pol.Level(contextRule) != rules.LevelOff {
+		var opts []llb.LocalOption
+		if pats := contextIncludePatterns(in.copies); pats != nil {
+			opts = append(opts, llb.IncludePatterns(pats))
+		}
+		opts = append(opts, llb.WithCustomName("[hardenkit] build context files COPY and ADD bring in"))
+		st, err := bc.MainContext(ctx, opts...)
+		if err != nil {
+			return inspection{}, fmt.Errorf("inspection: reading the build context: %w", err)
+		}
+		buildContext = st
+	}
+
+	var fsRes inspect.Result
+	var ctxFindings []rules.Finding
+	var ctxUnscanned []string
+	out := inspection{scanner: scannerGateway}
+	if in.scanner != nil {
+		out.scanner = scannerInBuild
+		var opts []llb.RunOption
+		if in.noCache {
+			opts = append(opts, llb.IgnoreCache)
+		}
+		resp, err := scanstep.Run(ctx, c, *in.scanner, in.hardened.State, buildContext, scanstep.Request{Image: in.hardened.Image, Policy: pol}, opts...)
+		if err != nil {
+			return inspection{}, fmt.Errorf("inspection: %w", err)
+		}
+		fsRes = resp.Image
+		if resp.Context != nil {
+			ctxFindings, ctxUnscanned = resp.Context.Findings, resp.Context.Unscanned
+		}
+	} else {
+		var err error
+		fsRes, err = inspect.Run(ctx, inspect.Input{Tree: in.hardened.Tree, Src: in.hardened.Src, Image: in.hardened.Image, Policy: pol, Scope: inspect.ScopeFilesystem})
+		if err != nil && len(fsRes.Errors) == 0 {
+			return inspection{}, fmt.Errorf("inspection: %w", err)
+		}
+		if buildContext != nil {
+			if ctxFindings, ctxUnscanned, err = gatewayContextSecrets(ctx, c, *buildContext, pol, bc.CacheImports); err != nil {
+				return inspection{}, err
+			}
+		}
+	}
+	cfgRes, err := inspect.Run(ctx, inspect.Input{Image: in.hardened.Image, Policy: pol, BuildArgs: in.buildArgs, Scope: inspect.ScopeConfigSecrets})
+	if err != nil && len(cfgRes.Errors) == 0 {
+		return inspection{}, fmt.Errorf("inspection: %w", err)
+	}
+	res := inspect.Merge(fsRes, cfgRes)
+	if err := checkInspected(res, pol.Level); err != nil {
+		return inspection{}, err
+	}
+
+	out.findings = in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{})
+	out.unscanned = res.Unscanned
+	for _, u := range ctxUnscanned {
+		out.unscanned = append(out.unscanned, secrets.WhereContext+u)
+	}
+
+	// HK3054: exceptions are scoped by the context path (and stage), then
+	// each finding points at every instruction that copies the file.
+	out.ranges = map[int][]parser.Range{}
+	for _, f := range ctxFindings {
+		rel := strings.TrimPrefix(f.File, secrets.WhereContext)
+		for _, cc := range in.copies {
+			if !cc.brings(rel) {
+				continue
+			}
+			g := f
+			g.File, g.StageName = rel, cc.stage
+			g = in.loaded.Exceptions.Apply([]rules.Finding{g}, exceptions.MatchContext{})[0]
+			g.File, g.Line = "", cc.line()
+			g.Message = fmt.Sprintf("%s (line %d, stage %s): %s", cc.instruction, cc.line(), cc.stage, g.Message)
+			out.ranges[len(out.findings)] = cc.ranges
+			out.findings = append(out.findings, g)
+		}
+	}
+	return out, nil
+}
+
+// checkInspected fails when a rule the policy evaluates has no status or
+// could not run.
+func checkInspected(res inspect.Result, level func(rules.Rule) rules.Level) error {
+	var errs []error
+	for _, r := range slices.Concat(inspect.ScopeRules(inspect.ScopeFilesystem), inspect.ScopeRules(inspect.ScopeConfigSecrets)) {
+		if level(r) == rules.LevelOff {
+			continue
+		}
+		switch s, ok := res.Status[r.ID]; {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s %s was not evaluated", r.ID, r.Name))
+		case s == inspect.StatusError:
+			errs = append(errs, fmt.Errorf("%s %s could not run: %s", r.ID, r.Name, res.Errors[r.ID]))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("inspection of the hardened image failed, so the build fails:\n%w", err)
+	}
+	return nil
+}
+
+// gatewayContextSecrets scans the build context files over the gateway.
+func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p *policy.Policy, cacheImports []client.CacheOptionsEntry) ([]rules.Finding, []string, error) {
+	ref, err := solveState(ctx, c, st, cacheImports)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspection: reading the build context: %w", err)
+	}
+	src := rootfs.ReferenceSource(ref)
+	tree, err := rootfs.Load(ctx, src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("inspection: listing the build context: %w", err)
+	}
+	return inspect.ContextSecrets(ctx, tree, src, p)
+}
+
+// reportInspection shows warnings, waivers and unscanned files in the
+// client's progress, and fails on enforced findings with every one listed;
+// HK3054 findings carry their COPY or ADD line as a source snippet.
+func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection, warn bool) error {
+	var violations []string
+	var ranges [][]parser.Range
+	for i, f := range ins.findings {
+		r, _ := catalog.Lookup(f.Rule)
+		where := f.File
+		if where == "" {
+			where = fmt.Sprintf("%s:%d", src.Filename, f.Line)
+		}
+		switch f.Level {
+		case rules.LevelEnforce:
+			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
+			if rs := ins.ranges[i]; len(rs) > 0 {
+				ranges = append(ranges, rs)
+			}
+		case rules.LevelWarn, rules.LevelWaived:
+			if !warn {
+				continue
+			}
+			msg := f.Message
+			if f.Level == rules.LevelWaived {
+				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
+			}
+			if f.File != "" {
+				msg = f.File + ": " + msg
+			}
+			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
+		}
+	}
+	if warn && len(ins.unscanned) > 0 {
+		src.Warn(ctx, fmt.Sprintf("%s: %d files are larger than controls.secrets.maxFileSize and were not scanned for secrets: %s",
+			ruleSecretInFile, len(ins.unscanned), strings.Join(ins.unscanned, ", ")), warnOpts(nil, nil, ""))
+	}
+	if len(violations) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s", len(violations), strings.Join(violations, "\n  "))
+	for _, rs := range ranges {
+		err = WithSource(err, src.SourceMap, rs)
+	}
+	return err
+}
+
+// currentFrontend returns the frontend's own image when the gateway
+// client can tell it (the frontend runs from an image), else nil.
+func currentFrontend(c client.Client) (*llb.State, error) {
+	cf, ok := c.(interface{ CurrentFrontend() (*llb.State, error) })
+	if !ok {
+		return nil, nil
+	}
+	st, err := cf.CurrentFrontend()
+	if err != nil {
+		return nil, fmt.Errorf("reading the frontend's own image for the in-build scanner: %w", err)
+	}
+	return st, nil
+}
