@@ -211,12 +211,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				return nil, fmt.Errorf("reading the Dockerfile's COPY and ADD sources: %w", err)
 			}
 			ins, err := inspectImage(ctx, c, bc, inspectInput{
-				hardened:  hardened,
-				loaded:    loaded,
-				buildArgs: convertOpt.BuildArgs,
-				copies:    copies,
-				scanner:   selfImage,
-				noCache:   noCacheAll(bc),
+				hardened:   hardened,
+				loaded:     loaded,
+				buildArgs:  convertOpt.BuildArgs,
+				copies:     copies,
+				scanner:    selfImage,
+				noCache:    noCacheAll(bc),
+				dockerfile: src.Filename,
 			})
 			if err != nil {
 				return nil, err

@@ -51,6 +51,8 @@ type inspectInput struct {
 	// in-process (no image to run the scanner from).
 	scanner *llb.State
 	noCache bool
+	// dockerfile is the Dockerfile's name, where HK3054 findings point.
+	dockerfile string
 }
 
 // inspection is what inspecting one platform found.
@@ -150,7 +152,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 			g := f
 			g.File, g.StageName = rel, cc.stage
 			g = in.loaded.Exceptions.Apply([]rules.Finding{g}, exceptions.MatchContext{})[0]
-			g.File, g.Line = "", cc.line()
+			g.File, g.Line = in.dockerfile, cc.line()
 			g.Message = fmt.Sprintf("%s (line %d, stage %s): %s", cc.instruction, cc.line(), cc.stage, g.Message)
 			out.ranges[len(out.findings)] = cc.ranges
 			out.findings = append(out.findings, g)
@@ -203,8 +205,8 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 	for i, f := range ins.findings {
 		r, _ := catalog.Lookup(f.Rule)
 		where := f.File
-		if where == "" {
-			where = fmt.Sprintf("%s:%d", src.Filename, f.Line)
+		if _, ok := ins.ranges[i]; ok {
+			where = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
 		switch f.Level {
 		case rules.LevelEnforce:
@@ -220,7 +222,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 			if f.Level == rules.LevelWaived {
 				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
 			}
-			if f.File != "" {
+			if _, ok := ins.ranges[i]; !ok && f.File != "" {
 				msg = f.File + ": " + msg
 			}
 			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
