@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -400,5 +401,21 @@ func TestDebianMinbaseClean(t *testing.T) {
 	}
 	if len(got) > 0 || len(unscanned) > 0 {
 		t.Errorf("Debian minbase: findings %+v, unscanned %v; want none", got, unscanned)
+	}
+}
+
+// TestFrontendBinaryClean is the false-positive check for hardenkit's
+// own frontend image: its static binary embeds gitleaks' rules, syft's
+// and grype's catalogers and every dependency's module checksums, and
+// must not match its own detectors. It is scanned whole, whatever the
+// policy's size limit.
+func TestFrontendBinaryClean(t *testing.T) {
+	bin := secretstest.FrontendBinary(t)
+	dt, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := newScanner(t, secrets.Options{}).ScanBytes(secrets.WhereFile+"/bin/hardenkit-frontend", dt); len(got) > 0 {
+		t.Errorf("frontend binary (%d bytes): findings %+v, want none", len(dt), got)
 	}
 }
