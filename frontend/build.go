@@ -66,6 +66,10 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// dockerfile is what is parsed and converted; src, from here on, shows
+	// the Dockerfile to the client with secret values masked.
+	dockerfile := src.Data
+	src = redactedSource(src)
 	defer func() {
 		err = withDockerfileSource(err, src.SourceMap)
 	}()
@@ -87,7 +91,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	// static checks
 	var findings []rules.Finding
 	if opt.Mode == options.ModeEnforce {
-		if findings, err = staticFindings(ctx, bc, src, loaded); err != nil {
+		if findings, err = staticFindings(ctx, bc, src, dockerfile, loaded); err != nil {
 			return nil, err
 		}
 	}
@@ -110,13 +114,13 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		Outline: func(ctx context.Context) (*outline.Outline, error) {
-			return dockerfile2llb.Dockerfile2Outline(ctx, src.Data, convertOpt)
+			return dockerfile2llb.Dockerfile2Outline(ctx, dockerfile, convertOpt)
 		},
 		ListTargets: func(ctx context.Context) (*targets.List, error) {
-			return dockerfile2llb.ListTargets(ctx, src.Data)
+			return dockerfile2llb.ListTargets(ctx, dockerfile)
 		},
 		Lint: func(ctx context.Context) (*lint.LintResults, error) {
-			res, err := dockerfile2llb.DockerfileLint(ctx, src.Data, convertOpt)
+			res, err := dockerfile2llb.DockerfileLint(ctx, dockerfile, convertOpt)
 			if err != nil || opt.Mode == options.ModeOff {
 				return res, err
 			}
@@ -124,7 +128,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			return res, nil
 		},
 		ConvertLLB: func(ctx context.Context) (*convertllb.Result, error) {
-			return dockerfile2llb.DockerfileConvertLLB(ctx, src.Data, convertOpt)
+			return dockerfile2llb.DockerfileConvertLLB(ctx, dockerfile, convertOpt)
 		},
 	}); err != nil {
 		return nil, err
@@ -181,7 +185,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		}
 
 		// convert
-		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, src.Data, popt)
+		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, dockerfile, popt)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +202,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			if epoch.IsZero() {
 				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[keySourceDateEpoch])
 			}
-			hardened, err := hardenPlatform(ctx, c, bc, src, popt, dfRes, platformOrDefault(platform), epoch, loaded)
+			hardened, err := hardenPlatform(ctx, c, bc, src, dockerfile, popt, dfRes, platformOrDefault(platform), epoch, loaded)
 			if err != nil {
 				return nil, err
 			}
@@ -206,7 +210,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			out.Image, out.BaseImage, out.Epoch = hardened.Image, nil, &epoch
 
 			// inspect: what ships, and the context files the build copies
-			copies, err := contextCopies(src.Data, popt.Target, popt.BuildArgs, platformOrDefault(platform), bc.BuildPlatforms[0])
+			copies, err := contextCopies(dockerfile, popt.Target, popt.BuildArgs, platformOrDefault(platform), bc.BuildPlatforms[0])
 			if err != nil {
 				return nil, fmt.Errorf("reading the Dockerfile's COPY and ADD sources: %w", err)
 			}
@@ -218,6 +222,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 				scanner:    selfImage,
 				noCache:    noCacheAll(bc),
 				dockerfile: src.Filename,
+				static:     findings,
 			})
 			if err != nil {
 				return nil, err

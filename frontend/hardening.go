@@ -40,12 +40,12 @@ func (g gatewayEvaluator) Evaluate(ctx context.Context, st llb.State) (rootfs.So
 
 // hardenPlatform hardens one platform's converted build and reports its
 // warnings; enforced violations come back as source-mapped errors.
-func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, opt dockerfile2llb.ConvertOpt, dfRes *dockerfile2llb.Result, platform ocispecs.Platform, epoch time.Time, loaded *policysource.Loaded) (harden.Result, error) {
-	stage, err := findShippedStage(src.Data, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
+func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, opt dockerfile2llb.ConvertOpt, dfRes *dockerfile2llb.Result, platform ocispecs.Platform, epoch time.Time, loaded *policysource.Loaded) (harden.Result, error) {
+	stage, err := findShippedStage(dockerfile, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
 	if err != nil {
 		return harden.Result{}, fmt.Errorf("reading the shipped stage: %w", err)
 	}
-	base, err := baseState(ctx, bc, src.Data, opt, stage, platform)
+	base, err := baseState(ctx, bc, dockerfile, opt, stage, platform)
 	if err != nil {
 		return harden.Result{}, err
 	}

@@ -1,14 +1,40 @@
 package frontend
 
 import (
+	"context"
 	"errors"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 )
+
+// redactedSource returns src with its data — what errors, warnings and
+// the LLB source map show the client — replaced by a copy in which secret
+// values are masked (dockerfilecheck.Redact). dockerui's Warn fills in the
+// source it captured when it read the file, so warnings get the redacted
+// source here first. Secrets are never printed: not in a snippet, not in
+// the whole file that --progress rawjson passes on.
+func redactedSource(src *dockerui.Source) *dockerui.Source {
+	sm := *src.SourceMap
+	sm.Data = dockerfilecheck.Redact(src.Data)
+	info := &pb.SourceInfo{Data: sm.Data, Filename: sm.Filename, Language: sm.Language, Definition: sm.Definition.ToPB()}
+	warn := src.Warn
+	return &dockerui.Source{
+		SourceMap: &sm,
+		Warn: func(ctx context.Context, msg string, opts client.WarnOpts) {
+			if opts.SourceInfo == nil {
+				opts.SourceInfo = info
+			}
+			warn(ctx, msg, opts)
+		},
+	}
+}
 
 // withDockerfileSource attaches the Dockerfile snippet to errors that carry
 // a parser location, so the client prints file, line and source like

@@ -20,12 +20,12 @@ import (
 
 // staticFindings runs the static Dockerfile rules of the policy and applies
 // the build's exceptions. Waived findings stay in the list.
-func staticFindings(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, loaded *policysource.Loaded) ([]rules.Finding, error) {
+func staticFindings(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded) ([]rules.Finding, error) {
 	ignore, err := bc.DockerIgnorePatterns(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading .dockerignore: %w", err)
 	}
-	findings, err := dockerfilecheck.Check(src.Data, dockerfilecheck.Options{
+	findings, err := dockerfilecheck.Check(dockerfile, dockerfilecheck.Options{
 		Filename:             src.Filename,
 		BuildArgs:            options.StripBuildArgs(bc.BuildArgs),
 		Target:               bc.Target,

@@ -1,0 +1,45 @@
+package dockerfilecheck
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
+)
+
+func TestRedact(t *testing.T) {
+	p := secretstest.Generate(t)
+	df := "FROM busybox\n" +
+		"ENV GITHUB_TOKEN=" + p.GitHubToken + "\n" +
+		"LABEL aws=" + p.AWSAccessKeyID + "\n" +
+		"ARG DB_PASSWORD=" + p.Password + "\n" +
+		"RUN curl -H \"Authorization: Bearer " + p.JWT + "\" https://example.com/\n" +
+		"COPY <<EOF /key.pem\n" + p.PrivateKeyPEM + "EOF\n" +
+		"USER 65532\n"
+	tests := []struct {
+		name string
+		dt   string
+	}{
+		{"valid Dockerfile", df},
+		{"syntax error", df + "FROM\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Redact([]byte(tt.dt))
+			secretstest.AssertNoLeak(t, p, "redacted Dockerfile", string(got))
+			if len(got) != len(tt.dt) || bytes.Count(got, []byte("\n")) != strings.Count(tt.dt, "\n") {
+				t.Errorf("redaction changed the length or the lines: %d→%d bytes", len(tt.dt), len(got))
+			}
+			for _, keep := range []string{"FROM busybox", "ENV GITHUB_TOKEN=", "USER 65532", "COPY <<EOF /key.pem"} {
+				if !bytes.Contains(got, []byte(keep)) {
+					t.Errorf("redaction removed %q", keep)
+				}
+			}
+		})
+	}
+	clean := "FROM busybox\nENV PATH=/usr/bin VERSION=1.2.3\nRUN echo hello\n"
+	if got := Redact([]byte(clean)); string(got) != clean {
+		t.Errorf("a Dockerfile without secrets changed:\n%s", got)
+	}
+}
