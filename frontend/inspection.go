@@ -53,6 +53,8 @@ type inspectInput struct {
 	noCache bool
 	// dockerfile is the Dockerfile's name, where HK3054 findings point.
 	dockerfile string
+	// static are the static checks' findings, exceptions applied.
+	static []rules.Finding
 }
 
 // inspection is what inspecting one platform found.
@@ -134,7 +136,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		return inspection{}, err
 	}
 
-	out.findings = in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{})
+	out.findings = followStatic(in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{}), in.static)
 	out.unscanned = res.Unscanned
 	for _, u := range ctxUnscanned {
 		out.unscanned = append(out.unscanned, secrets.WhereContext+u)
@@ -159,6 +161,54 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		}
 	}
 	return out, nil
+}
+
+// staticTwins are, per image rule, the static rules that report the same
+// problem when the Dockerfile itself writes it: EXPOSE 22, USER root, a
+// secret in ENV, LABEL or a RUN line, a secret build argument. The image
+// rule exists for what the Dockerfile does not show (a base image's config,
+// a value built at run time); where both see the same thing, one decision
+// is taken, by the rule that saw it first.
+var staticTwins = map[string][]string{
+	"HK3040": {"HK1050"},
+	"HK3041": {"HK1043"},
+	"HK3050": {"HK1060", "HK1061"},
+	"HK3051": {"HK1061"},
+	"HK3053": {"HK1062"},
+}
+
+// followStatic gives each enforce or warn image finding the outcome of a
+// static twin's finding on the same subject — for secrets, the same
+// fingerprint — so that an approved exception for the Dockerfile line, or
+// a policy that only warns about it, is not overruled by the same problem
+// seen again in the image. The message says which finding decided.
+func followStatic(image, static []rules.Finding) []rules.Finding {
+	out := slices.Clone(image)
+	for i := range out {
+		f := &out[i]
+		if f.Level != rules.LevelEnforce && f.Level != rules.LevelWarn {
+			continue
+		}
+		for _, s := range static {
+			if !slices.Contains(staticTwins[f.Rule], s.Rule) || !sameSecret(f.Fingerprint, s.Fingerprint) {
+				continue
+			}
+			f.Level, f.Waiver = s.Level, s.Waiver
+			f.Message = fmt.Sprintf("%s (decided by %s at %s:%d: %s)", f.Message, s.Rule, s.File, s.Line, s.Level)
+			break
+		}
+	}
+	return out
+}
+
+// sameSecret reports whether two findings are about the same secret, or
+// both about none. The static rules print 12 hex digits of the SHA-256,
+// the scanner 16: one is a prefix of the other for the same value.
+func sameSecret(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
 }
 
 // checkInspected fails when a rule the policy evaluates has no status or
