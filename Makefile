@@ -100,6 +100,8 @@ bench: deps build examples
 	@BENCHTIME=3x frontend/evidence/sbom/bench.sh
 	@echo "secret scan throughput (frontend/secrets)"
 	@$(GO) test -run '^$$' -bench 'ScanDebianRootfs' -benchtime 3x ./frontend/secrets/ | grep -E '^Benchmark'
+	@echo "inspection scan throughput (MB/s): in-build scanner vs gateway walk vs gitleaks CLI vs library, Debian rootfs and a 500 MB tree"
+	@. out/bench-env.sh && $(GO) run ./integration/cmd/scanbench -runs 3
 
 clean:
 	rm -rf $(BIN) out
