@@ -193,6 +193,10 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 			Rules           []struct{ ID, Result string }           `json:"rules"`
 			Exceptions      []struct{ ID string }                   `json:"exceptions"`
 			Vulnerabilities struct{ Status string }                 `json:"vulnerabilities"`
+			Inspection      *struct {
+				Scanner   string   `json:"scanner"`
+				Unscanned []string `json:"unscanned"`
+			} `json:"inspection"`
 		}
 		if err := json.Unmarshal(st.Predicate, &p); err != nil {
 			return []string{"unreadable compliance statement: " + err.Error()}
@@ -210,6 +214,13 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 			}
 		}
 		lines = append(lines, fmt.Sprintf("exceptions applied: %d; vulnerabilities: %s", len(p.Exceptions), p.Vulnerabilities.Status))
+		if in := p.Inspection; in != nil {
+			l := fmt.Sprintf("image inspected by the %s scanner; files too large to scan for secrets: %d", in.Scanner, len(in.Unscanned))
+			if len(in.Unscanned) > 0 {
+				l += " (" + strings.Join(in.Unscanned, " ") + ")"
+			}
+			lines = append(lines, l)
+		}
 		return lines
 	}
 	return nil
