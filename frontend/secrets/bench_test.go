@@ -1,11 +1,6 @@
 package secrets_test
 
 import (
-	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,83 +60,16 @@ func BenchmarkScanDebianRootfs(b *testing.B) {
 }
 
 // BenchmarkScanSynthetic500MB scans a generated 500 MB tree shaped like
-// an application image: 40% binaries (random bytes with NUL-terminated
-// identifiers, as compiled code has them), 40% source-like text and 20%
-// config files of name = value lines, some with secret-looking names and
-// harmless values, and a real-looking token in one file in a hundred.
-// Generating it takes a while and 500 MB of temporary disk, so it does
-// not run with -short.
+// an application image (secretstest.WriteSynthetic: binaries, source-like
+// text and config files, with a few secrets planted). Generating it takes
+// a while and 500 MB of temporary disk, so it does not run with -short.
 func BenchmarkScanSynthetic500MB(b *testing.B) {
 	if testing.Short() {
 		b.Skip("500 MB tree: not with -short")
 	}
-	benchScan(b, synthetic(b, 500<<20))
-}
-
-// synthetic writes about size bytes of files under b.TempDir().
-func synthetic(b *testing.B, size int64) string {
-	b.Helper()
 	root := b.TempDir()
-	rng := rand.New(rand.NewPCG(7, 11))
-	p := secretstest.Generate(b)
-	code := strings.Fields("func return if else for range err nil string int byte len make append ctx context " +
-		"package import type struct interface map slice buffer reader writer path file name value result " +
-		"server client request response handler config options log error fmt errors sync mutex lock " +
-		"the a of to in is that with as it on for be by this from are or an will can should data " +
-		"key token auth api password secret access")
-	configKeys := strings.Fields("listen_addr port timeout max_connections log_level data_dir cache_size " +
-		"workers retries backoff password_min_length api_version token_ttl key_file auth_method access_log")
-	configValues := strings.Fields("8080 30s 100 info /var/lib/app 64MiB 4 3 1s 12 v2 3600 /run/secrets/key basic /var/log/access.log true false")
-	const fileSize = 256 << 10
-	var written int64
-	for i := 0; written < size; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("d%03d", i/100))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.Fatal(err)
-		}
-		var sb strings.Builder
-		var data []byte
-		switch i % 5 {
-		case 0, 1:
-			data = make([]byte, fileSize)
-			for j := range data {
-				data[j] = byte(rng.Uint32())
-			}
-			for j := 0; j < 200; j++ {
-				s := code[rng.IntN(len(code))] + "_" + code[rng.IntN(len(code))]
-				off := rng.IntN(fileSize - len(s) - 2)
-				copy(data[off:], "\x00"+s+"\x00")
-			}
-		case 2, 3:
-			for sb.Len() < fileSize {
-				indent := strings.Repeat("\t", rng.IntN(4))
-				sb.WriteString(indent)
-				for j := range 3 + rng.IntN(9) {
-					if j > 0 {
-						sb.WriteByte(' ')
-					}
-					sb.WriteString(code[rng.IntN(len(code))])
-				}
-				if rng.IntN(10) == 0 {
-					fmt.Fprintf(&sb, " := %q", code[rng.IntN(len(code))])
-				}
-				sb.WriteByte('\n')
-			}
-		default:
-			for sb.Len() < fileSize {
-				fmt.Fprintf(&sb, "%s = %s\n", configKeys[rng.IntN(len(configKeys))], configValues[rng.IntN(len(configValues))])
-			}
-		}
-		if data == nil {
-			if i%100 == 2 {
-				sb.WriteString("github_token = " + p.GitHubToken + "\n")
-			}
-			data = []byte(sb.String())
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		written += int64(len(data))
+	if _, err := secretstest.WriteSynthetic(root, 500<<20); err != nil {
+		b.Fatal(err)
 	}
-	return root
+	benchScan(b, root)
 }

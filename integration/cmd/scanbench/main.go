@@ -191,7 +191,7 @@ func prepare(ctx context.Context, c config, name, work string) (tree, error) {
 		}
 	case "synthetic":
 		fmt.Fprintf(c.log, "scanbench: generating a %d MiB tree\n", c.sizeMiB)
-		s, err := writeSynthetic(t.dir, c.sizeMiB<<20)
+		s, err := secretstest.WriteSynthetic(t.dir, c.sizeMiB<<20)
 		if err != nil {
 			return t, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
 )
 
 // TestSyntheticDeterministic: the same seed gives the same bytes, and the
@@ -17,7 +18,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir()}
 	var sums [2]map[string][32]byte
 	for i, d := range dirs {
-		s, err := writeSynthetic(d, 4<<20)
+		s, err := secretstest.WriteSynthetic(d, 4<<20)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package secretstest
 
 import (
 	"crypto/ed25519"
@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// synthetic is what writeSynthetic produced.
-type synthetic struct {
+// Synthetic is what WriteSynthetic produced.
+type Synthetic struct {
 	// Bytes is the total size of the files written.
 	Bytes int64
 	// Files is how many files were written.
@@ -22,9 +22,8 @@ type synthetic struct {
 	Planted map[string]int
 }
 
-// writeSynthetic writes about size bytes of files under root, shaped like
-// an application image and like the tree of
-// frontend/secrets.BenchmarkScanSynthetic500MB: files of 256 KiB, 40%
+// WriteSynthetic writes about size bytes of files under root, shaped like
+// an application image: files of 256 KiB, 40%
 // binaries (random bytes with NUL-terminated identifiers, as compiled
 // code has them), 40% source-like text and 20% config files of
 // name = value lines, some with secret-looking names and harmless values.
@@ -32,11 +31,11 @@ type synthetic struct {
 // hundred, an AWS access key id in one config file in a hundred and a
 // PEM private key in one text file in five hundred.
 //
-// Unlike the benchmark's tree, everything — the planted secrets too — is
-// drawn from a fixed seed, so every run (and every machine) scans the
-// same bytes.
-func writeSynthetic(root string, size int64) (synthetic, error) {
-	out := synthetic{Planted: map[string]int{}}
+// Unlike Generate's, these secrets are drawn from a fixed seed with
+// everything else, so every run (and every machine) scans the same bytes:
+// benchmarks compare scanners on it, and their counts must agree.
+func WriteSynthetic(root string, size int64) (Synthetic, error) {
+	out := Synthetic{Planted: map[string]int{}}
 	rng := rand.New(rand.NewPCG(7, 11))
 	code := strings.Fields("func return if else for range err nil string int byte len make append ctx context " +
 		"package import type struct interface map slice buffer reader writer path file name value result " +
@@ -50,7 +49,7 @@ func writeSynthetic(root string, size int64) (synthetic, error) {
 	for i := 0; out.Bytes < size; i++ {
 		dir := filepath.Join(root, fmt.Sprintf("d%03d", i/100))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return out, err
+			return out, fmt.Errorf("synthetic tree: %w", err)
 		}
 		var sb strings.Builder
 		var data []byte
@@ -80,11 +79,11 @@ func writeSynthetic(root string, size int64) (synthetic, error) {
 				sb.WriteByte('\n')
 			}
 			if i%100 == 2 {
-				sb.WriteString("github_token = " + draw(rng, "ghp_", alnum, 36) + "\n")
+				sb.WriteString("github_token = " + drawSeeded(rng, "ghp_", alnum, 36) + "\n")
 				out.Planted["github-pat"]++
 			}
 			if i%500 == 3 {
-				key, err := privateKeyPEM(rng)
+				key, err := seededPrivateKeyPEM(rng)
 				if err != nil {
 					return out, err
 				}
@@ -96,7 +95,7 @@ func writeSynthetic(root string, size int64) (synthetic, error) {
 				fmt.Fprintf(&sb, "%s = %s\n", configKeys[rng.IntN(len(configKeys))], configValues[rng.IntN(len(configValues))])
 			}
 			if i%100 == 4 {
-				sb.WriteString("aws_access_key_id = " + draw(rng, "AKIA", base32, 16) + "\n")
+				sb.WriteString("aws_access_key_id = " + drawSeeded(rng, "AKIA", base32, 16) + "\n")
 				out.Planted["aws-access-token"]++
 			}
 		}
@@ -112,13 +111,8 @@ func writeSynthetic(root string, size int64) (synthetic, error) {
 	return out, nil
 }
 
-const (
-	alnum  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-)
-
-// draw returns prefix and n characters of alphabet drawn from rng.
-func draw(rng *rand.Rand, prefix, alphabet string, n int) string {
+// drawSeeded returns prefix and n characters of alphabet drawn from rng.
+func drawSeeded(rng *rand.Rand, prefix, alphabet string, n int) string {
 	b := []byte(prefix)
 	for range n {
 		b = append(b, alphabet[rng.IntN(len(alphabet))])
@@ -126,9 +120,9 @@ func draw(rng *rand.Rand, prefix, alphabet string, n int) string {
 	return string(b)
 }
 
-// privateKeyPEM returns a PKCS#8 Ed25519 private key in PEM, from a seed
+// seededPrivateKeyPEM returns a PKCS#8 Ed25519 private key in PEM, from a seed
 // drawn from rng.
-func privateKeyPEM(rng *rand.Rand) (string, error) {
+func seededPrivateKeyPEM(rng *rand.Rand) (string, error) {
 	seed := make([]byte, ed25519.SeedSize)
 	for i := range seed {
 		seed[i] = byte(rng.Uint32())
