@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -256,13 +255,6 @@ func readImage(t *testing.T, path string) *ocitar.Image {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ocitar.Read(bytes.NewReader(dt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := l.Single()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, img := readOCI(t, dt)
 	return img
 }
