@@ -2,8 +2,9 @@
 // inspection: freshly generated, realistic-looking secrets to plant (so no
 // fixed value can be allow-listed by accident or leak from one test into
 // another's expectations), a check that no output carries any of them,
-// and the Debian minbase root filesystem the development environment
-// caches, extracted for false-positive tests.
+// the Debian minbase root filesystem the development environment caches,
+// extracted for false-positive tests, and a synthetic application-like
+// tree drawn from a fixed seed for benchmarks that compare scanners.
 package secretstest
 
 import (

@@ -23,10 +23,10 @@ type Synthetic struct {
 }
 
 // WriteSynthetic writes about size bytes of files under root, shaped like
-// an application image: files of 256 KiB, 40%
-// binaries (random bytes with NUL-terminated identifiers, as compiled
-// code has them), 40% source-like text and 20% config files of
-// name = value lines, some with secret-looking names and harmless values.
+// an application image: files of 256 KiB, 40% binaries (random bytes with
+// NUL-terminated identifiers, as compiled code has them), 40% source-like
+// text and 20% config files of name = value lines, some with
+// secret-looking names and harmless values.
 // A few secrets are planted: a GitHub token in one text file in a
 // hundred, an AWS access key id in one config file in a hundred and a
 // PEM private key in one text file in five hundred.
@@ -85,7 +85,7 @@ func WriteSynthetic(root string, size int64) (Synthetic, error) {
 			if i%500 == 3 {
 				key, err := seededPrivateKeyPEM(rng)
 				if err != nil {
-					return out, err
+					return out, fmt.Errorf("synthetic tree: %w", err)
 				}
 				sb.WriteString(key)
 				out.Planted["private-key"]++
@@ -103,7 +103,7 @@ func WriteSynthetic(root string, size int64) (Synthetic, error) {
 			data = []byte(sb.String())
 		}
 		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), data, 0o644); err != nil {
-			return out, err
+			return out, fmt.Errorf("synthetic tree: %w", err)
 		}
 		out.Bytes += int64(len(data))
 		out.Files++
