@@ -48,7 +48,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt needed"; exit 1; }
 
 test-unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration$$)
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
 
 test-integration: deps buildx
 	@mkdir -p out
