@@ -80,6 +80,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		DockerfileName: src.Filename,
 		Known:          catalog.Known,
 		Now:            time.Now(),
+		Frontend:       selfImage,
+		Catalog:        catalog.All(),
 	})
 	if err != nil {
 		return nil, err

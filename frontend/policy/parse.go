@@ -337,10 +337,9 @@ func (m *merger) check(p *Policy) {
 	if p.Controls.User.Inject && p.Controls.User.UID == 0 {
 		m.c.Addf(at("controls.user.uid", "controls.user.inject"), "controls.user.uid: the injected user must not be root (0)")
 	}
-	if p.Controls.Exceptions.RequireSignature && len(p.Controls.Exceptions.ApproverKeys) == 0 {
-		m.c.Addf(at("controls.exceptions.requireSignature", "controls.exceptions.approverKeys"),
-			"controls.exceptions.requireSignature needs at least one controls.exceptions.approverKeys entry")
-	}
+	// requireSignature without approverKeys is allowed: it accepts no
+	// exception at all, which is what the built-in baselines do until a
+	// policy names the keys that approve.
 }
 
 // normalize makes absent lists and maps empty, except the tool lists where

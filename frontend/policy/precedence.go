@@ -292,13 +292,19 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 	if c.Exceptions.RequireSignature && len(c.Exceptions.ApproverKeys) == 0 && len(eu.ApproverKeys) > 0 {
 		refuse("controls.exceptions.approverKeys", "an empty list would leave no approver key")
 	}
-	if _, ok := w.has("controls.exceptions.allowInline"); ok && !eu.AllowInline && el.AllowInline {
-		refuse("controls.exceptions.allowInline", "true would accept suppressions in Dockerfile comments")
+	if _, ok := w.has("controls.exceptions.allowInline"); ok {
+		if !eu.AllowInline && el.AllowInline {
+			refuse("controls.exceptions.allowInline", "true would accept suppressions in Dockerfile comments")
+		}
+		c.Exceptions.AllowInline = eu.AllowInline && el.AllowInline
 	}
 
 	// mode
-	if _, ok := w.has("controls.mode.allowOff"); ok && !uc.Mode.AllowOff && lc.Mode.AllowOff {
-		refuse("controls.mode.allowOff", "true would allow HARDENKIT_MODE=off")
+	if _, ok := w.has("controls.mode.allowOff"); ok {
+		if !uc.Mode.AllowOff && lc.Mode.AllowOff {
+			refuse("controls.mode.allowOff", "true would allow HARDENKIT_MODE=off")
+		}
+		c.Mode.AllowOff = uc.Mode.AllowOff && lc.Mode.AllowOff
 	}
 
 	if len(bad) > 0 {

@@ -60,6 +60,8 @@ func TestPrecedence(t *testing.T) {
 		explicit string // HARDENKIT_POLICY, a baseline name
 		wantErr  []string
 		want     []check
+		// unchanged: the lower source restates what is already in effect.
+		unchanged bool
 	}{
 		// weakening, refused
 		{name: "lower a level", lower: hdr + "rules:\n  HK1043: warn\n",
@@ -109,10 +111,16 @@ func TestPrecedence(t *testing.T) {
 			wantErr: []string{"rules.HK1043", "controls.mode.allowOff"}},
 
 		// tightening, accepted
+		{name: "restate forbidding off and inline suppressions", unchanged: true, lower: hdr + "controls:\n  mode:\n    allowOff: false\n  exceptions:\n    allowInline: false\n",
+			want: []check{func(t *testing.T, p *Policy) {
+				if p.Controls.Mode.AllowOff || p.Controls.Exceptions.AllowInline {
+					t.Errorf("mode/inline = %+v %+v", p.Controls.Mode, p.Controls.Exceptions)
+				}
+			}}},
 		{name: "raise a warning to enforce", lower: hdr + "rules:\n  HK1046: enforce\n",
 			want: []check{level("HK1046", rules.LevelEnforce), level("HK1043", rules.LevelEnforce)}},
-		{name: "restating the baseline is no attempt", lower: hdr + "baseline: cis-docker\n",
-			want: []check{level("HK3052", rules.LevelEnforce), func(t *testing.T, p *Policy) {
+		{name: "a weaker baseline's inherited settings are no attempt, its stricter ones apply", lower: hdr + "baseline: cis-docker\n",
+			want: []check{level("HK3052", rules.LevelEnforce), level("HK1046", rules.LevelEnforce), func(t *testing.T, p *Policy) {
 				if p.Controls.Mode.AllowOff || time.Duration(p.Controls.Exceptions.MaxLifetime) != 30*24*time.Hour {
 					t.Errorf("inherited baseline settings replaced the higher policy's: %+v", p.Controls)
 				}
@@ -175,8 +183,8 @@ func TestPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Digest() == upperOnly.Digest() && tt.name != "restating the baseline is no attempt" {
-				t.Error("the tightened policy has the higher policy's digest")
+			if (p.Digest() == upperOnly.Digest()) != tt.unchanged {
+				t.Errorf("effective digest equal to the higher policy's: %v, want %v", p.Digest() == upperOnly.Digest(), tt.unchanged)
 			}
 		})
 	}

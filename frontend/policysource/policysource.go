@@ -17,6 +17,8 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/tooling"
 )
 
 // ExceptionsContext is the named build context that carries an exceptions
@@ -45,12 +47,27 @@ type Request struct {
 	Known func(string) bool
 	// Now is when exceptions are judged for expiry.
 	Now time.Time
+	// Frontend is the frontend's own image (nil in-process): an
+	// organisation's frontend image carries its policy at
+	// policy.OrgPolicyPath.
+	Frontend *llb.State
+	// Catalog is every rule of the build; policy precedence compares
+	// levels rule by rule.
+	Catalog []rules.Rule
 }
 
 // Load discovers the policy and the exceptions of a build.
 func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request) (*Loaded, error) {
 	files := &dockerfileDir{bc: bc, c: c, dir: path.Dir(req.DockerfileName)}
 	pol, err := policy.Discover(ctx, policy.Sources{
+		Organisation: func() ([]byte, string, bool, error) {
+			if req.Frontend == nil {
+				return nil, "", false, nil
+			}
+			dt, found, err := readFromState(ctx, c, *req.Frontend, policy.OrgPolicyPath)
+			return dt, "frontend:" + policy.OrgPolicyPath, found, err
+		},
+		Ranking:  policy.Ranking{Catalog: req.Catalog, BuiltinTools: BuiltinTools},
 		Explicit: req.Explicit,
 		ReadExplicit: func(ctx context.Context, p string) ([]byte, error) {
 			dt, found, err := files.read(ctx, p)
@@ -76,6 +93,36 @@ func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request
 		return nil, err
 	}
 	return &Loaded{Policy: pol, Exceptions: set}, nil
+}
+
+// BuiltinTools returns hardenkit's built-in list of a policy tooling
+// category, which a null list in a policy stands for.
+func BuiltinTools(category string) []string {
+	l := tooling.DefaultLists()
+	switch category {
+	case "packageManagers":
+		return l.PackageManagers
+	case "networkTools":
+		return l.NetworkTools
+	case "debuggers":
+		return l.Debuggers
+	case "shells":
+		return l.Shells
+	}
+	return nil
+}
+
+// NarrowPaths returns which rules' exception path scopes must name files:
+// the secret rules, whose directory-wide waiver would let any secret placed
+// there ship.
+func NarrowPaths(catalog []rules.Rule) func(rule string) bool {
+	secret := map[string]bool{}
+	for _, r := range catalog {
+		if r.Family == rules.FamilySecrets {
+			secret[r.ID] = true
+		}
+	}
+	return func(rule string) bool { return secret[rule] }
 }
 
 func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, files *dockerfileDir, pol *policy.Policy, req Request) (*exceptions.Set, error) {
@@ -115,6 +162,7 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", pol.Name, err)
 	}
+	vp.NarrowPaths = NarrowPaths(req.Catalog)
 	if err := set.Validate(req.Now, vp); err != nil {
 		return nil, fmt.Errorf("invalid exceptions: %w", err)
 	}
