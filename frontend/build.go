@@ -89,6 +89,9 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	if opt.Mode == options.ModeOff && !loaded.Policy.Controls.Mode.AllowOff {
 		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false)", errModeOffForbidden, loaded.Policy.Name)
 	}
+	if err := announcePolicy(ctx, src, loaded.Policy); err != nil {
+		return nil, err
+	}
 
 	// static checks
 	var findings []rules.Finding
@@ -96,6 +99,15 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if findings, err = staticFindings(ctx, bc, src, dockerfile, loaded); err != nil {
 			return nil, err
 		}
+		ignore, err := bc.DockerIgnorePatterns(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading .dockerignore: %w", err)
+		}
+		triggers, err := onbuildFindings(ctx, c, bc, src, dockerfile, loaded, ignore)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, triggers...)
 	}
 
 	convertOpt := dockerfile2llb.ConvertOpt{
