@@ -48,21 +48,11 @@ func relaxedRules(pol *policy.Policy) (disabled, below []string, err error) {
 		if l == rules.LevelOff {
 			disabled = append(disabled, r.ID)
 		}
-		if levelOrder(l) < levelOrder(base.Level(r)) {
+		if policy.LevelRank(l) < policy.LevelRank(base.Level(r)) {
 			below = append(below, r.ID)
 		}
 	}
 	return disabled, below, nil
-}
-
-func levelOrder(l rules.Level) int {
-	switch l {
-	case rules.LevelEnforce:
-		return 2
-	case rules.LevelWarn:
-		return 1
-	}
-	return 0
 }
 
 // announcePolicy shows in the build output which policy sources were

@@ -321,6 +321,19 @@ controls:
 // compliancePredicate decodes the compliance statement of an OCI tarball.
 func compliancePredicate(t *testing.T, oci []byte) compliance.Predicate {
 	t.Helper()
+	var st struct {
+		Predicate compliance.Predicate `json:"predicate"`
+	}
+	if err := json.Unmarshal(complianceStatement(t, oci), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Predicate
+}
+
+// complianceStatement returns the one compliance statement attached to the
+// image of an OCI tarball.
+func complianceStatement(t *testing.T, oci []byte) []byte {
+	t.Helper()
 	l, img := readOCI(t, oci)
 	atts, err := l.Attestations(img.Descriptor.Digest)
 	if err != nil {
@@ -329,13 +342,7 @@ func compliancePredicate(t *testing.T, oci []byte) compliance.Predicate {
 	if n := len(atts[compliance.PredicateType]); n != 1 {
 		t.Fatalf("%d compliance attestations, want 1", n)
 	}
-	var st struct {
-		Predicate compliance.Predicate `json:"predicate"`
-	}
-	if err := json.Unmarshal(atts[compliance.PredicateType][0], &st); err != nil {
-		t.Fatal(err)
-	}
-	return st.Predicate
+	return atts[compliance.PredicateType][0]
 }
 
 func mustJSON(t *testing.T, v any) []byte {

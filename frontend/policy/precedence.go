@@ -77,8 +77,8 @@ func (w written) has(path string) (int, bool) {
 	return l, ok
 }
 
-// levelRank orders levels by strictness.
-func levelRank(l rules.Level) int {
+// LevelRank orders levels by strictness: off 0, warn 1, enforce 2.
+func LevelRank(l rules.Level) int {
 	switch l {
 	case rules.LevelEnforce:
 		return 2
@@ -129,9 +129,9 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 		lu := upper.Level(r)
 		ll, origin := lower.levelOrigin(r)
 		switch {
-		case levelRank(ll) > levelRank(lu):
+		case LevelRank(ll) > LevelRank(lu):
 			q.Rules[r.ID] = ll
-		case levelRank(ll) < levelRank(lu):
+		case LevelRank(ll) < LevelRank(lu):
 			if _, ok := w.has(origin); ok {
 				refuse(origin, "would lower %s from %s to %s", r.ID, lu, ll)
 			}
