@@ -87,7 +87,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		return nil, err
 	}
 	if opt.Mode == options.ModeOff && !loaded.Policy.Controls.Mode.AllowOff {
-		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false)", errModeOffForbidden, loaded.Policy.Name)
+		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false; policy sources: %s)", errModeOffForbidden, loaded.Policy.Name, sourceNames(loaded.Policy))
 	}
 	if err := announcePolicy(ctx, src, loaded.Policy); err != nil {
 		return nil, err

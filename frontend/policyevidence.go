@@ -63,19 +63,25 @@ func announcePolicy(ctx context.Context, src *dockerui.Source, pol *policy.Polic
 	if err != nil {
 		return err
 	}
+	names := sourceNames(pol)
+	if len(disabled) > 0 {
+		src.Warn(ctx, fmt.Sprintf("policy %s (from %s) disables %d rule(s): %s; the compliance statement lists them in policy.disabledRules",
+			pol.Name, names, len(disabled), strings.Join(disabled, ", ")), client.WarnOpts{Level: 1})
+	}
+	if len(below) > len(disabled) {
+		src.Warn(ctx, fmt.Sprintf("policy %s (from %s) enforces %d rule(s) below the %s baseline: %s; the compliance statement lists them in policy.belowBaseline",
+			pol.Name, names, len(below), pol.Baseline, strings.Join(below, ", ")), client.WarnOpts{Level: 1})
+	}
+	return nil
+}
+
+// sourceNames lists the policy sources a build consulted, for messages.
+func sourceNames(pol *policy.Policy) string {
 	var names []string
 	for _, s := range pol.Sources {
 		names = append(names, fmt.Sprintf("%s (%s)", s.Name, s.Rank))
 	}
-	if len(disabled) > 0 {
-		src.Warn(ctx, fmt.Sprintf("policy %s (from %s) disables %d rule(s): %s; the compliance statement lists them in policy.disabledRules",
-			pol.Name, strings.Join(names, ", "), len(disabled), strings.Join(disabled, ", ")), client.WarnOpts{Level: 1})
-	}
-	if len(below) > len(disabled) {
-		src.Warn(ctx, fmt.Sprintf("policy %s (from %s) enforces %d rule(s) below the %s baseline: %s; the compliance statement lists them in policy.belowBaseline",
-			pol.Name, strings.Join(names, ", "), len(below), pol.Baseline, strings.Join(below, ", ")), client.WarnOpts{Level: 1})
-	}
-	return nil
+	return strings.Join(names, ", ")
 }
 
 // announceExceptions shows every applied exception in the build output:
