@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -41,8 +43,16 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 	if err != nil {
 		return nil, fmt.Errorf("reading the Dockerfile's FROM lines for ONBUILD triggers: %w", err)
 	}
+	needed, err := neededStages(df, bc.Target)
+	if err != nil {
+		return nil, err
+	}
 	var out []rules.Finding
 	for i, s := range df.stages {
+		if !needed[i] {
+			// BuildKit does not build it: its triggers never run.
+			continue
+		}
 		base, err := df.expand(s.BaseName)
 		if err != nil {
 			return nil, fmt.Errorf("expanding FROM %s: %w", s.BaseName, err)
@@ -85,6 +95,53 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 		out = append(out, fs...)
 	}
 	return loaded.Exceptions.Apply(out, exceptions.MatchContext{}), nil
+}
+
+// neededStages returns the stages a build of target runs: the target,
+// the stages it is built FROM, and those COPY --from or RUN
+// --mount=from use, transitively.
+func neededStages(df parsedDockerfile, target string) (map[int]bool, error) {
+	idx, err := df.targetIndex(target)
+	if err != nil {
+		return nil, err
+	}
+	needed := map[int]bool{}
+	ref := func(name string, before int) int {
+		if i := df.stageIndex(name, before); i >= 0 {
+			return i
+		}
+		if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < before {
+			return n
+		}
+		return -1
+	}
+	var visit func(i int)
+	visit = func(i int) {
+		if i < 0 || needed[i] {
+			return
+		}
+		needed[i] = true
+		s := df.stages[i]
+		if base, err := df.expand(s.BaseName); err == nil {
+			visit(ref(base, i))
+		}
+		for _, cmd := range s.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					visit(ref(c.From, i))
+				}
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(c) {
+					if m.From != "" {
+						visit(ref(m.From, i))
+					}
+				}
+			}
+		}
+	}
+	visit(idx)
+	return needed, nil
 }
 
 // checkTriggers runs the static rules over the ONBUILD triggers of base,

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,5 +50,46 @@ func TestCheckTriggers(t *testing.T) {
 				t.Errorf("harmless triggers found %v: %+v", got, fs)
 			}
 		})
+	}
+}
+
+// TestNeededStages: only the stages a build runs have their base image's
+// triggers checked (and resolved): an unused stage's triggers never run.
+func TestNeededStages(t *testing.T) {
+	df := `FROM private.example/unused AS unused
+RUN true
+FROM busybox AS mnt
+FROM busybox AS lib
+RUN --mount=type=bind,from=mnt,target=/m true
+FROM busybox AS base
+FROM base
+COPY --from=lib /x /x
+COPY --from=1 /y /y
+`
+	p, err := parseDockerfile([]byte(df), nil, platformOrDefault(nil), platformOrDefault(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target string
+		want   []int
+	}{
+		{"", []int{1, 2, 3, 4}},
+		{"lib", []int{1, 2}},
+		{"base", []int{3}},
+	} {
+		got, err := neededStages(p, tt.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for i := range p.stages {
+			if got[i] {
+				ids = append(ids, i)
+			}
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(tt.want) {
+			t.Errorf("target %q: stages %v, want %v", tt.target, ids, tt.want)
+		}
 	}
 }
