@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -112,6 +113,22 @@ func BuiltinTools(category string) []string {
 	return nil
 }
 
+// keysFromTrustedPlace refuses approver keys given as file paths when the
+// policy comes from the organisation's frontend image or CI: a path is read
+// beside the Dockerfile, where the build's author could put their own key.
+func keysFromTrustedPlace(pol *policy.Policy) error {
+	if len(pol.Sources) == 0 || (pol.Sources[0].Rank != policy.RankOrganisation && pol.Sources[0].Rank != policy.RankCI) {
+		return nil
+	}
+	for _, k := range pol.Controls.Exceptions.ApproverKeys {
+		if !strings.Contains(k, "-----BEGIN") {
+			return fmt.Errorf("policy %s (%s): approver key %s is a path, which would be read beside the Dockerfile where the build's author controls it; give the key inline as PEM",
+				pol.Sources[0].Name, pol.Sources[0].Rank, k)
+		}
+	}
+	return nil
+}
+
 // NarrowPaths returns which rules' exception path scopes must name files:
 // the secret rules, whose directory-wide waiver would let any secret placed
 // there ship.
@@ -151,6 +168,9 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 	set, err := exceptions.Parse(name, dt, req.Known)
 	if err != nil {
 		return nil, fmt.Errorf("parsing exceptions: %w", err)
+	}
+	if err := keysFromTrustedPlace(pol); err != nil {
+		return nil, err
 	}
 	vp, err := pol.Controls.Exceptions.ValidationPolicy(ctx, func(ctx context.Context, p string) ([]byte, error) {
 		dt, ok, err := files.read(ctx, p)
