@@ -27,12 +27,8 @@ func policyEvidence(pol *policy.Policy) (compliance.Policy, error) {
 	if err != nil {
 		return compliance.Policy{}, err
 	}
-	out := compliance.Policy{Name: pol.Name, Digest: pol.Digest(), Baseline: pol.Baseline,
-		Sources: []compliance.PolicySource{}, DisabledRules: disabled, BelowBaseline: below}
-	for _, s := range pol.Sources {
-		out.Sources = append(out.Sources, compliance.PolicySource{Rank: s.Rank, Name: s.Name, Digest: s.Digest})
-	}
-	return out, nil
+	return compliance.Policy{Name: pol.Name, Digest: pol.Digest(), Baseline: pol.Baseline,
+		Sources: append([]compliance.PolicySource{}, pol.Sources...), DisabledRules: disabled, BelowBaseline: below}, nil
 }
 
 // relaxedRules returns the catalog rules pol switches off and those it

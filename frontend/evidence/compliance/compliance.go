@@ -25,6 +25,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policy/canonjson"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
@@ -157,15 +158,10 @@ type Policy struct {
 	BelowBaseline []string `json:"belowBaseline"`
 }
 
-// PolicySource is one policy source a build consulted.
-type PolicySource struct {
-	// Rank is organisation, ci, dockerfile, build-arg or default.
-	Rank string `json:"rank"`
-	// Name is the file, or builtin:<baseline>.
-	Name string `json:"name"`
-	// Digest is the sha256 of the source's bytes.
-	Digest string `json:"digest"`
-}
+// PolicySource is one policy source a build consulted: rank
+// (organisation, ci, dockerfile, build-arg or default), name (the file, or
+// builtin:<baseline>) and the sha256 of its bytes.
+type PolicySource = policy.SourceRef
 
 // BaseImage is one base image.
 type BaseImage struct {
