@@ -57,9 +57,9 @@ func TestDockerfile(t *testing.T) {
 		wantStages []string
 	}{
 		{
-			name: "base and apt packages",
-			in:   "FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates\n",
-			want: "FROM debian:bookworm@" + deb + "\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u12 ca-certificates=20230311\n",
+			name:       "base and apt packages",
+			in:         "FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates\n",
+			want:       "FROM debian:bookworm@" + deb + "\nRUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u12 ca-certificates=20230311\n",
 			wantStages: []string{"hkpin-stage-0"},
 		},
 		{
@@ -117,9 +117,9 @@ func TestDockerfile(t *testing.T) {
 			wantStages: []string{"hkpin-stage-0"},
 		},
 		{
-			name: "CRLF line endings",
-			in:   "FROM debian:bookworm\r\nRUN apt-get install -y curl\r\n",
-			want: "FROM debian:bookworm@" + deb + "\r\nRUN apt-get install -y curl=7.88.1-10+deb12u12\r\n",
+			name:       "CRLF line endings",
+			in:         "FROM debian:bookworm\r\nRUN apt-get install -y curl\r\n",
+			want:       "FROM debian:bookworm@" + deb + "\r\nRUN apt-get install -y curl=7.88.1-10+deb12u12\r\n",
 			wantStages: []string{"hkpin-stage-0"},
 		},
 	}

@@ -1,0 +1,200 @@
+package pin
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	"github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
+)
+
+// GatewayResolver resolves pins through a BuildKit gateway: the one of an
+// in-process `hardenkit pin` build, so buildkitd's registry mirrors,
+// credentials, proxies and cache apply exactly as in `hardenkit build`.
+type GatewayResolver struct {
+	c  client.Client
+	bc *dockerui.Client
+}
+
+// NewGatewayResolver reads the build options (build args, target
+// platforms, named contexts) the solve was started with.
+func NewGatewayResolver(c client.Client) (*GatewayResolver, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, fmt.Errorf("reading build options: %w", err)
+	}
+	return &GatewayResolver{c: c, bc: bc}, nil
+}
+
+// platforms are the build's target platforms, the daemon's default when
+// none was asked for.
+func (g *GatewayResolver) platforms() []ocispecs.Platform {
+	if len(g.bc.TargetPlatforms) > 0 {
+		return g.bc.TargetPlatforms
+	}
+	if ws := g.c.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+		return []ocispecs.Platform{platforms.Normalize(ws[0].Platforms[0])}
+	}
+	return []ocispecs.Platform{platforms.DefaultSpec()}
+}
+
+// ImageDigest asks the registry (through the daemon's resolver) for the
+// digest ref names today. The digest is that of the top-level manifest,
+// the image index for a multi-platform image, so the pin holds for every
+// platform.
+func (g *GatewayResolver) ImageDigest(ctx context.Context, ref string) (digest.Digest, error) {
+	p := g.platforms()[0]
+	_, dgst, _, err := g.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName:  "[pin] resolving " + ref,
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: llb.ResolveModeForcePull.String()},
+	})
+	if err != nil {
+		return "", err
+	}
+	return dgst, nil
+}
+
+// URLDigest has the daemon download url and returns the sha256 of the
+// content, the value ADD --checksum verifies.
+func (g *GatewayResolver) URLDigest(ctx context.Context, url string) (digest.Digest, error) {
+	md, err := g.c.ResolveSourceMetadata(ctx, &pb.SourceOp{Identifier: url}, sourceresolver.Opt{LogName: "[pin] downloading"})
+	if err != nil {
+		return "", err
+	}
+	if md != nil && md.HTTP != nil && md.HTTP.Digest != "" {
+		return md.HTTP.Digest, nil
+	}
+	return g.downloadDigest(ctx, url)
+}
+
+// maxRead is the chunk size of file reads over the gateway, well under the
+// gRPC message limit.
+const maxRead = 4 << 20
+
+// downloadDigest digests a download solved with llb.HTTP, for daemons
+// that do not resolve HTTP metadata.
+func (g *GatewayResolver) downloadDigest(ctx context.Context, url string) (digest.Digest, error) {
+	def, err := llb.HTTP(url, llb.Filename("download")).Marshal(ctx)
+	if err != nil {
+		return "", err
+	}
+	ref, err := g.solve(ctx, def)
+	if err != nil {
+		return "", err
+	}
+	st, err := ref.StatFile(ctx, client.StatRequest{Path: "download"})
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for off := int64(0); off < st.Size; off += maxRead {
+		b, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "download", Range: &client.FileRange{Offset: int(off), Length: maxRead}})
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return digest.NewDigest(digest.SHA256, h), nil
+}
+
+func (g *GatewayResolver) solve(ctx context.Context, def *llb.Definition) (client.Reference, error) {
+	res, err := g.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	if ref == nil {
+		return nil, errors.New("the build produced no filesystem")
+	}
+	return ref, nil
+}
+
+// Installed converts dockerfile with BuildKit's own dockerfile2llb
+// (hardening off: exactly what dockerfile.v0 would build), builds stage for
+// every target platform, and reads the package databases. A package
+// installed at different versions on two platforms cannot carry one pin,
+// so that is an error.
+func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stage string, managers []string) (map[string]map[string]string, error) {
+	cfg := g.bc.Config
+	cfg.Target = stage
+	cfg.BuildArgs = options.StripBuildArgs(cfg.BuildArgs)
+	out := map[string]map[string]string{}
+	seenOn := map[string]string{}
+	for _, p := range g.platforms() {
+		res, err := dockerfile2llb.Dockerfile2LLB(ctx, dockerfile, dockerfile2llb.ConvertOpt{
+			Config: cfg, Client: g.bc, MetaResolver: g.c, TargetPlatform: &p,
+		})
+		if err != nil {
+			return nil, err
+		}
+		def, err := res.State.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ref, err := g.solve(ctx, def)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range managers {
+			db, err := readPackageDB(ctx, ref, m)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", platforms.Format(p), err)
+			}
+			if out[m] == nil {
+				out[m] = db
+				for name := range db {
+					seenOn[m+"/"+name] = platforms.Format(p)
+				}
+				continue
+			}
+			for name, v := range db {
+				if old, ok := out[m][name]; ok && old != v {
+					return nil, fmt.Errorf("%s package %s is %s on %s but %s on %s: one pin cannot hold both", m, name, old, seenOn[m+"/"+name], v, platforms.Format(p))
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// packageDBs are the database files Installed reads, by manager.
+var packageDBs = map[string]string{
+	"apt": "/var/lib/dpkg/status",
+	"apk": "/lib/apk/db/installed",
+}
+
+// readPackageDB reads one manager's database from a built filesystem.
+func readPackageDB(ctx context.Context, ref client.Reference, manager string) (map[string]string, error) {
+	file, ok := packageDBs[manager]
+	if !ok {
+		return nil, fmt.Errorf("no package database is known for %s", manager)
+	}
+	st, err := ref.StatFile(ctx, client.StatRequest{Path: file})
+	if err != nil {
+		return nil, fmt.Errorf("the stage has no %s database %s: %w", manager, file, err)
+	}
+	var b strings.Builder
+	for off := int64(0); off < st.Size; off += maxRead {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Offset: int(off), Length: maxRead}})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		b.Write(dt)
+	}
+	return parsePackageDB(manager, b.String()), nil
+}

@@ -1,0 +1,36 @@
+package pin
+
+import (
+	"maps"
+	"testing"
+)
+
+func TestParsePackageDB(t *testing.T) {
+	tests := []struct {
+		name, manager, text string
+		want                map[string]string
+	}{
+		{
+			name:    "dpkg status: installed only, multi-line fields skipped",
+			manager: "apt",
+			text: "Package: curl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 7.88.1-10+deb12u12\nDescription: tool\n Version: 9 in a description\n\n" +
+				"Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n" +
+				"Package: libc6\nStatus: hold ok installed\nVersion: 2.36-9+deb12u10\n",
+			want: map[string]string{"curl": "7.88.1-10+deb12u12", "libc6": "2.36-9+deb12u10"},
+		},
+		{
+			name:    "apk installed",
+			manager: "apk",
+			text:    "C:Q1abc=\nP:musl\nV:1.2.5-r0\nA:x86_64\n\nP:curl\nV:8.9.1-r0\n",
+			want:    map[string]string{"musl": "1.2.5-r0", "curl": "8.9.1-r0"},
+		},
+		{name: "empty", manager: "apt", text: "", want: map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parsePackageDB(tt.manager, tt.text); !maps.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
