@@ -160,21 +160,9 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
-	mounts := make(map[string]fsutil.FS, len(plan.LocalDirs))
-	for name, dir := range plan.LocalDirs {
-		fs, err := fsutil.NewFS(dir)
-		if err != nil {
-			return fmt.Errorf("local directory %s: %w", dir, err)
-		}
-		mounts[name] = fs
-	}
-	stores := make(map[string]content.Store, len(plan.OCIStores))
-	for id, dir := range plan.OCIStores {
-		s, err := local.NewStore(dir)
-		if err != nil {
-			return fmt.Errorf("OCI layout %s: %w", dir, err)
-		}
-		stores[id] = s
+	mounts, stores, err := localInputs(plan)
+	if err != nil {
+		return err
 	}
 
 	addr, err := resolveAddr(ctx, g.addr)
@@ -233,6 +221,28 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 		}
 	}
 	return nil
+}
+
+// localInputs opens the plan's local directories and OCI layouts, which the
+// daemon reads through the session.
+func localInputs(plan *buildflags.Plan) (map[string]fsutil.FS, map[string]content.Store, error) {
+	mounts := make(map[string]fsutil.FS, len(plan.LocalDirs))
+	for name, dir := range plan.LocalDirs {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("local directory %s: %w", dir, err)
+		}
+		mounts[name] = fs
+	}
+	stores := make(map[string]content.Store, len(plan.OCIStores))
+	for id, dir := range plan.OCIStores {
+		s, err := local.NewStore(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("OCI layout %s: %w", dir, err)
+		}
+		stores[id] = s
+	}
+	return mounts, stores, nil
 }
 
 func progressMode(s string) (progressui.DisplayMode, error) {
