@@ -167,7 +167,7 @@ func TestPin(t *testing.T) {
 		}
 		var comp struct {
 			Predicate struct {
-				Policy struct{ Name string }        `json:"policy"`
+				Policy struct{ Name string }         `json:"policy"`
 				Rules  []struct{ ID, Result string } `json:"rules"`
 			} `json:"predicate"`
 		}
