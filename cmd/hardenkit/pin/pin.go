@@ -269,6 +269,10 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 				s.Tool, strings.Join(s.Packages, ", "), s.Manager)
 			continue
 		}
+		if bad := unpinnable(s); bad != "" {
+			p.refuse(s.Line, "%s", bad)
+			continue
+		}
 		words, err := p.src.packageWords(s)
 		if err != nil {
 			p.refuse(s.Line, "%v", err)
@@ -313,7 +317,7 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 				name := packageName(w.site.Manager, wd.text)
 				v, ok := db[name]
 				if !ok {
-					p.refuse(w.site.Line, "%s %s: no package %q is installed in stage %s after the build (a virtual package or a pattern?): name the real package",
+					p.refuse(w.site.Line, "%s %s: no package %q is installed in stage %s after the build (a virtual package, a pattern, or purged later in the RUN?): name the real package, or pin it by hand",
 						w.site.Tool, wd.text, name, stageLabel(sites.Stages, st))
 					continue
 				}
@@ -322,6 +326,20 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 			}
 		}
 	}
+}
+
+// unpinnable explains why an operand cannot take a version pin: apt's
+// release selection (name/release) and patterns name no single package.
+func unpinnable(s dockerfilecheck.PackageSite) string {
+	for _, pkg := range s.Packages {
+		if s.Manager == "apt" && strings.Contains(pkg, "/") {
+			return fmt.Sprintf("%s %s selects a release, and apt takes a release or a version, not both: replace /release with the version", s.Tool, pkg)
+		}
+		if strings.ContainsAny(pkg, "*?[]^$") {
+			return fmt.Sprintf("%s %s is a pattern, not a package: name the packages", s.Tool, pkg)
+		}
+	}
+	return ""
 }
 
 // packageName is the name the package database lists an operand under:

@@ -203,6 +203,11 @@ func TestDockerfileRefuses(t *testing.T) {
 			want: []string{"line 2: ONBUILD RUN apt-get runs in the builds that use this image"},
 		},
 		{
+			name: "apt release selection",
+			in:   "FROM debian:bookworm@" + dig("x") + "\nRUN apt-get install -y -t bookworm-backports curl/bookworm-backports\n",
+			want: []string{"line 2: apt-get curl/bookworm-backports selects a release"},
+		},
+		{
 			name: "every refusal is listed",
 			in:   "FROM debian:bookworm\nRUN npm install -g express\nRUN gem install sinatra\n",
 			fail: errors.New("no registry"),

@@ -7,6 +7,10 @@ import "strings"
 // paragraphs of "Key: value" (dpkg) or "K:value" (apk) lines.
 func parsePackageDB(manager, text string) map[string]string {
 	out := map[string]string{}
+	// removed keeps the versions of packages removed with their
+	// configuration left behind: `apt-get install -y gcc && make &&
+	// apt-get remove -y gcc` in one RUN installed that version.
+	removed := map[string]string{}
 	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
 		var name, version, status string
 		for _, line := range strings.Split(para, "\n") {
@@ -37,10 +41,18 @@ func parsePackageDB(manager, text string) map[string]string {
 		// dpkg keeps removed and half-configured packages in the file;
 		// only "install ok installed" ones are on the filesystem.
 		if manager == "apt" && !strings.HasSuffix(status, " installed") {
+			if strings.HasSuffix(status, " config-files") && name != "" && version != "" {
+				removed[name] = version
+			}
 			continue
 		}
 		if name != "" && version != "" {
 			out[name] = version
+		}
+	}
+	for name, v := range removed {
+		if _, ok := out[name]; !ok {
+			out[name] = v
 		}
 	}
 	return out

@@ -11,12 +11,13 @@ func TestParsePackageDB(t *testing.T) {
 		want                map[string]string
 	}{
 		{
-			name:    "dpkg status: installed only, multi-line fields skipped",
+			name:    "dpkg status: installed, and removed with config files left; multi-line fields skipped",
 			manager: "apt",
 			text: "Package: curl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 7.88.1-10+deb12u12\nDescription: tool\n Version: 9 in a description\n\n" +
 				"Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n" +
+				"Package: half\nStatus: install reinstreq half-unpacked\nVersion: 2.0\n\n" +
 				"Package: libc6\nStatus: hold ok installed\nVersion: 2.36-9+deb12u10\n",
-			want: map[string]string{"curl": "7.88.1-10+deb12u12", "libc6": "2.36-9+deb12u10"},
+			want: map[string]string{"curl": "7.88.1-10+deb12u12", "libc6": "2.36-9+deb12u10", "gone": "1.0"},
 		},
 		{
 			name:    "apk installed",
