@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -298,15 +299,31 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 		p.refuse(0, "%v", err)
 		return
 	}
-	for _, st := range order {
-		wants := byStage[st]
+	// The stages build concurrently: the daemon shares their common
+	// ancestors, and a Dockerfile with a builder and a runtime stage
+	// waits for one build, not two.
+	type built struct {
+		db  map[string]map[string]string
+		err error
+	}
+	results := make([]built, len(order))
+	var wg sync.WaitGroup
+	for i, st := range order {
 		var managers []string
-		for _, w := range wants {
+		for _, w := range byStage[st] {
 			if !slices.Contains(managers, w.site.Manager) {
 				managers = append(managers, w.site.Manager)
 			}
 		}
-		installed, err := r.Installed(ctx, named, names[st], managers)
+		wg.Go(func() {
+			db, err := r.Installed(ctx, named, names[st], managers)
+			results[i] = built{db, err}
+		})
+	}
+	wg.Wait()
+	for i, st := range order {
+		wants := byStage[st]
+		installed, err := results[i].db, results[i].err
 		if err != nil {
 			p.refuse(wants[0].site.Line, "building stage %s to read its installed packages: %v", stageLabel(sites.Stages, st), err)
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +20,7 @@ type fakeResolver struct {
 	built     [][]byte
 	installed map[string]map[string]string
 	fail      error
+	mu        sync.Mutex
 }
 
 func (f *fakeResolver) ImageDigest(_ context.Context, ref string) (digest.Digest, error) {
@@ -35,6 +37,8 @@ func (f *fakeResolver) URLDigest(_ context.Context, url string) (digest.Digest, 
 }
 
 func (f *fakeResolver) Installed(_ context.Context, dt []byte, stage string, _ []string) (map[string]map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.stages = append(f.stages, stage)
 	f.built = append(f.built, dt)
 	return f.installed, nil
@@ -82,6 +86,13 @@ func TestDockerfile(t *testing.T) {
 			want: "FROM debian:bookworm@" + deb + " AS base\nFROM base AS app\nRUN apt-get install -y curl=7.88.1-10+deb12u12\nFROM registry.example:5000/team/busybox:1.36@" +
 				dig("registry.example:5000/team/busybox:1.36") + "\nCOPY --from=app /usr/bin/curl /curl\n",
 			wantStages: []string{"app"},
+		},
+		{
+			name: "a builder and an unnamed runtime stage both build",
+			in:   "FROM debian:bookworm AS build\nRUN apt-get install -y tzdata\nFROM debian:bookworm\nRUN apt-get install -y curl\nCOPY --from=build /usr/share/zoneinfo /usr/share/zoneinfo\n",
+			want: "FROM debian:bookworm@" + deb + " AS build\nRUN apt-get install -y tzdata=2024a-0+deb12u1\nFROM debian:bookworm@" + deb +
+				"\nRUN apt-get install -y curl=7.88.1-10+deb12u12\nCOPY --from=build /usr/share/zoneinfo /usr/share/zoneinfo\n",
+			wantStages: []string{"build", "hkpin-stage-1"},
 		},
 		{
 			name: "ARG-substituted image: the digest goes into the ARG",
@@ -133,6 +144,7 @@ func TestDockerfile(t *testing.T) {
 			if string(res.Data) != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", res.Data, tt.want)
 			}
+			slices.Sort(r.stages) // stages build concurrently
 			if !slices.Equal(r.stages, tt.wantStages) {
 				t.Errorf("stages built = %q, want %q", r.stages, tt.wantStages)
 			}
