@@ -12,7 +12,6 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
@@ -20,18 +19,11 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 )
 
-// pinOptions are the flags of `hardenkit pin`: the build flags that decide
-// what a build resolves and installs.
+// pinOptions are the flags of `hardenkit pin`: the build's input flags
+// and --dry-run.
 type pinOptions struct {
-	file          string
-	target        string
-	progress      string
-	buildArgs     []string
-	buildContexts []string
-	platforms     []string
-	secrets       []string
-	ssh           []string
-	dryRun        bool
+	buildOptions
+	dryRun bool
 }
 
 func newPinCommand(g *globalOptions) *cobra.Command {
@@ -59,21 +51,9 @@ unified diff instead.`,
 			return runPin(cmd.Context(), g, o, args[0], cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	addPinFlags(cmd.Flags(), o)
+	addInputFlags(cmd.Flags(), &o.buildOptions)
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the change as a unified diff; do not write the Dockerfile")
 	return cmd
-}
-
-// addPinFlags declares the build flags that change what pin resolves.
-func addPinFlags(f *pflag.FlagSet, o *pinOptions) {
-	f.StringVarP(&o.file, "file", "f", "", `Dockerfile path (default "CONTEXT/Dockerfile")`)
-	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable, KEY=VALUE or KEY to take the value from the environment")
-	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
-	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
-	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated; a package must have one version on all of them")
-	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
-	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh, default|ID[=PATH[,PATH]]")
-	f.StringVar(&o.progress, "progress", "auto", "progress output: auto, plain, tty, quiet, rawjson")
 }
 
 // addFixFlag gives `hardenkit check` its --fix: the dry run of pin, with
@@ -86,7 +66,7 @@ func addFixFlag(check *cobra.Command, g *globalOptions) {
 			return run(cmd, args)
 		}
 		f := cmd.Flags()
-		o := &pinOptions{dryRun: true, progress: "quiet"}
+		o := &pinOptions{buildOptions: buildOptions{progress: "quiet"}, dryRun: true}
 		var err error
 		if o.file, err = f.GetString("file"); err == nil {
 			if o.buildArgs, err = f.GetStringArray("build-arg"); err == nil {
@@ -174,7 +154,7 @@ func pinWithDaemon(ctx context.Context, g *globalOptions, o *pinOptions, context
 	if err != nil {
 		return nil, err
 	}
-	attachables, err := sessionAttachables(&buildOptions{secrets: o.secrets, ssh: o.ssh})
+	attachables, err := sessionAttachables(&o.buildOptions)
 	if err != nil {
 		return nil, err
 	}
