@@ -1,10 +1,16 @@
 package pin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -27,6 +33,8 @@ type GatewayResolver struct {
 	c  client.Client
 	bc *dockerui.Client
 }
+
+var _ Resolver = (*GatewayResolver)(nil)
 
 // NewGatewayResolver reads the build options (build args, target
 // platforms, named contexts) the solve was started with.
@@ -126,10 +134,11 @@ func (g *GatewayResolver) solve(ctx context.Context, def *llb.Definition) (clien
 
 // Installed converts dockerfile with BuildKit's own dockerfile2llb
 // (hardening off: exactly what dockerfile.v0 would build), builds stage for
-// every target platform, and reads the package databases. A package
-// installed at different versions on two platforms cannot carry one pin,
-// so that is an error.
-func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stage string, managers []string) (map[string]map[string]string, error) {
+// every target platform, and reads the installed versions: the dpkg and
+// apk databases, and the metadata pip, npm and gem leave beside what they
+// install. A package installed at different versions on two platforms
+// cannot carry one pin, so that is an error.
+func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stage string, wants map[string][]string) (map[string]map[string]string, error) {
 	cfg := g.bc.Config
 	cfg.Target = stage
 	cfg.BuildArgs = options.StripBuildArgs(cfg.BuildArgs)
@@ -150,8 +159,23 @@ func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stag
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range managers {
-			db, err := readPackageDB(ctx, ref, m)
+		se := stageEnv{env: map[string]string{}}
+		if res.Image != nil {
+			se.workdir = res.Image.Config.WorkingDir
+			for _, kv := range res.Image.Config.Env {
+				k, v, _ := strings.Cut(kv, "=")
+				se.env[k] = v
+			}
+		}
+		rd := refReader{ref}
+		for _, m := range slices.Sorted(maps.Keys(wants)) {
+			var db map[string]string
+			var err error
+			if _, ok := packageDBs[m]; ok {
+				db, err = readPackageDB(ctx, ref, m)
+			} else {
+				db, err = languageVersions(ctx, rd, se, m, wants[m])
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", platforms.Format(p), err)
 			}
@@ -170,6 +194,52 @@ func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stag
 		}
 	}
 	return out, nil
+}
+
+// refReader reads a built filesystem through the gateway.
+type refReader struct{ ref client.Reference }
+
+func (r refReader) ReadFile(ctx context.Context, p string) ([]byte, bool, error) {
+	st, err := r.ref.StatFile(ctx, client.StatRequest{Path: p})
+	if err != nil {
+		if isNotExist(err) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("stat %s: %w", p, err)
+	}
+	if !os.FileMode(st.Mode).IsRegular() {
+		return nil, false, nil
+	}
+	var b bytes.Buffer
+	for off := int64(0); off < st.Size; off += maxRead {
+		dt, err := r.ref.ReadFile(ctx, client.ReadRequest{Filename: p, Range: &client.FileRange{Offset: int(off), Length: maxRead}})
+		if err != nil {
+			return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		}
+		b.Write(dt)
+	}
+	return b.Bytes(), true, nil
+}
+
+func (r refReader) ReadDir(ctx context.Context, dir string) ([]string, error) {
+	entries, err := r.ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
+	if err != nil {
+		if isNotExist(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, path.Base(e.Path))
+	}
+	return out, nil
+}
+
+// isNotExist recognises a missing path in a gateway error, which crosses
+// gRPC as text.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "no such file or directory") || strings.Contains(err.Error(), "not a directory")
 }
 
 // packageDBs are the database files Installed reads, by manager.

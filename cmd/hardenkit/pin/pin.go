@@ -39,9 +39,10 @@ type Resolver interface {
 	// URLDigest returns the sha256 digest of what url serves.
 	URLDigest(ctx context.Context, url string) (digest.Digest, error)
 	// Installed builds the stage named stage of dockerfile and returns
-	// the packages its package database lists as installed, by manager
-	// ("apt", "apk"), name to version.
-	Installed(ctx context.Context, dockerfile []byte, stage string, managers []string) (map[string]map[string]string, error)
+	// the installed versions of the wanted packages, by manager ("apt",
+	// "apk", "pip", "npm", "gem"), name to version. A package that is not
+	// installed is left out.
+	Installed(ctx context.Context, dockerfile []byte, stage string, wants map[string][]string) (map[string]map[string]string, error)
 }
 
 // Options are the inputs besides the Dockerfile text.
@@ -91,9 +92,9 @@ func (e *RefusedError) Error() string {
 // pinRules are the rules a pinned Dockerfile must pass.
 var pinRules = []string{"HK1001", "HK1010", "HK1030"}
 
-// supported are the package managers whose database Installed reads, and
-// the separator of their pin syntax.
-var supported = map[string]string{"apt": "=", "apk": "="}
+// supported are the package managers whose installed versions Installed
+// reads, and the separator of their pin syntax.
+var supported = map[string]string{"apt": "=", "apk": "=", "pip": "==", "npm": "@", "gem": ":"}
 
 // Dockerfile pins dt. It returns a *RefusedError, and no result, when
 // anything the pinning rules flag cannot be pinned.
@@ -253,6 +254,7 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 	type want struct {
 		site  dockerfilecheck.PackageSite
 		words []word
+		names []string // what each word is looked up as
 	}
 	byStage := map[int][]want{}
 	var order []int
@@ -266,7 +268,7 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 			continue
 		}
 		if _, ok := supported[s.Manager]; !ok {
-			p.refuse(s.Line, "%s installs %s: hardenkit pin reads the versions of apt and apk packages only; pin %s packages in their own syntax or install from a lockfile",
+			p.refuse(s.Line, "%s installs %s: hardenkit pin reads the versions of apt, apk, pip, npm and gem packages only; pin %s packages in their own syntax or install from a lockfile",
 				s.Tool, strings.Join(s.Packages, ", "), s.Manager)
 			continue
 		}
@@ -279,10 +281,14 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 			p.refuse(s.Line, "%v", err)
 			continue
 		}
+		names, ok := p.lookupNames(s, words)
+		if !ok {
+			continue
+		}
 		if _, ok := byStage[s.Stage]; !ok {
 			order = append(order, s.Stage)
 		}
-		byStage[s.Stage] = append(byStage[s.Stage], want{site: s, words: words})
+		byStage[s.Stage] = append(byStage[s.Stage], want{site: s, words: words, names: names})
 	}
 	if len(order) == 0 {
 		return
@@ -309,14 +315,12 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 	results := make([]built, len(order))
 	var wg sync.WaitGroup
 	for i, st := range order {
-		var managers []string
+		asked := map[string][]string{}
 		for _, w := range byStage[st] {
-			if !slices.Contains(managers, w.site.Manager) {
-				managers = append(managers, w.site.Manager)
-			}
+			asked[w.site.Manager] = append(asked[w.site.Manager], w.names...)
 		}
 		wg.Go(func() {
-			db, err := r.Installed(ctx, named, names[st], managers)
+			db, err := r.Installed(ctx, named, names[st], asked)
 			results[i] = built{db, err}
 		})
 	}
@@ -330,8 +334,8 @@ func (p *planner) packages(ctx context.Context, r Resolver, sites *dockerfileche
 		}
 		for _, w := range wants {
 			db := installed[w.site.Manager]
-			for _, wd := range w.words {
-				name := packageName(w.site.Manager, wd.text)
+			for j, wd := range w.words {
+				name := w.names[j]
 				v, ok := db[name]
 				if !ok {
 					p.refuse(w.site.Line, "%s %s: no package %q is installed in stage %s after the build (a virtual package, a pattern, or purged later in the RUN?): name the real package, or pin it by hand",
@@ -359,14 +363,27 @@ func unpinnable(s dockerfilecheck.PackageSite) string {
 	return ""
 }
 
-// packageName is the name the package database lists an operand under:
-// apt's name:arch is listed as name.
-func packageName(manager, operand string) string {
-	if manager == "apt" {
-		name, _, _ := strings.Cut(operand, ":")
-		return name
+// lookupNames returns the names the site's operands are installed under
+// (apt's name:arch is listed as name, pip's name[extra] as name), or
+// refuses the site when a version cannot be appended to an operand.
+func (p *planner) lookupNames(s dockerfilecheck.PackageSite, words []word) ([]string, bool) {
+	names := make([]string, len(words))
+	for i, w := range words {
+		switch s.Manager {
+		case "apt":
+			names[i], _, _ = strings.Cut(w.text, ":")
+		case "apk":
+			names[i] = w.text
+		default:
+			n, bad := languageLookupName(s.Manager, w.text)
+			if bad != "" {
+				p.refuse(s.Line, "%s", bad)
+				return nil, false
+			}
+			names[i] = n
+		}
 	}
-	return operand
+	return names, true
 }
 
 // stageLabel names a stage for messages, as BuildKit does.

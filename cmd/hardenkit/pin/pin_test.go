@@ -36,7 +36,7 @@ func (f *fakeResolver) URLDigest(_ context.Context, url string) (digest.Digest, 
 	return digest.FromString(url), nil
 }
 
-func (f *fakeResolver) Installed(_ context.Context, dt []byte, stage string, _ []string) (map[string]map[string]string, error) {
+func (f *fakeResolver) Installed(_ context.Context, dt []byte, stage string, _ map[string][]string) (map[string]map[string]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stages = append(f.stages, stage)
@@ -47,6 +47,9 @@ func (f *fakeResolver) Installed(_ context.Context, dt []byte, stage string, _ [
 var debs = map[string]map[string]string{
 	"apt": {"curl": "7.88.1-10+deb12u12", "ca-certificates": "20230311", "tzdata": "2024a-0+deb12u1"},
 	"apk": {"curl": "8.9.1-r0"},
+	"pip": {"flask": "3.0.3", "Jinja2": "3.1.4"},
+	"npm": {"express": "4.21.2", "@types/node": "22.10.1"},
+	"gem": {"sinatra": "4.1.1"},
 }
 
 func dig(ref string) string { return digest.FromString(ref).String() }
@@ -93,6 +96,14 @@ func TestDockerfile(t *testing.T) {
 			want: "FROM debian:bookworm@" + deb + " AS build\nRUN apt-get install -y tzdata=2024a-0+deb12u1\nFROM debian:bookworm@" + deb +
 				"\nRUN apt-get install -y curl=7.88.1-10+deb12u12\nCOPY --from=build /usr/share/zoneinfo /usr/share/zoneinfo\n",
 			wantStages: []string{"build", "hkpin-stage-1"},
+		},
+		{
+			name: "pip, npm and gem in their own syntax",
+			in: "FROM debian:bookworm@" + deb + "\nRUN pip install --no-cache-dir flask 'Jinja2'\n" +
+				"RUN npm install -g express @types/node && gem install --no-document sinatra\n",
+			want: "FROM debian:bookworm@" + deb + "\nRUN pip install --no-cache-dir flask==3.0.3 'Jinja2==3.1.4'\n" +
+				"RUN npm install -g express@4.21.2 @types/node@22.10.1 && gem install --no-document sinatra:4.1.1\n",
+			wantStages: []string{"hkpin-stage-0"},
 		},
 		{
 			name: "ARG-substituted image: the digest goes into the ARG",
@@ -178,9 +189,19 @@ func TestDockerfileRefuses(t *testing.T) {
 		want      []string
 	}{
 		{
-			name: "pip is not read",
-			in:   "FROM python:3.12@" + dig("x") + "\nRUN pip install flask\n",
-			want: []string{"line 2: pip installs flask: hardenkit pin reads the versions of apt and apk packages only"},
+			name: "yum is not read",
+			in:   "FROM fedora:41@" + dig("x") + "\nRUN dnf install -y curl\n",
+			want: []string{"line 2: dnf installs curl: hardenkit pin reads the versions of apt, apk, pip, npm and gem packages only"},
+		},
+		{
+			name: "pip specifier",
+			in:   "FROM python:3.12@" + dig("x") + "\nRUN pip install 'flask>=3'\n",
+			want: []string{`line 2: pip operand "flask>=3" carries a version specifier`},
+		},
+		{
+			name: "npm tag",
+			in:   "FROM node:22@" + dig("x") + "\nRUN npm install -g express@latest\n",
+			want: []string{`line 2: npm operand "express@latest" names a tag or range`},
 		},
 		{
 			name: "image built from ARGs",
@@ -221,9 +242,9 @@ func TestDockerfileRefuses(t *testing.T) {
 		},
 		{
 			name: "every refusal is listed",
-			in:   "FROM debian:bookworm\nRUN npm install -g express\nRUN gem install sinatra\n",
+			in:   "FROM debian:bookworm\nRUN zypper install -y curl\nRUN zypper in git\n",
 			fail: errors.New("no registry"),
-			want: []string{"line 1: resolving", "line 2: npm installs express", "line 3: gem installs sinatra"},
+			want: []string{"line 1: resolving", "line 2: zypper installs curl", "line 3: zypper installs git"},
 		},
 	}
 	for _, tt := range tests {
