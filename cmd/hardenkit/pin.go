@@ -36,6 +36,7 @@ func newPinCommand(g *globalOptions) *cobra.Command {
   HK1001  FROM name:tag          -> FROM name:tag@sha256:<digest the registry serves now>
   HK1030  apt-get install curl   -> apt-get install curl=<version a build installed>
           apk add curl           -> apk add curl=<version a build installed>
+          pip install flask      -> pip install flask==<version>  (npm name@version, gem name:version)
   HK1010  ADD https://…/x.tgz    -> ADD --checksum=sha256:<digest of the download> https://…/x.tgz
 
 Digests are resolved by buildkitd (its registry mirrors and credentials

@@ -19,7 +19,7 @@ var rulePackageUnpinned = rules.Rule{
 	Severity:    rules.SeverityMedium,
 	Stage:       rules.StageStatic,
 	Rationale:   "apt-get, apk, pip, npm, gem, yum and dnf install whatever version the index serves on the day of the build, so two builds of the same commit differ and a compromised release is picked up silently.",
-	Remediation: "For apt and apk, run `hardenkit pin CONTEXT`: it builds the stage and writes name=version for the versions the build installed. Otherwise pin exact versions in the manager's syntax (pip name==version, npm name@version, gem name:version or -v, yum/dnf name-version), or install from a lockfile or a dated snapshot repository.",
+	Remediation: "Run `hardenkit pin CONTEXT`: it builds the stage and writes the versions the build installed for apt, apk, pip, npm and gem (name=version, name==version, name@version, name:version). For yum/dnf and zypper pin exact versions by hand (name-version), or install from a lockfile or a dated snapshot repository.",
 	HelpURI:     helpURI("HK1030"),
 }
 

@@ -225,7 +225,7 @@ func isLocalOrRemoteArtifact(p string) bool {
 // versions it reads.
 func (op pkgOp) pinHint() string {
 	switch op.manager {
-	case "apt", "apk":
+	case "apt", "apk", "pip", "npm", "gem":
 		return " (`hardenkit pin` writes the versions a build installs)"
 	}
 	return ""
