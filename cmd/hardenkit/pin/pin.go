@@ -120,7 +120,11 @@ func Dockerfile(ctx context.Context, dt []byte, opt Options, r Resolver) (*Resul
 	if len(sites.Packages) > 0 {
 		p.packages(ctx, r, sites)
 	}
-	if len(p.refused.Reasons) > 0 {
+	if len(p.refusals) > 0 {
+		slices.SortStableFunc(p.refusals, func(a, b refusal) int { return a.line - b.line })
+		for _, r := range p.refusals {
+			p.refused.Reasons = append(p.refused.Reasons, r.text)
+		}
 		return nil, p.refused
 	}
 	out, err := src.apply(p.edits)
@@ -155,14 +159,21 @@ func verify(dt []byte, opt Options) error {
 
 // planner collects the edits and refusals of one run.
 type planner struct {
-	src     *source
-	edits   []edit
-	changes []Change
-	refused *RefusedError
+	src      *source
+	edits    []edit
+	changes  []Change
+	refused  *RefusedError
+	refusals []refusal
+}
+
+// refusal is one reason not to pin, at its line.
+type refusal struct {
+	line int
+	text string
 }
 
 func (p *planner) refuse(line int, format string, args ...any) {
-	p.refused.Reasons = append(p.refused.Reasons, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
+	p.refusals = append(p.refusals, refusal{line, fmt.Sprintf("line %d: ", line) + fmt.Sprintf(format, args...)})
 }
 
 func (p *planner) add(e edit, c Change) {

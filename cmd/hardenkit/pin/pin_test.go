@@ -258,9 +258,11 @@ func TestDockerfileRefuses(t *testing.T) {
 			if len(re.Reasons) != len(tt.want) {
 				t.Errorf("reasons = %q, want %d", re.Reasons, len(tt.want))
 			}
-			for _, w := range tt.want {
+			for i, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
+				} else if i < len(re.Reasons) && !strings.Contains(re.Reasons[i], w) {
+					t.Errorf("reason %d is %q, want %q: reasons go in line order", i, re.Reasons[i], w)
 				}
 			}
 		})
