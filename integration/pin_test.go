@@ -3,11 +3,14 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
 	"github.com/hardenkit/hardenkit/integration/devenv"
@@ -39,8 +42,34 @@ func freshDaemon(ctx context.Context, t *testing.T, name string) string {
 	return d.Addr
 }
 
+// pinDownload is a small file on the Debian mirror the builds already use.
+const pinDownload = "https://deb.debian.org/debian/dists/bookworm/Release.gpg"
+
+// downloadDigest fetches pinDownload from the test, not through BuildKit.
+func downloadDigest(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pinDownload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("downloading %s: %v", pinDownload, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("downloading %s: %s", pinDownload, resp.Status)
+	}
+	d, err := digest.SHA256.FromReader(resp.Body)
+	if err != nil {
+		t.Fatalf("downloading %s: %v", pinDownload, err)
+	}
+	return d.String()
+}
+
 // TestPin takes an application as its community writes it (two Debian
-// stages, each `apt-get install`ing two packages, no pins), which the strict
+// stages, each `apt-get install`ing two packages, an ADD of a URL, no
+// pins), which the strict
 // policy rejects, and shows the path to a build: the rejection names
 // `hardenkit pin`; `hardenkit check --fix` shows the diff and writes
 // nothing; `hardenkit pin` rewrites only the pinned words; the pinned
@@ -54,6 +83,11 @@ func TestPin(t *testing.T) {
 		dt, err := os.ReadFile(filepath.Join("..", "examples", "debian-app", f))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The builder stage also downloads a file (HK1010); it does not
+		// ship, so the image stays the example's.
+		if f == "Dockerfile" {
+			dt = []byte(strings.Replace(string(dt), "COPY app.c /src/app.c\n", "COPY app.c /src/app.c\nADD "+pinDownload+" /src/Release.gpg\n", 1))
 		}
 		if err := os.WriteFile(filepath.Join(dir, f), dt, 0o644); err != nil {
 			t.Fatal(err)
@@ -73,7 +107,7 @@ func TestPin(t *testing.T) {
 	if err == nil {
 		t.Fatalf("hardenkit check passed the unpinned Dockerfile:\n%s", out)
 	}
-	for _, want := range []string{"HK1001", "HK1030", "`hardenkit pin` writes"} {
+	for _, want := range []string{"HK1001", "HK1030", "HK1010", "`hardenkit pin` writes"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hardenkit check output does not say %q:\n%s", want, out)
 		}
@@ -109,7 +143,7 @@ func TestPin(t *testing.T) {
 		}
 		// Each changed line is the old line with pins inserted after names.
 		debDigest := strings.TrimPrefix(env.BaseDebian, env.Registry+"/library/debian@")
-		pinWord := regexp.MustCompile(`@sha256:[0-9a-f]{64}|=[0-9][0-9A-Za-z.+~:-]*`)
+		pinWord := regexp.MustCompile(`@sha256:[0-9a-f]{64}|=[0-9][0-9A-Za-z.+~:-]*|--checksum=sha256:[0-9a-f]{64} `)
 		changed := 0
 		for i := range a {
 			if a[i] == b[i] {
@@ -123,8 +157,11 @@ func TestPin(t *testing.T) {
 				t.Errorf("line %d: %q is not pinned to the registry's debian:bookworm %s", i+1, b[i], debDigest)
 			}
 		}
-		if changed != 4 { // two FROMs and two RUNs
-			t.Errorf("%d lines changed, want 4", changed)
+		if changed != 5 { // two FROMs, two RUNs, the ADD
+			t.Errorf("%d lines changed, want 5", changed)
+		}
+		if want := "ADD --checksum=" + downloadDigest(ctx, t) + " " + pinDownload; !strings.Contains(string(pinned), want) {
+			t.Errorf("the ADD is not pinned to the digest of what the URL serves, %q", want)
 		}
 		for _, p := range []string{"tcc=", "libc6-dev=", "curl=", "ca-certificates="} {
 			if !strings.Contains(string(pinned), p) {
