@@ -172,7 +172,7 @@ func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stag
 			var db map[string]string
 			var err error
 			if _, ok := packageDBs[m]; ok {
-				db, err = readPackageDB(ctx, ref, m)
+				db, err = readPackageDB(ctx, rd, m)
 			} else {
 				db, err = languageVersions(ctx, rd, se, m, wants[m])
 			}
@@ -199,6 +199,7 @@ func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stag
 // refReader reads a built filesystem through the gateway.
 type refReader struct{ ref client.Reference }
 
+// ReadFile reads a regular file in chunks under the gRPC message limit.
 func (r refReader) ReadFile(ctx context.Context, p string) ([]byte, bool, error) {
 	st, err := r.ref.StatFile(ctx, client.StatRequest{Path: p})
 	if err != nil {
@@ -221,6 +222,7 @@ func (r refReader) ReadFile(ctx context.Context, p string) ([]byte, bool, error)
 	return b.Bytes(), true, nil
 }
 
+// ReadDir lists a directory's names.
 func (r refReader) ReadDir(ctx context.Context, dir string) ([]string, error) {
 	entries, err := r.ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
 	if err != nil {
@@ -249,22 +251,17 @@ var packageDBs = map[string]string{
 }
 
 // readPackageDB reads one manager's database from a built filesystem.
-func readPackageDB(ctx context.Context, ref client.Reference, manager string) (map[string]string, error) {
+func readPackageDB(ctx context.Context, rd fsReader, manager string) (map[string]string, error) {
 	file, ok := packageDBs[manager]
 	if !ok {
 		return nil, fmt.Errorf("no package database is known for %s", manager)
 	}
-	st, err := ref.StatFile(ctx, client.StatRequest{Path: file})
+	dt, ok, err := rd.ReadFile(ctx, file)
 	if err != nil {
-		return nil, fmt.Errorf("the stage has no %s database %s: %w", manager, file, err)
+		return nil, err
 	}
-	var b strings.Builder
-	for off := int64(0); off < st.Size; off += maxRead {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: file, Range: &client.FileRange{Offset: int(off), Length: maxRead}})
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", file, err)
-		}
-		b.Write(dt)
+	if !ok {
+		return nil, fmt.Errorf("the stage has no %s database %s", manager, file)
 	}
-	return parsePackageDB(manager, b.String()), nil
+	return parsePackageDB(manager, string(dt)), nil
 }

@@ -84,6 +84,7 @@ type RefusedError struct {
 	Reasons []string
 }
 
+// Error lists every reason, one a line, so a user fixes them in one go.
 func (e *RefusedError) Error() string {
 	return fmt.Sprintf("%s was not changed: %d pin(s) could not be resolved:\n  %s",
 		e.Filename, len(e.Reasons), strings.Join(e.Reasons, "\n  "))

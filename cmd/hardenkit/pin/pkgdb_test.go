@@ -1,7 +1,9 @@
 package pin
 
 import (
+	"context"
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +35,18 @@ func TestParsePackageDB(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReadPackageDB(t *testing.T) {
+	ctx := context.Background()
+	got, err := readPackageDB(ctx, mapFS{"/lib/apk/db/installed": "P:curl\nV:8.9.1-r0\n"}, "apk")
+	if err != nil || got["curl"] != "8.9.1-r0" {
+		t.Errorf("apk: %v, %v", got, err)
+	}
+	// A stage without the database cannot say what it installed: an error,
+	// not an empty answer.
+	if _, err := readPackageDB(ctx, mapFS{}, "apt"); err == nil || !strings.Contains(err.Error(), "no apt database /var/lib/dpkg/status") {
+		t.Errorf("missing dpkg status: %v", err)
 	}
 }
