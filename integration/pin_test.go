@@ -225,3 +225,38 @@ func TestPin(t *testing.T) {
 	}
 	t.Logf("pinned image %s on both daemons", digests[0])
 }
+
+// TestPinLanguagePackages reads pip, npm and gem versions from a stage
+// built by the daemon. No language registry is reachable offline, so
+// stand-in commands "install" by leaving exactly the metadata the real
+// managers leave (package.json, dist-info, gemspec); what is under test is
+// where pin looks in a built filesystem, through the gateway, with the
+// other candidate places absent.
+func TestPinLanguagePackages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	df := `FROM debian:bookworm
+RUN printf '#!/bin/sh\nexit 0\n' > /usr/local/bin/npm && cp /usr/local/bin/npm /usr/local/bin/pip && cp /usr/local/bin/npm /usr/local/bin/gem \
+ && chmod +x /usr/local/bin/npm /usr/local/bin/pip /usr/local/bin/gem \
+ && mkdir -p /app/node_modules/express /opt/venv/lib/python3.11/site-packages/Flask-3.0.3.dist-info /var/lib/gems/3.1.0/specifications \
+ && echo '{"name":"express","version":"4.21.2"}' > /app/node_modules/express/package.json \
+ && touch /var/lib/gems/3.1.0/specifications/sinatra-4.1.1.gemspec
+ENV VIRTUAL_ENV=/opt/venv
+WORKDIR /app
+RUN npm install express && pip install flask && gem install sinatra
+`
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(ctx, t, nil, binaries.hardenkit, "pin", "--addr", env.BuildkitAddr, "--progress", "plain", dir)
+	if err != nil {
+		t.Fatalf("hardenkit pin: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "RUN npm install express@4.21.2 && pip install flask==3.0.3 && gem install sinatra:4.1.1\n"; !strings.HasSuffix(string(got), want) {
+		t.Errorf("pinned Dockerfile ends:\n%s\nwant %q", got[strings.LastIndex(strings.TrimSuffix(string(got), "\n"), "\n")+1:], want)
+	}
+}
