@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
@@ -105,8 +107,12 @@ func runPin(ctx context.Context, g *globalOptions, o *pinOptions, contextPath st
 	if err != nil {
 		return err
 	}
+	contexts, err := buildflags.ParseBuildContexts(o.buildContexts)
+	if err != nil {
+		return err
+	}
 	name := filepath.ToSlash(filepath.Clean(path))
-	opt := pin.Options{Filename: name, BuildArgs: args, Target: o.target}
+	opt := pin.Options{Filename: name, BuildArgs: args, Target: o.target, NamedContexts: slices.Collect(maps.Keys(contexts))}
 
 	// Nothing to pin needs no daemon.
 	sites, err := dockerfilecheck.Unpinned(dt, dockerfilecheck.Options{Filename: name, BuildArgs: args, Target: o.target})

@@ -54,6 +54,10 @@ type Options struct {
 	BuildArgs map[string]string
 	// Target is the --target stage.
 	Target string
+	// NamedContexts are the names of the --build-context values (as
+	// buildflags.ParseBuildContexts normalizes them): a FROM of one of
+	// them builds on the context, not on the registry's image.
+	NamedContexts []string
 }
 
 // Change is one pin made.
@@ -108,7 +112,7 @@ func Dockerfile(ctx context.Context, dt []byte, opt Options, r Resolver) (*Resul
 		return nil, err
 	}
 	src := newSource(dt)
-	p := &planner{src: src, refused: &RefusedError{Filename: opt.Filename}}
+	p := &planner{src: src, refused: &RefusedError{Filename: opt.Filename}, contexts: opt.NamedContexts}
 
 	// Bases and downloads first: the stages are then built on the pinned
 	// bases, so the versions read are those of the image the pin names.
@@ -165,6 +169,7 @@ type planner struct {
 	changes  []Change
 	refused  *RefusedError
 	refusals []refusal
+	contexts []string
 }
 
 // refusal is one reason not to pin, at its line.
@@ -192,6 +197,10 @@ func (p *planner) base(ctx context.Context, r Resolver, b dockerfilecheck.BaseSi
 	ref, err := normalize(b.Image)
 	if err != nil {
 		p.refuse(b.Line, "base image %q: %v", b.Image, err)
+		return
+	}
+	if named, err := reference.ParseNormalizedNamed(b.Image); err == nil && slices.Contains(p.contexts, strings.TrimSuffix(reference.FamiliarString(named), ":latest")) {
+		p.refuse(b.Line, "FROM %s builds on the --build-context of that name, not on the registry's image: pin the context instead", b.Image)
 		return
 	}
 	var at, line int

@@ -185,9 +185,16 @@ func TestDockerfileRefuses(t *testing.T) {
 		name      string
 		in        string
 		buildArgs map[string]string
+		contexts  []string
 		fail      error
 		want      []string
 	}{
+		{
+			name:     "base replaced by a named context",
+			in:       "FROM docker.io/library/debian:bookworm AS a\nFROM alpine\n",
+			contexts: []string{"debian:bookworm", "alpine"},
+			want:     []string{"line 1: FROM docker.io/library/debian:bookworm builds on the --build-context", "line 2: FROM alpine builds on the --build-context"},
+		},
 		{
 			name: "yum is not read",
 			in:   "FROM fedora:41@" + dig("x") + "\nRUN dnf install -y curl\n",
@@ -250,7 +257,7 @@ func TestDockerfileRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &fakeResolver{installed: debs, fail: tt.fail}
-			res, err := Dockerfile(context.Background(), []byte(tt.in), Options{BuildArgs: tt.buildArgs}, r)
+			res, err := Dockerfile(context.Background(), []byte(tt.in), Options{BuildArgs: tt.buildArgs, NamedContexts: tt.contexts}, r)
 			var re *RefusedError
 			if !errors.As(err, &re) {
 				t.Fatalf("got %v, %v; want a RefusedError", res, err)
