@@ -14,9 +14,7 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
-	"github.com/hardenkit/hardenkit/integration/devenv"
 )
 
 // hardenedExamples are the examples whose hardened image is run by a
@@ -278,25 +276,7 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 	ctx := context.Background()
 	var addrs []string
 	for i := range 2 {
-		state, err := os.MkdirTemp("", fmt.Sprintf("hk-repro%d-", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _, err := daemon.Ensure(ctx, daemon.Config{
-			StateDir:    state,
-			Binary:      filepath.Join(binaries.dir, "buildkitd"),
-			ExtraConfig: devenv.BuildkitdConfig(env.Registry),
-		})
-		if err != nil {
-			t.Fatalf("starting buildkitd %d: %v", i, err)
-		}
-		t.Cleanup(func() {
-			if err := daemon.Stop(context.Background(), state); err != nil {
-				t.Errorf("stopping buildkitd %d: %v", i, err)
-			}
-			os.RemoveAll(state)
-		})
-		addrs = append(addrs, d.Addr)
+		addrs = append(addrs, freshDaemon(ctx, t, fmt.Sprintf("repro%d", i)))
 	}
 	for _, ex := range hardenedExamples {
 		t.Run(ex.dir, func(t *testing.T) {
