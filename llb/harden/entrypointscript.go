@@ -108,7 +108,7 @@ func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
 			b.WriteString(`; it ends in exec "$@" but the image gives it no command: write the program as ENTRYPOINT in exec form`)
 			break
 		}
-		fmt.Fprintf(&b, `; it ends in exec "$@", so it starts the CMD: replace the ENTRYPOINT with ENTRYPOINT %s`, execForm(args))
+		fmt.Fprintf(&b, `; it ends in exec "$@", so it starts the CMD: write ENTRYPOINT %s here and remove the CMD`, execForm(args))
 	case !slices.ContainsFunc(final[:len(final)-1], isExpansion) && isAllArgs(final[len(final)-1]):
 		// exec app --flag "$@": the fixed words become the ENTRYPOINT,
 		// the arguments stay the CMD.

@@ -28,7 +28,7 @@ exec "$@"
 			argv: []string{"docker-entrypoint.sh", "python3", "/app/server.py"},
 			want: []string{
 				"ENTRYPOINT docker-entrypoint.sh is a shell script",
-				`replace the ENTRYPOINT with ENTRYPOINT ["python3", "/app/server.py"]`,
+				`write ENTRYPOINT ["python3", "/app/server.py"] here and remove the CMD`,
 				"it runs mkdir, chown, which the hardened image does not ship",
 			},
 			notWant: []string{"/data", "-R", "set,", "[,"},
