@@ -111,14 +111,14 @@ func TestApplications(t *testing.T) {
 		if r == nil {
 			continue
 		}
-		fmt.Fprintf(&table, "%-20s %12s %14s %6s %5s  %s\n", r.name, mib(r.plainSize), mib(r.hardenedSize), yesNo(r.built), yesNo(r.runs), firstLine(r.note))
+		fmt.Fprintf(&table, "%-20s %12s %14s %6s %5s  %s\n", r.name, mib(r.plainSize), mib(r.hardenedSize), yesNo(r.built), yesNo(r.runs), oneLine(r.note))
 		switch {
 		case r.runs:
 			running = append(running, r.name)
 		case !r.built && len(sourceLines(r.buildErr)) > 0:
 			failedClearly = append(failedClearly, r.name)
 		default:
-			failed = append(failed, fmt.Sprintf("%s: %s", r.name, r.note))
+			failed = append(failed, fmt.Sprintf("%s: %s", r.name, oneLine(r.note)))
 		}
 	}
 	fmt.Fprintf(&table, "%d of %d build hardened and answer as plain; suite wall time %s\n", len(running), len(appCases), wall.Round(time.Second))
@@ -333,10 +333,11 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 160 {
-		s = s[:160] + "…"
+// oneLine squeezes a note onto one table line.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
 	}
 	return s
 }
