@@ -166,7 +166,7 @@ func runApp(t *testing.T, app appCase, r *appResult, sem chan struct{}) {
 	}
 
 	if herr != nil {
-		r.buildErr, r.note = herr, "build: "+herr.Error()
+		r.buildErr, r.note = herr, "build: "+strings.TrimPrefix(herr.Error(), "hardenkit-gateway build: failed to solve: ")
 		lines := sourceLines(herr)
 		t.Logf("hardened build failed at %v: %v", lines, herr)
 		if app.buildError != nil {
