@@ -121,7 +121,8 @@ func TestApplications(t *testing.T) {
 			failed = append(failed, fmt.Sprintf("%s: %s", r.name, oneLine(r.note)))
 		}
 	}
-	fmt.Fprintf(&table, "%d of %d build hardened and answer as plain; suite wall time %s\n", len(running), len(appCases), wall.Round(time.Second))
+	fmt.Fprintf(&table, "%d of %d build hardened and answer as plain; %d fail at build time at a Dockerfile line (%s); suite wall time %s\n",
+		len(running), len(appCases), len(failedClearly), strings.Join(failedClearly, ", "), wall.Round(time.Second))
 	t.Log("\n" + table.String())
 
 	if len(appCases) < 12 {
