@@ -14,12 +14,16 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
     CGO_ENABLED=0 go build -trimpath \
       -ldflags "-X github.com/hardenkit/hardenkit/frontend.Version=${VERSION}" \
       -o /out/hardenkit-frontend ./cmd/hardenkit-frontend
+# The health probe distroless images take with COPY --from= (docs/healthcheck.md).
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/hardenkit-probe ./cmd/hardenkit-probe
 # The frontend (user 65532) writes temporary files, e.g. the filesystem an
 # SBOM is catalogued from.
 RUN mkdir -p /out/tmp && chmod 1777 /out/tmp
 
 FROM scratch
 COPY --from=build /out/hardenkit-frontend /bin/hardenkit-frontend
+COPY --from=build /out/hardenkit-probe /bin/hardenkit-probe
 COPY --from=build /out/tmp /tmp
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"

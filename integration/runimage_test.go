@@ -263,6 +263,13 @@ func resolveImageUser(rootfs, user string) (uint32, uint32, error) {
 	return uint32(uid), uint32(gid), nil
 }
 
+// dockerDefaultCaps are the capabilities Docker and containerd give a
+// container by default (moby's oci/caps.DefaultCapabilities).
+var dockerDefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
 // containerSeq makes container ids unique within the test binary.
 var containerSeq atomic.Int64
 
@@ -293,6 +300,11 @@ func (b *imageBundle) writeRuncConfig(ctx context.Context, spec runSpec) error {
 	proc["env"] = envv
 	proc["cwd"] = cwd
 	proc["user"] = map[string]any{"uid": uid, "gid": gid}
+	// Docker's and containerd's default capabilities, not runc spec's
+	// three: images are written for those runtimes (nginx's master
+	// process chowns its temp directories as root, for one). As there,
+	// a non-root process loses them at exec: no ambient set.
+	proc["capabilities"] = map[string]any{"bounding": dockerDefaultCaps, "permitted": dockerDefaultCaps, "effective": dockerDefaultCaps}
 	cfg["root"] = map[string]any{"path": "rootfs", "readonly": false}
 	linux := cfg["linux"].(map[string]any)
 	var nss []any

@@ -23,7 +23,9 @@ var catalog = []rules.Rule{
 	{ID: "HK1001", Family: rules.FamilyReproducibility, Severity: rules.SeverityHigh, Stage: rules.StageStatic, CIS: []string{"4.2"}},
 	{ID: "HK1002", Family: rules.FamilySupplyChain, Severity: rules.SeverityMedium, Stage: rules.StageStatic, CIS: []string{"4.2", "4.12"}},
 	{ID: "HK1021", Family: rules.FamilyHardening, Severity: rules.SeverityLow, Stage: rules.StageStatic, CIS: []string{"4.6"}},
+	{ID: "HK2011", Family: rules.FamilyMinimalImage, Severity: rules.SeverityHigh, Stage: rules.StageLLB, CIS: []string{"4.3"}},
 	{ID: "HK3001", Family: rules.FamilyTooling, Severity: rules.SeverityMedium, Stage: rules.StageImage},
+	{ID: "HK3031", Family: rules.FamilyMinimalImage, Severity: rules.SeverityLow, Stage: rules.StageImage},
 	{ID: "HK4001", Family: rules.FamilySecrets, Severity: rules.SeverityCritical, Stage: rules.StageImage, CIS: []string{"4.10"}},
 }
 

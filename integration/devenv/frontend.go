@@ -28,6 +28,14 @@ const (
 	// frontendPath is where the frontend binary lives in its image.
 	frontendPath = "/bin/hardenkit-frontend"
 
+	// ProbePackage is the Go package of the health probe, relative to
+	// the module root.
+	ProbePackage = "./cmd/hardenkit-probe"
+
+	// ProbePath is where the health probe lives in the frontend image,
+	// for Dockerfiles to COPY --from= into a distroless image.
+	ProbePath = "/bin/hardenkit-probe"
+
 	// frontendUser is the numeric user the frontend runs as.
 	frontendUser = "65532:65532"
 )
@@ -55,16 +63,34 @@ func buildFrontendBinary(ctx context.Context, moduleDir, pkg, dir string) (strin
 	return out, nil
 }
 
-// frontendImage assembles the frontend image around binary: a single
-// layer with /bin/hardenkit-frontend and a config that makes it the
-// entrypoint, runs it as 65532:65532 and carries the frontend labels.
-func frontendImage(binary []byte) (v1.Image, error) {
+// buildProbeBinary compiles the health probe of the module at moduleDir
+// as a small static binary into dir and returns its path.
+func buildProbeBinary(ctx context.Context, moduleDir, dir string) (string, error) {
+	out := filepath.Join(dir, filepath.Base(ProbePath))
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, ProbePackage)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the health probe (CGO_ENABLED=0 go build %s in %s): %w\n%s", ProbePackage, moduleDir, err, strings.TrimSpace(string(b)))
+	}
+	return out, nil
+}
+
+// frontendImage assembles the frontend image around binary and probe: a
+// single layer with /bin/hardenkit-frontend and /bin/hardenkit-probe, and
+// a config that makes the frontend the entrypoint, runs it as 65532:65532
+// and carries the frontend labels.
+func frontendImage(binary, probe []byte) (v1.Image, error) {
 	if len(binary) == 0 {
 		return nil, fmt.Errorf("frontend binary is empty")
+	}
+	if len(probe) == 0 {
+		return nil, fmt.Errorf("health probe binary is empty")
 	}
 	tb, err := buildTar([]fileEntry{
 		dirEntry("bin", 0o755),
 		fileData(strings.TrimPrefix(frontendPath, "/"), 0o755, binary),
+		fileData(strings.TrimPrefix(ProbePath, "/"), 0o755, probe),
 		// The frontend (user 65532) writes temporary files, e.g. the
 		// filesystem an SBOM is catalogued from.
 		dirEntry("tmp", 0o1777),
@@ -122,5 +148,13 @@ func BuildFrontendImage(ctx context.Context, moduleDir, pkg string, log io.Write
 	if err != nil {
 		return nil, fmt.Errorf("reading frontend binary: %w", err)
 	}
-	return frontendImage(binary)
+	probeBin, err := buildProbeBinary(ctx, moduleDir, tmp)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := os.ReadFile(probeBin)
+	if err != nil {
+		return nil, fmt.Errorf("reading the health probe binary: %w", err)
+	}
+	return frontendImage(binary, probe)
 }

@@ -60,7 +60,7 @@ func TestImageDigestsAreStable(t *testing.T) {
 				if variant {
 					bin = []byte("\x7fELF frontend v2")
 				}
-				return frontendImage(bin)
+				return frontendImage(bin, []byte("\x7fELF probe"))
 			},
 		},
 	}
@@ -254,7 +254,7 @@ func TestHostBusybox(t *testing.T) {
 }
 
 func TestFrontendImageConfig(t *testing.T) {
-	img, err := frontendImage([]byte("\x7fELF frontend"))
+	img, err := frontendImage([]byte("\x7fELF frontend"), []byte("\x7fELF probe"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,8 +276,11 @@ func TestFrontendImageConfig(t *testing.T) {
 		}
 	}
 	files := imageFiles(t, img)
-	if len(files) != 3 {
+	if len(files) != 4 {
 		t.Errorf("files = %v", files)
+	}
+	if probe := files["bin/hardenkit-probe"]; probe.Type != tar.TypeReg || probe.Mode != 0o755 || probe.ModTime != 0 || probe.Data != "\x7fELF probe" {
+		t.Errorf("probe entry = %+v", probe)
 	}
 	if tmp := files["tmp"]; tmp.Type != tar.TypeDir || tmp.Mode != 0o1777 {
 		t.Errorf("tmp entry = %+v, want a 1777 directory", tmp)
@@ -344,7 +347,7 @@ func TestImageCache(t *testing.T) {
 }
 
 func TestWriteOCITarIsDeterministic(t *testing.T) {
-	img, err := frontendImage([]byte("\x7fELF frontend"))
+	img, err := frontendImage([]byte("\x7fELF frontend"), []byte("\x7fELF probe"))
 	if err != nil {
 		t.Fatal(err)
 	}

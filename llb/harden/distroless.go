@@ -122,7 +122,7 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		Tooling:     tl,
 	})
 	if err != nil {
-		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: err.Error(), Ranges: entrypointRanges(in.Lines)}
+		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: rebaseMessage(ctx, in, final, src, err), Ranges: entrypointRanges(in.Lines)}
 	}
 	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed}
 	plan.include = leaves(ks.Paths)

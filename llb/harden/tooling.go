@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
@@ -46,7 +47,7 @@ var (
 		ID: "HK2024", Name: "ConfigNeedsRemovedTool", Title: "HEALTHCHECK, CMD or ENTRYPOINT runs a tool hardenkit removes",
 		Family: rules.FamilyTooling, Severity: rules.SeverityHigh, Stage: rules.StageLLB,
 		Rationale:   "A health check or command that needs a removed shell or tool fails only at run time, when the container is already deployed.",
-		Remediation: "Use exec form and a program the image ships (for a health check, a small probe binary of the application).",
+		Remediation: "Use exec form and a program the image ships. For a health check, copy hardenkit's static probe from the frontend image (COPY --from=<frontend image> /bin/hardenkit-probe /usr/local/bin/hardenkit-probe) and run it in exec form: HEALTHCHECK CMD [\"/usr/local/bin/hardenkit-probe\", \"http\", \"http://127.0.0.1:8080/healthz\"].",
 		HelpURI:     rules.HelpURI("HK2024"),
 	}
 )
@@ -124,10 +125,11 @@ func checkConfigCommands(in Input, final *rootfs.Tree, shipped map[string]bool, 
 		case "CMD-SHELL":
 			if shellsRemoved {
 				out = append(out, &Violation{Rule: ruleConfigTool.ID, Ranges: in.Lines.Healthcheck,
-					Message: fmt.Sprintf("HEALTHCHECK CMD %s runs in a shell, which hardenkit removes; use exec form: HEALTHCHECK CMD [\"/probe\", …] with a program the image ships", hc.Test[1])})
+					Message: fmt.Sprintf("HEALTHCHECK CMD %s runs in a shell, which hardenkit removes", hc.Test[1]) + probeAdvice(hc.Test[1])})
 			}
 		case "CMD":
 			if v := missingProgram(in, final, shipped, hc.Test[1], "HEALTHCHECK", in.Lines.Healthcheck); v != nil {
+				v.Message += probeAdvice(strings.Join(hc.Test[1:], " "))
 				out = append(out, v)
 			}
 		}

@@ -1,0 +1,3 @@
+module example.com/hkcgo
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/hkstatic
+
+go 1.19

@@ -1,0 +1,35 @@
+package harden
+
+// HK2024's advice for health checks: a distroless image has no shell, curl
+// or wget to run `HEALTHCHECK CMD curl -f http://… || exit 1`, so the fix
+// is hardenkit's static probe, which ships in the frontend image at
+// /bin/hardenkit-probe (cmd/hardenkit-probe) for a Dockerfile to copy in.
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+)
+
+// ProbeImagePath is where the health probe lives in the frontend image.
+const ProbeImagePath = "/bin/hardenkit-probe"
+
+// probeInstallPath is where the advice puts the probe in the image.
+const probeInstallPath = "/usr/local/bin/hardenkit-probe"
+
+// probeURLRe finds the URL a curl or wget health check fetches.
+var probeURLRe = regexp.MustCompile(`https?://[^\s'"|;&)]+`)
+
+// probeAdvice is the rewrite of a health check command (as written, shell
+// or exec form joined by spaces) that runs on a distroless image.
+func probeAdvice(command string) string {
+	check := `"http", "http://127.0.0.1:<port>/<path>"`
+	if u := probeURLRe.FindString(command); u != "" {
+		// A URL with credentials is not repeated: they must not be printed.
+		if pu, err := url.Parse(u); err == nil && pu.User == nil {
+			check = fmt.Sprintf("%q, %q", "http", u)
+		}
+	}
+	return fmt.Sprintf(`; use hardenkit's static probe, which needs no shell: COPY --from=<the hardenkit frontend image of your # syntax= line> %s %s, then HEALTHCHECK CMD ["%s", %s] (modes: http URL, tcp HOST:PORT, exec PROG)`,
+		ProbeImagePath, probeInstallPath, probeInstallPath, check)
+}
