@@ -53,6 +53,7 @@ type buildOptions struct {
 	policy        string
 	exceptions    string
 	provenance    string
+	signKey       string
 }
 
 func newBuildCommand(g *globalOptions) *cobra.Command {
@@ -96,6 +97,7 @@ func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
 	f.StringArrayVar(&o.opts, "opt", nil, "raw frontend attribute KEY=VALUE (overrides the flags above)")
 	f.StringArrayVar(&o.labels, "label", nil, "image label KEY=VALUE")
 	f.StringArrayVar(&o.attests, "attest", nil, "attestation, e.g. type=sbom or type=provenance,mode=max")
+	f.StringVar(&o.signKey, "sign-key", "", "cosign private key: sign the pushed image or OCI output, its platforms and attestations (password from $COSIGN_PASSWORD or a prompt)")
 	f.StringVar(&o.metadataFile, "metadata-file", "", "write the build result metadata (e.g. containerimage.digest) to this JSON file")
 }
 
@@ -155,6 +157,13 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	exports, err := buildflags.ExportEntries(outs, os.Stdout, term.IsTerminal(int(os.Stdout.Fd())))
 	if err != nil {
 		return err
+	}
+	var signResult func(context.Context, map[string]string) error
+	if o.signKey != "" {
+		// Checked before the build, so a bad key or password costs no build.
+		if signResult, err = buildSigner(o.signKey, outs); err != nil {
+			return err
+		}
 	}
 	attachables, err := sessionAttachables(o)
 	if err != nil {
@@ -229,6 +238,11 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 			er = resp.ExporterResponse
 		}
 		if err := buildflags.WriteMetadataFile(o.metadataFile, er); err != nil {
+			return err
+		}
+	}
+	if signResult != nil && resp != nil {
+		if err := signResult(ctx, resp.ExporterResponse); err != nil {
 			return err
 		}
 	}
