@@ -2,15 +2,23 @@ package verify_test
 
 import (
 	"context"
+	"crypto"
+	"errors"
 	"io"
 	"log"
+	"os"
+	"path/filepath"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/cosign/v3/pkg/cosign"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	sigsig "github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasepolicy"
@@ -27,6 +35,13 @@ const policyDigest = "sha256:111111111111111111111111111111111111111111111111111
 
 func keypair(t *testing.T, pass string) (*keys.Keypair, *keys.PublicKey) {
 	t.Helper()
+	kp, pk, _ := keypairFiles(t, pass)
+	return kp, pk
+}
+
+// keypairFiles also returns the path of the public key file, for cosign.
+func keypairFiles(t *testing.T, pass string) (*keys.Keypair, *keys.PublicKey, string) {
+	t.Helper()
 	pw := func(bool) ([]byte, error) { return []byte(pass), nil }
 	priv, pub, err := keys.Generate(pw)
 	if err != nil {
@@ -40,7 +55,11 @@ func keypair(t *testing.T, pass string) (*keys.Keypair, *keys.PublicKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kp, pk
+	file := filepath.Join(t.TempDir(), "cosign.pub")
+	if err := os.WriteFile(file, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return kp, pk, file
 }
 
 func predicate(expires time.Time) compliance.Predicate {
@@ -79,7 +98,7 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 	defer srv.Close()
 	reg := strings.TrimPrefix(srv.URL, "http://")
 
-	kp, pk := keypair(t, "pass-1")
+	kp, pk, pubFile := keypairFiles(t, "pass-1")
 	other, _ := keypair(t, "pass-2")
 	now := time.Now()
 	expires := now.Add(48 * time.Hour)
@@ -277,8 +296,52 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			}
 		})
 	}
-	_ = root
-	_ = attDesc
+
+	// cosign's own `verify --key --insecure-ignore-tlog` accepts what we
+	// signed — the index, the image and the attestation manifest — and
+	// rejects a signature by another key. It also accepts the SPDX-only
+	// bundle, which is why verify checks the predicate type itself.
+	t.Run("cosign verify", func(t *testing.T) {
+		repo := strings.Split(clean, "@")[0]
+		pub, err := os.ReadFile(pubFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// cosign's key loading (pkg/signature.LoadPublicKeyRaw) is this.
+		pubKey, err := cryptoutils.UnmarshalPEMToPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := sigsig.LoadVerifier(pubKey, crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The options `cosign verify --key K --insecure-ignore-tlog` sets
+		// for new-format bundles (cmd/cosign/cli/verify.VerifyCommand.Exec).
+		cosignVerify := func(ref string) error {
+			r, err := name.ParseReference(ref)
+			if err != nil {
+				return err
+			}
+			co := &cosign.CheckOpts{SigVerifier: sv, IgnoreTlog: true, NewBundleFormat: true, ClaimVerifier: cosign.IntotoSubjectClaimVerifier}
+			_, verified, err := cosign.VerifyImageAttestations(ctx, r, co)
+			if err == nil && !verified {
+				err = errors.New("no bundle verified")
+			}
+			return err
+		}
+		for _, d := range []v1.Hash{root.Digest, imgDesc.Digest, attDesc.Digest} {
+			if err := cosignVerify(repo + "@" + d.String()); err != nil {
+				t.Errorf("cosign verify %s: %v", d, err)
+			}
+		}
+		if err := cosignVerify(otherKey); err == nil {
+			t.Error("cosign verify accepted a signature by another key")
+		}
+		if err := cosignVerify(spdxOnly); err != nil {
+			t.Errorf("cosign verify of the SPDX-only image: %v (expected cosign to accept it)", err)
+		}
+	})
 }
 
 // failures maps each failed check to its reasons.
