@@ -332,3 +332,30 @@ func CopySignatures(ctx context.Context, src, dst string) (int, error) {
 	}
 	return n, nil
 }
+
+// Retag points tag at the manifest ref names (both in one registry).
+func Retag(ctx context.Context, ref, tag string) (v1.Hash, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	t, err := name.NewTag(tag)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	desc, err := remote.Get(r, remote.WithContext(ctx))
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if t.Context() != r.Context() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		if err := remote.WriteIndex(t, idx, remote.WithContext(ctx)); err != nil {
+			return v1.Hash{}, err
+		}
+		return desc.Digest, nil
+	}
+	return desc.Digest, remote.Tag(t, desc, remote.WithContext(ctx))
+}
