@@ -163,7 +163,7 @@ func (f *releaseFixture) releasePolicy(t *testing.T, name, digest string, allowW
 	if allowWarn {
 		warn = "[HK1001]"
 	}
-	doc := fmt.Sprintf(`apiVersion: hardenkit.dev/v1
+	doc := fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
 kind: ReleasePolicy
 policyDigests: [%q]
 allow:
@@ -385,7 +385,7 @@ func TestReleaseGate(t *testing.T) {
 			t.Errorf("unreachable registry: exit %d, want 2", code)
 		}
 		bad := filepath.Join(f.dir, "bad.yaml")
-		if err := os.WriteFile(bad, []byte("apiVersion: hardenkit.dev/v1\nkind: ReleasePolicy\nalow: {}\n"), 0o644); err != nil {
+		if err := os.WriteFile(bad, []byte("apiVersion: hardenkit.dev/v1alpha1\nkind: ReleasePolicy\nalow: {}\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if _, code, stderr := f.verify(ctx, t, f.base, f.pub, bad); code != 2 || !strings.Contains(stderr, "bad.yaml:3") {

@@ -19,7 +19,7 @@ import (
 
 // APIVersion and Kind identify a release policy document.
 const (
-	APIVersion = "hardenkit.dev/v1"
+	APIVersion = "hardenkit.dev/v1alpha1"
 	Kind       = "ReleasePolicy"
 )
 
