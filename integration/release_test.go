@@ -222,16 +222,11 @@ func (f *releaseFixture) derive(ctx context.Context, t *testing.T, from, repo st
 
 func reportFailures(rep *verify.Report) map[string]string {
 	out := map[string]string{}
-	add := func(cs []verify.Check) {
-		for _, c := range cs {
-			if !c.OK {
-				out[c.Name] += strings.Join(c.Reasons, "\n") + "\n"
-			}
-		}
+	if rep == nil {
+		return out
 	}
-	add(rep.Checks)
-	for _, p := range rep.Platforms {
-		add(p.Checks)
+	for k, v := range rep.Failures() {
+		out[k] = strings.Join(v, "\n")
 	}
 	return out
 }
@@ -359,19 +354,7 @@ func TestReleaseGate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pub, err := os.ReadFile(f.pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pk, err := keys.LoadPublicKey(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rp, err := releasepolicy.Load(f.policy)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := verify.Verify(ctx, st, verify.Options{Key: pk, Policy: rp, Now: f.exceptionsEnd.AddDate(0, 0, 2)})
+		rep, err := verify.Verify(ctx, st, f.verifyOptions(t, f.exceptionsEnd.AddDate(0, 0, 2)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -429,21 +412,9 @@ func TestReleaseGate(t *testing.T) {
 		if _, err := releasetest.Retag(ctx, f.base, src); err != nil {
 			t.Fatal(err)
 		}
-		pub, err := os.ReadFile(f.pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pk, err := keys.LoadPublicKey(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rp, err := releasepolicy.Load(f.policy)
-		if err != nil {
-			t.Fatal(err)
-		}
 		dst := env.Registry + "/hk-release/moved-dst:v1"
 		res, err := promote.Promote(ctx, src, dst, promote.Options{
-			Verify: verify.Options{Key: pk, Policy: rp, Now: time.Now()},
+			Verify: f.verifyOptions(t, time.Now()),
 			BeforeCopy: func(ctx context.Context) error {
 				_, err := releasetest.Retag(ctx, edited, src)
 				return err
@@ -516,6 +487,25 @@ func TestReleaseGate(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// verifyOptions are the library options of `verify --key release.pub
+// --policy accept.yaml` at time now.
+func (f *releaseFixture) verifyOptions(t *testing.T, now time.Time) verify.Options {
+	t.Helper()
+	pub, err := os.ReadFile(f.pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := keys.LoadPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := releasepolicy.Load(f.policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return verify.Options{Key: pk, Policy: rp, Now: now}
 }
 
 func repDigest(rep *verify.Report) string {

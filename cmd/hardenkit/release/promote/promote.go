@@ -141,41 +141,5 @@ func copyByDigest(ctx context.Context, s, d *store.Remote, root v1.Descriptor) (
 			return 0, err
 		}
 	}
-	n := 0
-	for _, h := range subjects {
-		refs, err := s.Referrers(ctx, h)
-		if err != nil {
-			return n, err
-		}
-		for _, r := range refs {
-			raw, _, err := s.Manifest(ctx, r.Digest)
-			if err != nil {
-				return n, err
-			}
-			m, err := store.ParseManifest(raw)
-			if err != nil {
-				return n, err
-			}
-			var blobs [][]byte
-			if m.Config != nil {
-				b, err := s.Blob(ctx, m.Config.Digest)
-				if err != nil {
-					return n, err
-				}
-				blobs = append(blobs, b)
-			}
-			for _, l := range m.Layers {
-				b, err := s.Blob(ctx, l.Digest)
-				if err != nil {
-					return n, err
-				}
-				blobs = append(blobs, b)
-			}
-			if err := d.PutReferrer(ctx, raw, blobs); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
-	return n, nil
+	return store.CopyReferrers(ctx, s, d, subjects)
 }

@@ -301,36 +301,7 @@ func CopySignatures(ctx context.Context, src, dst string) (int, error) {
 	for _, m := range idx.Manifests {
 		digests = append(digests, m.Digest)
 	}
-	n := 0
-	for _, h := range digests {
-		refs, err := s.Referrers(ctx, h)
-		if err != nil {
-			return n, err
-		}
-		for _, r := range refs {
-			mraw, _, err := s.Manifest(ctx, r.Digest)
-			if err != nil {
-				return n, err
-			}
-			m, err := store.ParseManifest(mraw)
-			if err != nil {
-				return n, err
-			}
-			var blobs [][]byte
-			for _, l := range append([]v1.Descriptor{*m.Config}, m.Layers...) {
-				b, err := s.Blob(ctx, l.Digest)
-				if err != nil {
-					return n, err
-				}
-				blobs = append(blobs, b)
-			}
-			if err := d.PutReferrer(ctx, mraw, blobs); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
-	return n, nil
+	return store.CopyReferrers(ctx, s, d, digests)
 }
 
 // Retag points tag at the manifest ref names (both in one registry).

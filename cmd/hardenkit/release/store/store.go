@@ -104,3 +104,42 @@ func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// CopyReferrers copies every referrer of each subject digest from src to
+// dst, with its config and layer blobs; it returns how many it copied.
+func CopyReferrers(ctx context.Context, src, dst Store, subjects []v1.Hash) (int, error) {
+	n := 0
+	for _, h := range subjects {
+		refs, err := src.Referrers(ctx, h)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range refs {
+			raw, _, err := src.Manifest(ctx, r.Digest)
+			if err != nil {
+				return n, err
+			}
+			m, err := ParseManifest(raw)
+			if err != nil {
+				return n, err
+			}
+			descs := m.Layers
+			if m.Config != nil {
+				descs = append([]v1.Descriptor{*m.Config}, descs...)
+			}
+			var blobs [][]byte
+			for _, d := range descs {
+				b, err := src.Blob(ctx, d.Digest)
+				if err != nil {
+					return n, err
+				}
+				blobs = append(blobs, b)
+			}
+			if err := dst.PutReferrer(ctx, raw, blobs); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}

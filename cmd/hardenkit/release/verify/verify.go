@@ -89,6 +89,24 @@ type Report struct {
 	Platforms []Platform `json:"platforms"`
 }
 
+// Failures maps each failed check name to its reasons, over the image's
+// checks and every platform's.
+func (r *Report) Failures() map[string][]string {
+	out := map[string][]string{}
+	add := func(cs []Check) {
+		for _, c := range cs {
+			if !c.OK {
+				out[c.Name] = append(out[c.Name], c.Reasons...)
+			}
+		}
+	}
+	add(r.Checks)
+	for _, p := range r.Platforms {
+		add(p.Checks)
+	}
+	return out
+}
+
 // Options configure a verification.
 type Options struct {
 	// Key is the trusted public key.

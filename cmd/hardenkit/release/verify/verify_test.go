@@ -281,7 +281,7 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			failed := failures(rep)
+			failed := rep.Failures()
 			if tc.check == "" {
 				if !rep.Compliant {
 					t.Fatalf("not compliant: %v", failed)
@@ -342,22 +342,4 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			t.Errorf("cosign verify of the SPDX-only image: %v (expected cosign to accept it)", err)
 		}
 	})
-}
-
-// failures maps each failed check to its reasons.
-func failures(rep *verify.Report) map[string][]string {
-	out := map[string][]string{}
-	for _, c := range rep.Checks {
-		if !c.OK {
-			out[c.Name] = append(out[c.Name], c.Reasons...)
-		}
-	}
-	for _, p := range rep.Platforms {
-		for _, c := range p.Checks {
-			if !c.OK {
-				out[c.Name] = append(out[c.Name], c.Reasons...)
-			}
-		}
-	}
-	return out
 }
