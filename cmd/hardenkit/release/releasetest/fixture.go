@@ -34,20 +34,36 @@ func PushSynthetic(ctx context.Context, tag string, pred compliance.Predicate, f
 	if err != nil {
 		return "", err
 	}
-	img, err := random.Image(512, 1)
+	idx, err := Synthetic(pred, finished)
 	if err != nil {
 		return "", err
+	}
+	if err := remote.WriteIndex(t, idx, remote.WithContext(ctx)); err != nil {
+		return "", err
+	}
+	h, err := idx.Digest()
+	if err != nil {
+		return "", err
+	}
+	return t.Context().Digest(h.String()).String(), nil
+}
+
+// Synthetic is the index PushSynthetic pushes.
+func Synthetic(pred compliance.Predicate, finished time.Time) (v1.ImageIndex, error) {
+	img, err := random.Image(512, 1)
+	if err != nil {
+		return nil, err
 	}
 	img = mutate.MediaType(img, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	d, err := img.Digest()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	pred.SBOM = compliance.SBOMOf([]byte(SyntheticSPDX))
 	comp, err := pred.Marshal()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	prov, err := json.Marshal(map[string]any{
 		"builder":    map[string]any{"id": "https://example.test/builder"},
@@ -56,7 +72,7 @@ func PushSynthetic(ctx context.Context, tag string, pred compliance.Predicate, f
 		"metadata":   map[string]any{"buildFinishedOn": finished.UTC().Format(time.RFC3339)},
 	})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	att := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	att = mutate.ConfigMediaType(att, types.OCIConfigJSON)
@@ -71,14 +87,14 @@ func PushSynthetic(ctx context.Context, tag string, pred compliance.Predicate, f
 			"predicate":     json.RawMessage(s.pred),
 		})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		att, err = mutate.Append(att, mutate.Addendum{
 			Layer:       static.NewLayer(st, "application/vnd.in-toto+json"),
 			Annotations: map[string]string{"in-toto.io/predicate-type": s.pt},
 		})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
@@ -87,14 +103,7 @@ func PushSynthetic(ctx context.Context, tag string, pred compliance.Predicate, f
 			Platform:    &v1.Platform{OS: "unknown", Architecture: "unknown"},
 			Annotations: map[string]string{sign.AnnotationRefType: sign.RefTypeAttestation, sign.AnnotationRefDigest: d.String()},
 		}})
-	if err := remote.WriteIndex(t, idx, remote.WithContext(ctx)); err != nil {
-		return "", err
-	}
-	h, err := idx.Digest()
-	if err != nil {
-		return "", err
-	}
-	return t.Context().Digest(h.String()).String(), nil
+	return idx, nil
 }
 
 // SignAs stores a bundle signed by kp over an in-toto statement of

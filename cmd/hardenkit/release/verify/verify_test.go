@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"archive/tar"
 	"context"
 	"crypto"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/sigstore/cosign/v3/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	sigsig "github.com/sigstore/sigstore/pkg/signature"
@@ -342,4 +345,106 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			t.Errorf("cosign verify of the SPDX-only image: %v (expected cosign to accept it)", err)
 		}
 	})
+}
+
+// TestOfflineLayoutAndArchive signs and verifies an OCI layout directory
+// and an OCI layout tarball, with no registry.
+func TestOfflineLayoutAndArchive(t *testing.T) {
+	ctx := context.Background()
+	kp, pk := keypair(t, "pass-offline")
+	now := time.Now()
+	idx, err := releasetest.Synthetic(predicate(now.Add(48*time.Hour)), now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "image.tar")
+	writeTar(t, dir, tarball)
+
+	check := func(t *testing.T, ref string, wantCompliant bool) {
+		t.Helper()
+		st, err := store.Open(ref, store.RemoteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := st.(io.Closer); ok {
+			defer c.Close()
+		}
+		rep, err := verify.Verify(ctx, st, verify.Options{Key: pk, Policy: releasepolicy.Default(), Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Compliant != wantCompliant {
+			t.Fatalf("%s: compliant = %v, want %v; failures %v", ref, rep.Compliant, wantCompliant, rep.Failures())
+		}
+		if !wantCompliant && len(rep.Failures()[verify.CheckImageSignature]) == 0 {
+			t.Fatalf("%s: unsigned, but image-signature did not fail: %v", ref, rep.Failures())
+		}
+	}
+	t.Run("unsigned layout", func(t *testing.T) { check(t, "oci-layout://"+dir, false) })
+	t.Run("signed layout", func(t *testing.T) {
+		st, err := store.OpenLayout(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sign.Sign(ctx, st, kp, now); err != nil {
+			t.Fatal(err)
+		}
+		check(t, "oci-layout://"+dir, true)
+	})
+	t.Run("archive signed in place", func(t *testing.T) {
+		check(t, "oci-archive://"+tarball, false)
+		a, err := store.OpenArchive(tarball)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sign.Sign(ctx, a, kp, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Save(); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		check(t, "oci-archive://"+tarball, true)
+	})
+}
+
+// writeTar writes dir as a tarball at file, as BuildKit's oci exporter
+// writes a layout.
+func writeTar(t *testing.T, dir, file string) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(dt))}); err != nil {
+			return err
+		}
+		_, err = tw.Write(dt)
+		return err
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
