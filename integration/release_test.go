@@ -127,7 +127,12 @@ func newReleaseFixture(ctx context.Context, t *testing.T) *releaseFixture {
 		t.Fatal(err)
 	}
 	f.tar = filepath.Join(f.dir, "app.tar")
-	f.base = f.buildSigned(ctx, t, app, "app", "--exceptions", exfile, "-o", "type=oci,dest="+f.tar)
+	f.base = f.buildSigned(ctx, t, app, "app", "--exceptions", exfile)
+	// The same build (cached) as a signed OCI tarball, for offline checks.
+	if stdout, stderr, code := f.hk(ctx, t, "build", "--addr", env.BuildkitAddr, "--progress", "plain", "--exceptions", exfile,
+		"--sign-key", f.key, "-o", "type=oci,dest="+f.tar, app); code != 0 || !strings.Contains(stderr, "hardenkit: signed oci-archive://"+f.tar) {
+		t.Fatalf("hardenkit build -o type=oci --sign-key: exit %d\n%s%s", code, stdout, stderr)
+	}
 	f.other = f.buildSigned(ctx, t, app, "other", "--exceptions", exfile, "--label", "variant=other")
 	f.modeOff = f.buildSigned(ctx, t, app, "modeoff", "--build-arg", "HARDENKIT_MODE=off")
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -329,6 +330,12 @@ func signTargets(outs []buildflags.Output, digest string) ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, errors.New("--sign-key needs an output to sign (-o type=oci,dest=FILE or -o type=registry,name=REF)")
+	}
+	// BuildKit merges the exporters' responses into one map, so the pushed
+	// image's digest is only known when no other output reports one.
+	pushed := slices.ContainsFunc(outs, func(o buildflags.Output) bool { return o.Type == buildflags.OutputImage })
+	if pushed && len(outs) > 1 {
+		return nil, errors.New("--sign-key with a pushed image: push it as the only output (BuildKit reports one image digest for all outputs); write other outputs in another build or sign them with hardenkit sign")
 	}
 	return out, nil
 }
