@@ -92,7 +92,7 @@ type Image struct {
 }
 
 // Images returns every image manifest in the layout (walking nested
-// indexes), without attestation manifests.
+// indexes), without attestation manifests and referrers (signatures).
 func (l *Layout) Images() ([]*Image, error) {
 	var out []*Image
 	var walk func(descs []ocispecs.Descriptor) error
@@ -118,6 +118,9 @@ func (l *Layout) Images() ([]*Image, error) {
 				img := &Image{Descriptor: d, layout: l}
 				if err := json.Unmarshal(dt, &img.Manifest); err != nil {
 					return fmt.Errorf("decoding manifest %s: %w", d.Digest, err)
+				}
+				if img.Manifest.Subject != nil {
+					continue // a referrer (e.g. a signature hardenkit sign added), not an image
 				}
 				if img.RawConfig, err = l.Blob(img.Manifest.Config.Digest); err != nil {
 					return err

@@ -65,7 +65,16 @@ func layoutTarTyped(t *testing.T, layerType string, layers ...[]byte) []byte {
 	mdt, _ := json.Marshal(m)
 	md := add(mdt)
 	md.MediaType = ocispecs.MediaTypeImageManifest
-	idx, _ := json.Marshal(ocispecs.Index{Manifests: []ocispecs.Descriptor{md}})
+	// A signature referrer beside the image, as hardenkit sign adds one.
+	empty := add([]byte("{}"))
+	empty.MediaType = "application/vnd.oci.empty.v1+json"
+	bundle := add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	bundle.MediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	subject := md
+	rdt, _ := json.Marshal(ocispecs.Manifest{MediaType: ocispecs.MediaTypeImageManifest, ArtifactType: bundle.MediaType, Config: empty, Layers: []ocispecs.Descriptor{bundle}, Subject: &subject})
+	rd := add(rdt)
+	rd.MediaType = ocispecs.MediaTypeImageManifest
+	idx, _ := json.Marshal(ocispecs.Index{Manifests: []ocispecs.Descriptor{md, rd}})
 
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
