@@ -166,7 +166,7 @@ func (f *releaseFixture) releasePolicy(t *testing.T, name, digest string, allowW
 	t.Helper()
 	warn := "[]"
 	if allowWarn {
-		warn = "[HK1001]"
+		warn = "[HK1001, HK1090]"
 	}
 	doc := fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
 kind: ReleasePolicy

@@ -394,7 +394,11 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 			c.Reasons = append(c.Reasons, fmt.Sprintf("layer %s is annotated %s but holds a %s statement", l.Digest, pt, s.PredicateType))
 			continue
 		}
-		if !slices.ContainsFunc(s.Subject, func(sb subject) bool { return sb.Digest[img.Algorithm] == img.Hex }) {
+		// BuildKit's oci exporter writes statements without subjects; then
+		// only the index entry (vnd.docker.reference.digest) binds them to
+		// the image, and the index signature, always required (attestation
+		// manifests only exist in an index), covers that entry.
+		if len(s.Subject) > 0 && !slices.ContainsFunc(s.Subject, func(sb subject) bool { return sb.Digest[img.Algorithm] == img.Hex }) {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("the %s statement is about another image, not %s", pt, img))
 			continue
 		}
@@ -423,8 +427,8 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 		}
 		if err := json.Unmarshal(comp.Predicate, &cp); err != nil {
 			c.Reasons = append(c.Reasons, fmt.Sprintf("compliance statement: %v", err))
-		} else if got := predicateDigest(spdx.Predicate); cp.SBOM.Digest != got {
-			c.Reasons = append(c.Reasons, fmt.Sprintf("the compliance statement's sbom.digest %s is not the SPDX SBOM attached (%s): the SBOM was replaced", cp.SBOM.Digest, got))
+		} else if got := PredicateDigests(spdx.Predicate); !slices.Contains(got, cp.SBOM.Digest) {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("the compliance statement's sbom.digest %s is not the SPDX SBOM attached (%s): the SBOM was replaced", cp.SBOM.Digest, got[0]))
 		}
 	}
 	c.OK = len(c.Reasons) == 0
@@ -434,16 +438,53 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 	return out, c, nil
 }
 
-// predicateDigest is the digest the compliance statement records for the
-// SBOM: of the predicate bytes, which BuildKit embeds compacted.
-func predicateDigest(raw json.RawMessage) string {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		b.Reset()
-		b.Write(raw)
+// PredicateDigests are the digests the compliance statement may record
+// for the SBOM attached: hardenkit hashes the SPDX document it wrote
+// (compact JSON without HTML escaping, a trailing newline); BuildKit embeds
+// it with encoding/json, which drops the newline and escapes <, > and &.
+// Undoing exactly that gives the document's bytes back; every candidate is
+// derived from the attached bytes, so none admits other content.
+func PredicateDigests(raw json.RawMessage) []string {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		compact.Reset()
+		compact.Write(raw)
 	}
-	sum := sha256.Sum256(b.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:])
+	plain := unescapeHTML(compact.Bytes())
+	var out []string
+	for _, b := range [][]byte{plain, append(slices.Clip(plain), '\n'), compact.Bytes()} {
+		sum := sha256.Sum256(b)
+		out = append(out, "sha256:"+hex.EncodeToString(sum[:]))
+	}
+	return out
+}
+
+// unescapeHTML turns the \u003c, \u003e and \u0026 escapes encoding/json
+// writes inside strings back into <, > and &, leaving every other escape
+// (an escaped backslash before "u003c" included) as it is.
+func unescapeHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, b[i], b[i+1]), i+1
+	}
+	return out
 }
 
 // compliance checks the compliance predicate against the release policy.

@@ -2,14 +2,17 @@ package verify_test
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -446,5 +449,33 @@ func writeTar(t *testing.T, dir, file string) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSBOMDigestOfEmbeddedPredicate: hardenkit hashes the SPDX document it
+// writes (no HTML escaping, trailing newline); BuildKit embeds it with
+// encoding/json. The digest must survive that, and only that.
+func TestSBOMDigestOfEmbeddedPredicate(t *testing.T) {
+	doc := []byte(`{"name":"a<b>&c","comment":"\\u003c stays","x":"\u2028"}` + "\n")
+	st, err := json.Marshal(map[string]any{"predicate": json.RawMessage(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(st, &back); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(back.Predicate, doc) {
+		t.Fatal("encoding/json left the predicate unchanged; the test does not exercise the escaping")
+	}
+	want := compliance.SBOMOf(doc).Digest
+	if !slices.Contains(verify.PredicateDigests(back.Predicate), want) {
+		t.Fatalf("digest of the embedded predicate does not match the document's %s", want)
+	}
+	other := compliance.SBOMOf([]byte(`{"name":"a<b>&d"}` + "\n")).Digest
+	if slices.Contains(verify.PredicateDigests(back.Predicate), other) {
+		t.Fatal("another document's digest matches")
 	}
 }
