@@ -40,6 +40,7 @@ import (
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/sign"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/store"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/options"
 )
 
@@ -440,18 +441,23 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 
 // PredicateDigests are the digests the compliance statement may record
 // for the SBOM attached: hardenkit hashes the SPDX document it wrote
-// (compact JSON without HTML escaping, a trailing newline); BuildKit embeds
-// it with encoding/json, which drops the newline and escapes <, > and &.
-// Undoing exactly that gives the document's bytes back; every candidate is
-// derived from the attached bytes, so none admits other content.
+// (compact JSON without HTML escaping, a trailing newline). BuildKit's
+// image exporter adds its creator and layer comments (undone by
+// sbom.AttachedSPDX), and embeds the predicate with encoding/json, which
+// drops the newline and escapes <, > and &. Every candidate is derived
+// from the attached bytes, so none admits other content.
 func PredicateDigests(raw json.RawMessage) []string {
+	var out []string
+	// What BuildKit's image exporter added to the SBOM, undone.
+	if doc, err := sbom.AttachedSPDX(raw); err == nil {
+		out = append(out, compliance.SBOMOf(doc).Digest)
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		compact.Reset()
 		compact.Write(raw)
 	}
 	plain := unescapeHTML(compact.Bytes())
-	var out []string
 	for _, b := range [][]byte{plain, append(slices.Clip(plain), '\n'), compact.Bytes()} {
 		sum := sha256.Sum256(b)
 		out = append(out, "sha256:"+hex.EncodeToString(sum[:]))
