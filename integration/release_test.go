@@ -413,7 +413,7 @@ func TestReleaseGate(t *testing.T) {
 	t.Run("moved tag", func(t *testing.T) {
 		// SRC is a tag on the clean image; between verification and copy it
 		// is moved to the edited one. The copy is the verified digest.
-		src := f.ref("moving")
+		src := env.Registry + "/hk-release/app:moving" // beside the signatures of base
 		if _, err := releasetest.Retag(ctx, f.base, src); err != nil {
 			t.Fatal(err)
 		}
