@@ -54,6 +54,17 @@ func OpenRemote(ref string, ro RemoteOptions) (*Remote, error) {
 	if ro.Transport != nil {
 		opts = append(opts, remote.WithTransport(ro.Transport))
 	}
+	// One puller and one pusher for the store's life: the registry is
+	// pinged and authenticated once, not on every read.
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry client for %s: %w", ref, err)
+	}
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry client for %s: %w", ref, err)
+	}
+	opts = append(opts, remote.Reuse(puller), remote.Reuse(pusher))
 	return &Remote{ref: r, opts: opts}, nil
 }
 
