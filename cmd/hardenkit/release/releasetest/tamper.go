@@ -162,6 +162,20 @@ func (img *Image) EditStatements(edit func(layers []map[string]any) ([]map[strin
 	return nil
 }
 
+// RemoveStatement drops the statement of predicate type pt from every
+// attestation manifest.
+func (img *Image) RemoveStatement(pt string) error {
+	return img.EditStatements(func(ls []map[string]any) ([]map[string]any, error) {
+		var out []map[string]any
+		for _, l := range ls {
+			if ann, _ := l["annotations"].(map[string]any); ann["in-toto.io/predicate-type"] != pt {
+				out = append(out, l)
+			}
+		}
+		return out, nil
+	})
+}
+
 // AddBlob stores b and returns a layer descriptor for it.
 func (img *Image) AddBlob(b []byte, mediaType string, annotations map[string]any) map[string]any {
 	d := digestOf(b)

@@ -213,15 +213,7 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 		})
 	})
 	noSBOM := derive("nosbom", func(img *releasetest.Image) error {
-		return img.EditStatements(func(ls []map[string]any) ([]map[string]any, error) {
-			var out []map[string]any
-			for _, l := range ls {
-				if l["annotations"].(map[string]any)["in-toto.io/predicate-type"] != compliance.SPDXPredicateType {
-					out = append(out, l)
-				}
-			}
-			return out, nil
-		})
+		return img.RemoveStatement(compliance.SPDXPredicateType)
 	})
 	otherSBOM := derive("othersbom", func(img *releasetest.Image) error {
 		return img.EditStatement(compliance.SPDXPredicateType, func(st map[string]any) error {
