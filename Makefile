@@ -103,6 +103,8 @@ bench: deps build examples
 	@$(GO) test -run '^$$' -bench 'ScanDebianRootfs' -benchtime 3x ./frontend/secrets/ | grep -E '^Benchmark'
 	@echo "inspection scan throughput (MB/s): in-build scanner vs gateway walk vs gitleaks CLI vs library, Debian rootfs and a 500 MB tree"
 	@. out/bench-env.sh && $(GO) run ./integration/cmd/scanbench -runs 3
+	@echo "release verify: hardenkit verify vs cosign's verification, time and registry round trips"
+	@. out/bench-env.sh && $(GO) run ./integration/cmd/releasebench -hardenkit $(BIN)/hardenkit -runs 5
 
 clean:
 	rm -rf $(BIN) out

@@ -53,6 +53,7 @@ type buildOptions struct {
 	policy        string
 	exceptions    string
 	provenance    string
+	signKey       string
 }
 
 func newBuildCommand(g *globalOptions) *cobra.Command {
@@ -89,6 +90,7 @@ func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
 	f.StringArrayVar(&o.opts, "opt", nil, "raw frontend attribute KEY=VALUE (overrides the flags above)")
 	f.StringArrayVar(&o.labels, "label", nil, "image label KEY=VALUE")
 	f.StringArrayVar(&o.attests, "attest", nil, "attestation, e.g. type=sbom or type=provenance,mode=max")
+	f.StringVar(&o.signKey, "sign-key", "", "cosign private key: sign the pushed image or OCI output, its platforms and attestations (password from $COSIGN_PASSWORD or a prompt)")
 	f.StringVar(&o.metadataFile, "metadata-file", "", "write the build result metadata (e.g. containerimage.digest) to this JSON file")
 }
 
@@ -162,6 +164,13 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
+	var signResult func(context.Context, map[string]string) error
+	if o.signKey != "" {
+		// Checked before the build, so a bad key or password costs no build.
+		if signResult, err = buildSigner(o.signKey, outs); err != nil {
+			return err
+		}
+	}
 	attachables, err := sessionAttachables(o)
 	if err != nil {
 		return err
@@ -223,6 +232,11 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 			er = resp.ExporterResponse
 		}
 		if err := buildflags.WriteMetadataFile(o.metadataFile, er); err != nil {
+			return err
+		}
+	}
+	if signResult != nil && resp != nil {
+		if err := signResult(ctx, resp.ExporterResponse); err != nil {
 			return err
 		}
 	}

@@ -121,6 +121,10 @@ func (o Output) tarball() bool {
 	return err != nil || t
 }
 
+// Tarball reports whether an oci/docker output is written as a tar file
+// rather than an OCI layout directory (tar=false).
+func (o Output) Tarball() bool { return o.tarball() }
+
 // ExportEntries turns outputs into BuildKit export entries. Files are only
 // created when the exporter starts writing, so a failed build leaves no
 // empty tarball behind; obvious destination mistakes are reported now.

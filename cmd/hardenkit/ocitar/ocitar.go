@@ -1,12 +1,12 @@
 // Package ocitar reads the OCI layout tarballs that BuildKit's oci exporter
 // writes, so tests can assert what a user would see: the image config, the
-// files of the flattened root filesystem and the attestations.
+// files of the flattened root filesystem and the attestations. Layers are
+// decompressed and flattened by go-containerregistry (gzip, zstd or none).
 package ocitar
 
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +18,10 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -88,7 +92,7 @@ type Image struct {
 }
 
 // Images returns every image manifest in the layout (walking nested
-// indexes), without attestation manifests.
+// indexes), without attestation manifests and referrers (signatures).
 func (l *Layout) Images() ([]*Image, error) {
 	var out []*Image
 	var walk func(descs []ocispecs.Descriptor) error
@@ -114,6 +118,9 @@ func (l *Layout) Images() ([]*Image, error) {
 				img := &Image{Descriptor: d, layout: l}
 				if err := json.Unmarshal(dt, &img.Manifest); err != nil {
 					return fmt.Errorf("decoding manifest %s: %w", d.Digest, err)
+				}
+				if img.Manifest.Subject != nil {
+					continue // a referrer (e.g. a signature hardenkit sign added), not an image
 				}
 				if img.RawConfig, err = l.Blob(img.Manifest.Config.Digest); err != nil {
 					return err
@@ -191,67 +198,34 @@ func (f File) Describe() string {
 // maxKeptContent bounds how much of each file Files keeps in memory.
 const maxKeptContent = 1 << 20
 
-// Files flattens the image's layers (whiteouts applied) into path → File.
-// Paths are absolute and cleaned.
+// Files flattens the image's layers into path → File with
+// go-containerregistry's mutate.Extract (whiteouts and opaque directories
+// applied; gzip, zstd and uncompressed layers). Paths are absolute and
+// cleaned.
 func (img *Image) Files() (map[string]File, error) {
-	files := map[string]File{}
-	for _, layer := range img.Manifest.Layers {
-		dt, err := img.layout.Blob(layer.Digest)
-		if err != nil {
-			return nil, err
-		}
-		var r io.Reader = bytes.NewReader(dt)
-		if strings.HasSuffix(layer.MediaType, "gzip") {
-			zr, err := gzip.NewReader(r)
-			if err != nil {
-				return nil, fmt.Errorf("layer %s: %w", layer.Digest, err)
-			}
-			r = zr
-		} else if strings.HasSuffix(layer.MediaType, "zstd") {
-			return nil, fmt.Errorf("layer %s: zstd layers are not supported by this reader", layer.Digest)
-		}
-		if err := applyLayer(files, r); err != nil {
-			return nil, fmt.Errorf("layer %s: %w", layer.Digest, err)
-		}
+	gi, err := partial.CompressedToImage(&compressedImage{img: img})
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", img.Descriptor.Digest, err)
 	}
-	return files, nil
-}
-
-func applyLayer(files map[string]File, r io.Reader) error {
-	tr := tar.NewReader(r)
+	rc := mutate.Extract(gi)
+	defer rc.Close()
+	files := map[string]File{}
+	var links []File
+	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			break
 		}
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("image %s: %w", img.Descriptor.Digest, err)
 		}
 		p := path.Clean("/" + h.Name)
-		dir, base := path.Split(p)
-		if base == ".wh..wh..opq" {
-			prefix := strings.TrimSuffix(dir, "/") + "/"
-			for k := range files {
-				if strings.HasPrefix(k, prefix) {
-					delete(files, k)
-				}
-			}
-			continue
-		}
-		if victim, ok := strings.CutPrefix(base, ".wh."); ok {
-			target := path.Join(dir, victim)
-			for k := range files {
-				if k == target || strings.HasPrefix(k, target+"/") {
-					delete(files, k)
-				}
-			}
-			continue
-		}
 		f := File{Path: p, Type: h.Typeflag, Mode: h.Mode, UID: h.Uid, GID: h.Gid, Linkname: h.Linkname, ModTime: h.ModTime.Unix()}
 		if h.Typeflag == tar.TypeReg {
 			dt, err := io.ReadAll(tr)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("image %s: %s: %w", img.Descriptor.Digest, p, err)
 			}
 			sum := sha256.Sum256(dt)
 			f.SHA256 = hex.EncodeToString(sum[:])
@@ -261,18 +235,70 @@ func applyLayer(files map[string]File, r io.Reader) error {
 			}
 		}
 		if h.Typeflag == tar.TypeLink {
-			// A hard link has its target's content; describe it by that.
-			if t, ok := files[path.Clean("/"+h.Linkname)]; ok {
-				f.Type, f.Size, f.SHA256, f.Content, f.Linkname = tar.TypeReg, t.Size, t.SHA256, t.Content, ""
-			}
-		}
-		if h.Typeflag == tar.TypeDir {
-			if old, ok := files[p]; ok && old.Type != tar.TypeDir {
-				delete(files, p)
-			}
+			links = append(links, f)
 		}
 		files[p] = f
 	}
+	// A hard link has its target's content; describe it by that. The
+	// flattened stream lists upper layers first, so targets are resolved
+	// once every entry is known.
+	for _, f := range links {
+		if t, ok := files[path.Clean("/"+f.Linkname)]; ok && t.Type == tar.TypeReg {
+			f.Type, f.Size, f.SHA256, f.Content, f.Linkname = tar.TypeReg, t.Size, t.SHA256, t.Content, ""
+			files[f.Path] = f
+		}
+	}
+	return files, nil
+}
+
+// compressedImage is an image of the in-memory layout as
+// go-containerregistry's partial.CompressedImageCore.
+type compressedImage struct {
+	img *Image
+}
+
+func (c *compressedImage) RawConfigFile() ([]byte, error) { return c.img.RawConfig, nil }
+
+func (c *compressedImage) MediaType() (types.MediaType, error) {
+	return types.MediaType(c.img.Descriptor.MediaType), nil
+}
+
+func (c *compressedImage) RawManifest() ([]byte, error) {
+	return c.img.layout.Blob(c.img.Descriptor.Digest)
+}
+
+func (c *compressedImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	for _, l := range c.img.Manifest.Layers {
+		if l.Digest.String() == h.String() {
+			return &compressedLayer{layout: c.img.layout, desc: l}, nil
+		}
+	}
+	if c.img.Manifest.Config.Digest.String() == h.String() {
+		return &compressedLayer{layout: c.img.layout, desc: c.img.Manifest.Config}, nil
+	}
+	return nil, fmt.Errorf("blob %s is not in the manifest", h)
+}
+
+// compressedLayer is one blob of the layout.
+type compressedLayer struct {
+	layout *Layout
+	desc   ocispecs.Descriptor
+}
+
+func (l *compressedLayer) Digest() (v1.Hash, error) { return v1.NewHash(l.desc.Digest.String()) }
+
+func (l *compressedLayer) Compressed() (io.ReadCloser, error) {
+	dt, err := l.layout.Blob(l.desc.Digest)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(dt)), nil
+}
+
+func (l *compressedLayer) Size() (int64, error) { return l.desc.Size, nil }
+
+func (l *compressedLayer) MediaType() (types.MediaType, error) {
+	return types.MediaType(l.desc.MediaType), nil
 }
 
 // Attestations returns the in-toto statements attached to the image with

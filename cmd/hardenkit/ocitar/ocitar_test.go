@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -42,6 +43,11 @@ func layerTar(t *testing.T, entries []entry) []byte {
 
 func layoutTar(t *testing.T, layers ...[]byte) []byte {
 	t.Helper()
+	return layoutTarTyped(t, ocispecs.MediaTypeImageLayerGzip, layers...)
+}
+
+func layoutTarTyped(t *testing.T, layerType string, layers ...[]byte) []byte {
+	t.Helper()
 	blobs := map[digest.Digest][]byte{}
 	add := func(dt []byte) ocispecs.Descriptor {
 		d := digest.FromBytes(dt)
@@ -53,13 +59,22 @@ func layoutTar(t *testing.T, layers ...[]byte) []byte {
 	m := ocispecs.Manifest{Config: cfg}
 	for _, l := range layers {
 		d := add(l)
-		d.MediaType = ocispecs.MediaTypeImageLayerGzip
+		d.MediaType = layerType
 		m.Layers = append(m.Layers, d)
 	}
 	mdt, _ := json.Marshal(m)
 	md := add(mdt)
 	md.MediaType = ocispecs.MediaTypeImageManifest
-	idx, _ := json.Marshal(ocispecs.Index{Manifests: []ocispecs.Descriptor{md}})
+	// A signature referrer beside the image, as hardenkit sign adds one.
+	empty := add([]byte("{}"))
+	empty.MediaType = "application/vnd.oci.empty.v1+json"
+	bundle := add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	bundle.MediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	subject := md
+	rdt, _ := json.Marshal(ocispecs.Manifest{MediaType: ocispecs.MediaTypeImageManifest, ArtifactType: bundle.MediaType, Config: empty, Layers: []ocispecs.Descriptor{bundle}, Subject: &subject})
+	rd := add(rdt)
+	rd.MediaType = ocispecs.MediaTypeImageManifest
+	idx, _ := json.Marshal(ocispecs.Index{Manifests: []ocispecs.Descriptor{md, rd}})
 
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -146,5 +161,41 @@ func TestReadRejectsTarWithoutIndex(t *testing.T) {
 	tw.Close()
 	if _, err := Read(&buf); err == nil {
 		t.Fatal("Read() of a tar without index.json succeeded")
+	}
+}
+
+// TestFilesZstd: BuildKit writes zstd layers with compression=zstd; they
+// flatten like gzip ones.
+func TestFilesZstd(t *testing.T) {
+	var plain bytes.Buffer
+	tw := tar.NewWriter(&plain)
+	for _, e := range []entry{{name: "etc/", typ: tar.TypeDir, mode: 0o755}, {name: "etc/motd", typ: tar.TypeReg, mode: 0o644, body: "zstd works"}} {
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Size: int64(len(e.body))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(e.body))
+	}
+	tw.Close()
+	var z bytes.Buffer
+	zw, err := zstd.NewWriter(&z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(plain.Bytes())
+	zw.Close()
+	l, err := Read(bytes.NewReader(layoutTarTyped(t, ocispecs.MediaTypeImageLayerZstd, z.Bytes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := l.Single()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := img.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(files["/etc/motd"].Content); got != "zstd works" {
+		t.Fatalf("/etc/motd = %q", got)
 	}
 }
