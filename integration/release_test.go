@@ -109,12 +109,15 @@ func newReleaseFixture(ctx context.Context, t *testing.T) *releaseFixture {
 	}
 	f.key, f.pub, f.otherKey = filepath.Join(f.dir, "release.key"), filepath.Join(f.dir, "release.pub"), filepath.Join(f.dir, "other.key")
 
+	// The built-in baselines accept signed exceptions only: the policy
+	// names the approver's key.
+	approverKey := newApprover(t)
 	app := t.TempDir()
 	for name, content := range map[string]string{
 		"Dockerfile":     sshDockerfile,
 		"app":            "#!/app\n",
 		".dockerignore":  ".git\n.env\n**/*.key\n**/*.pem\n",
-		"hardenkit.yaml": unpinnedBasesPolicy,
+		"hardenkit.yaml": unpinnedBasesPolicy + "controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indentLines(approverKey.pem, "        "),
 	} {
 		if err := os.WriteFile(filepath.Join(app, name), []byte(content), 0o755); err != nil {
 			t.Fatal(err)
@@ -123,7 +126,7 @@ func newReleaseFixture(ctx context.Context, t *testing.T) *releaseFixture {
 	now := time.Now().UTC()
 	f.exceptionsEnd = now.AddDate(0, 0, 30)
 	exfile := filepath.Join(f.dir, "exceptions.yaml")
-	if err := os.WriteFile(exfile, []byte(exceptionsFile(now.AddDate(0, 0, -1), f.exceptionsEnd)), 0o644); err != nil {
+	if err := os.WriteFile(exfile, []byte(exceptionsFile(t, approverKey, now.AddDate(0, 0, -1), f.exceptionsEnd)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f.tar = filepath.Join(f.dir, "app.tar")
