@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -141,8 +140,10 @@ func TestApplications(t *testing.T) {
 // runApp builds app plain and hardened, runs both and fills r.
 func runApp(t *testing.T, app appCase, r *appResult, sem chan struct{}) {
 	ctx := context.Background()
-	dir := pinDockerfile(t, filepath.Join("testdata", "apps", app.name))
 	npmrc := npmrcSecret(t)
+	sem <- struct{}{}
+	dir := pinDockerfile(ctx, t, filepath.Join("testdata", "apps", app.name), map[string][]byte{"npmrc": npmrc})
+	<-sem
 	req := func(mode string) buildRequest {
 		return buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"),
 			attrs:   map[string]string{"build-arg:HARDENKIT_MODE": mode},
@@ -258,43 +259,26 @@ func npmrcSecret(t *testing.T) []byte {
 	return []byte(b.String())
 }
 
-// fromRe matches the image of a FROM line, after its flags.
-var fromRe = regexp.MustCompile(`(?mi)^(FROM\s+(?:--\S+\s+)*)(\S+)`)
-
-// pinDockerfile is the suite's pin step: it copies the application into
-// a fresh directory and makes its Dockerfile pass the pinning rules.
-//
-// TODO(issue 13 item 2): run `hardenkit pin` here once it is merged, and
-// drop the stopgap policy below. Until then this does the part available
-// on this branch: FROM lines of the devenv's base images get the digest
-// the registry serves (what pin writes); packages are not pinned, so a
-// stopgap hardenkit.yaml sets HK1030 (unpinned packages) to warn — a
-// policy that the final suite must not need.
-func pinDockerfile(t *testing.T, src string) string {
+// pinDockerfile is the suite's pin step: it copies the application into a
+// fresh directory and runs `hardenkit pin` on it, as a user would before
+// building under the strict policy — base images get the digest the
+// daemon resolves, packages the versions a build installed.
+func pinDockerfile(ctx context.Context, t *testing.T, src string, secrets map[string][]byte) string {
 	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("cp", "-a", src+"/.", dir).CombinedOutput(); err != nil {
 		t.Fatalf("copying %s: %v\n%s", src, err, out)
 	}
-	df := filepath.Join(dir, "Dockerfile")
-	dt, err := os.ReadFile(df)
-	if err != nil {
-		t.Fatal(err)
-	}
-	digests := map[string]string{"debian:bookworm": digestOf(t, env.BaseDebian), "busybox": digestOf(t, env.BaseBusybox)}
-	pinned := fromRe.ReplaceAllStringFunc(string(dt), func(line string) string {
-		m := fromRe.FindStringSubmatch(line)
-		if d, ok := digests[m[2]]; ok {
-			return m[1] + m[2] + "@" + d
+	args := []string{"pin", "--addr", env.BuildkitAddr, "--progress", "plain"}
+	for id, value := range secrets {
+		f := filepath.Join(t.TempDir(), id)
+		if err := os.WriteFile(f, value, 0o600); err != nil {
+			t.Fatal(err)
 		}
-		return line
-	})
-	if err := os.WriteFile(df, []byte(pinned), 0o644); err != nil {
-		t.Fatal(err)
+		args = append(args, "--secret", "id="+id+",src="+f)
 	}
-	stopgap := "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: apps-pin-stopgap\nbaseline: strict\nrules:\n  HK1030: warn\n"
-	if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(stopgap), 0o644); err != nil {
-		t.Fatal(err)
+	if out, err := run(ctx, t, nil, binaries.hardenkit, append(args, dir)...); err != nil {
+		t.Fatalf("hardenkit pin %s: %v\n%s", src, err, tail(out, 40))
 	}
 	return dir
 }
