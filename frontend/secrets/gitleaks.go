@@ -214,11 +214,14 @@ func newDetector(cfg config.Config) *detect.Detector {
 	return d
 }
 
-// hit is one detector match, holding the secret's fingerprint only.
+// hit is one detector match. value is the secret as it stands in the
+// scanned text, kept only so that Scanner.Mask can overwrite it; it never
+// leaves this package (findings copies rule, line and fingerprint only).
 type hit struct {
 	rule        string
 	line        int
 	fingerprint string
+	value       string
 }
 
 // window is a byte range of the text a rule's detector runs on.
@@ -227,8 +230,8 @@ type window struct{ start, end int }
 // scan runs every rule on text. path (empty for config values) selects
 // gitleaks' path-scoped rules and allow-lists; lines says whether line
 // numbers mean anything (not for a binary's strings); whole is the raw
-// content, which path-only rules fingerprint. Secrets exist only in this
-// function's locals: what leaves it are hits.
+// content, which path-only rules fingerprint. What leaves it are hits,
+// whose values stay in this package.
 func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool, whole []byte) []hit {
 	for _, a := range g.pathAllow {
 		if a.PathAllowed(path) {
@@ -269,7 +272,7 @@ func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool
 		if builtinAllowed(f.RuleID, f.Match, f.Secret) {
 			continue
 		}
-		h := hit{rule: f.RuleID}
+		h := hit{rule: f.RuleID, value: f.Secret}
 		if lines {
 			h.line = f.StartLine
 		}

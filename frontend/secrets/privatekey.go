@@ -51,7 +51,7 @@ func privateKeys(text string, lines bool) []hit {
 		if len(body) < minKeyBody {
 			continue
 		}
-		h := hit{rule: RulePrivateKey, fingerprint: Fingerprint(body)}
+		h := hit{rule: RulePrivateKey, fingerprint: Fingerprint(body), value: text[start : off+end]}
 		if knownPublicKeys[h.fingerprint] {
 			off += end
 			continue

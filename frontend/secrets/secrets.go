@@ -64,6 +64,10 @@ const (
 	// RuleSecretName is a literal secret-looking value assigned to a
 	// secret-named variable or label.
 	RuleSecretName = "hk-secret-name"
+	// RuleURLCredential is a random-looking password in a URL
+	// (scheme://user:password@host) in a config value, a command or a
+	// Dockerfile.
+	RuleURLCredential = "hk-url-credential"
 )
 
 // DefaultMaxFileSize is the size limit when Options.MaxFileSize is 0; it
@@ -154,7 +158,7 @@ func New(opts Options) (*Scanner, error) {
 // RuleIDs returns every detector id a Finding may carry, sorted: the
 // gitleaks default rules in use and hardenkit's.
 func (s *Scanner) RuleIDs() []string {
-	ids := append(slices.Clone(s.gitleaks.ruleIDs), RulePrivateKey, RuleCredentialFile, RuleSecretName)
+	ids := append(slices.Clone(s.gitleaks.ruleIDs), RulePrivateKey, RuleCredentialFile, RuleSecretName, RuleURLCredential)
 	slices.Sort(ids)
 	return ids
 }
