@@ -195,7 +195,8 @@ func (s *Scanner) scanCommand(ctx context.Context, text string) []hit {
 // values of several lines: "line 1" of a one-line value says nothing.
 func (s *Scanner) scanValue(ctx context.Context, text string) []hit {
 	multiline := strings.Contains(text, "\n")
-	hits := append(s.gitleaks.scan(ctx, "", text, multiline, nil), privateKeys(text, multiline)...)
+	hits := append(s.gitleaks.scan(ctx, "", text, multiline, nil, true), privateKeys(text, multiline)...)
+	hits = append(hits, s.scanDecoded(ctx, "", text, nil, multiline, true, 0)...)
 	for _, h := range urlCredentials(text, multiline) {
 		hits = addNameHit(hits, h)
 	}

@@ -20,9 +20,42 @@ func (s *Scanner) ScanEnv(env []string) []Finding {
 }
 
 // ScanLabels scans an image config's labels. Findings are at
-// "label:KEY".
+// "label:KEY". A token split across two labels is found too: the values
+// of labels adjacent in key order are scanned joined, with the
+// high-confidence detectors (fixed prefixes, checksummed formats), and a
+// secret found only that way is at "label:KEY1+KEY2".
 func (s *Scanner) ScanLabels(labels map[string]string) []Finding {
-	return s.scanMap(WhereLabel, labels)
+	out := s.scanMap(WhereLabel, labels)
+	seen := map[string]bool{}
+	for _, f := range out {
+		seen[f.Fingerprint] = true
+	}
+	keys := slices.Sorted(maps.Keys(labels))
+	for i := 0; i+1 < len(keys); i++ {
+		a, b := keys[i], keys[i+1]
+		joined := labels[a] + labels[b]
+		hits := append(s.gitleaks.scan(context.Background(), "", joined, false, nil, false), privateKeys(joined, false)...)
+		var fresh []hit
+		for _, h := range hits {
+			if !seen[h.fingerprint] {
+				seen[h.fingerprint] = true
+				fresh = append(fresh, h)
+			}
+		}
+		out = append(out, s.findings(WhereLabel+a+"+"+b, fresh)...)
+	}
+	return out
+}
+
+// ScanOnBuild scans an image config's ONBUILD triggers, which run in
+// every build FROM the image. Findings are at "onbuild:I", I being the
+// trigger's index.
+func (s *Scanner) ScanOnBuild(triggers []string) []Finding {
+	var out []Finding
+	for i, t := range triggers {
+		out = append(out, s.findings(WhereOnBuild+strconv.Itoa(i), s.scanCommand(context.Background(), t))...)
+	}
+	return out
 }
 
 // ScanBuildArgs scans the build arguments given to the frontend. Findings
