@@ -22,17 +22,25 @@ func (s *Scanner) ScanEnv(env []string) []Finding {
 // ScanLabels scans an image config's labels. Findings are at
 // "label:KEY". A token split across two labels is found too: the values
 // of labels adjacent in key order are scanned joined, with the
-// high-confidence detectors (fixed prefixes, checksummed formats), and a
-// secret found only that way is at "label:KEY1+KEY2".
+// high-confidence detectors (fixed prefixes, checksummed formats) when
+// neither holds a secret alone, and a secret found that way is at
+// "label:KEY1+KEY2".
 func (s *Scanner) ScanLabels(labels map[string]string) []Finding {
 	out := s.scanMap(WhereLabel, labels)
 	seen := map[string]bool{}
+	reported := map[string]bool{}
 	for _, f := range out {
 		seen[f.Fingerprint] = true
+		reported[strings.TrimPrefix(f.Where, WhereLabel)] = true
 	}
 	keys := slices.Sorted(maps.Keys(labels))
 	for i := 0; i+1 < len(keys); i++ {
 		a, b := keys[i], keys[i+1]
+		if reported[a] || reported[b] {
+			// A label with a secret of its own is reported as it is;
+			// joined to its neighbour it would only extend the match.
+			continue
+		}
 		joined := labels[a] + labels[b]
 		hits := append(s.gitleaks.scan(context.Background(), "", joined, false, nil, false), privateKeys(joined, false)...)
 		var fresh []hit

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"io"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -39,12 +38,6 @@ const (
 	// minReversedKeyword is the shortest keyword looked for reversed:
 	// shorter ones ("ey") occur reversed everywhere.
 	minReversedKeyword = 4
-)
-
-var (
-	base64SegmentRe  = regexp.MustCompile(`[A-Za-z0-9+/_-]{20,}={0,2}`)
-	hexSegmentRe     = regexp.MustCompile(`(?:[0-9a-fA-F]{2}){16,}`)
-	percentSegmentRe = regexp.MustCompile(`[A-Za-z0-9._~+-]*(?:%[0-9A-Fa-f]{2}[A-Za-z0-9._~+-]*){3,}`)
 )
 
 // decodedSegment is text decoded from an encoded segment, and the line
@@ -84,34 +77,69 @@ func decodeSegments(text string, depth int) []decodedSegment {
 			out = append(out, decodedSegment{text: d.text, line: line})
 		}
 	}
-	for _, m := range base64SegmentRe.FindAllStringIndex(text, -1) {
-		seg := text[m[0]:m[1]]
+	// One pass over the text finds the runs of base64 characters (hex is
+	// a subset) and of percent-encoding characters; a regular expression
+	// per encoding cost more than all the detectors together.
+	for _, r := range runs(text, isBase64Segment, minEncoded) {
+		seg := text[r[0]:r[1]]
 		if isHexString(seg) {
-			continue // the hex pass decodes it
+			if len(seg)%2 == 0 && len(seg) >= 32 {
+				if dt, err := hex.DecodeString(seg); err == nil {
+					add(r[0], dt)
+				}
+			}
+			continue
 		}
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			if dt, err := enc.DecodeString(padBase64(seg)); err == nil {
-				add(m[0], dt)
+				add(r[0], dt)
 				break
 			}
 		}
 	}
-	for _, m := range hexSegmentRe.FindAllStringIndex(text, -1) {
-		if dt, err := hex.DecodeString(text[m[0]:m[1]]); err == nil {
-			add(m[0], dt)
-		}
-	}
 	if strings.IndexByte(text, '%') >= 0 {
-		for _, m := range percentSegmentRe.FindAllStringIndex(text, -1) {
-			if m[1]-m[0] < minEncoded {
+		for _, r := range runs(text, isPercentSegment, minEncoded) {
+			seg := text[r[0]:r[1]]
+			if strings.Count(seg, "%") < 3 {
 				continue
 			}
-			if dt, err := url.PathUnescape(text[m[0]:m[1]]); err == nil {
-				add(m[0], []byte(dt))
+			if dt, err := url.PathUnescape(seg); err == nil {
+				add(r[0], []byte(dt))
 			}
 		}
 	}
 	return out
+}
+
+// runs returns the [start, end) ranges of the maximal runs of at least
+// min bytes of text that in accepts.
+func runs(text string, in func(byte) bool, min int) [][2]int {
+	var out [][2]int
+	start := -1
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) && in(text[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start >= min {
+			out = append(out, [2]int{start, i})
+		}
+		start = -1
+	}
+	return out
+}
+
+// isBase64Segment is a byte of standard or URL-safe base64, padding
+// excluded.
+func isBase64Segment(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '_' || c == '-'
+}
+
+// isPercentSegment is a byte of a percent-encoded URL component.
+func isPercentSegment(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("._~+-%", c) >= 0
 }
 
 // padBase64 pads an unpadded segment to a multiple of four.
@@ -221,9 +249,10 @@ func isTar(dt []byte) bool {
 // found in text (and in whole, the raw bytes of a file, when they are a
 // compressed stream), and on text reversed where a reversed high-
 // confidence keyword occurs. low selects the low-confidence rules as for
-// the text itself; lines whether line numbers mean anything. depth
-// bounds the layers of archives.
-func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, lines, low bool, depth int) []hit {
+// the text itself; lines whether line numbers mean anything; verified
+// that a package database vouches for whole, and so for what it
+// decompresses to. depth bounds the layers of archives.
+func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, lines, low, verified bool, depth int) []hit {
 	var hits []hit
 	if depth > 0 && isCompressed(whole) {
 		if inflated, err := inflate(whole); err == nil && len(inflated) > 0 {
@@ -232,11 +261,13 @@ func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte,
 			if binary {
 				itext = printableRuns(maskEmbeddedRules(inflated))
 			}
-			for _, h := range append(privateKeys(itext, false), s.gitleaks.scan(ctx, "", itext, false, nil, !binary)...) {
+			// What a package vouches for, it vouches for compressed too.
+			ilow := !verified && !binary
+			for _, h := range append(privateKeys(itext, false), s.gitleaks.scan(ctx, "", itext, false, nil, ilow)...) {
 				h.line = 0
 				hits = append(hits, h)
 			}
-			hits = append(hits, s.scanDecoded(ctx, p, itext, inflated, false, !binary, depth-1)...)
+			hits = append(hits, s.scanDecoded(ctx, p, itext, inflated, false, ilow, verified, depth-1)...)
 		}
 	}
 	for _, d := range decodeSegments(text, maxDecodeDepth) {

@@ -36,6 +36,8 @@ type fileOpts struct {
 	// has "key" near a random-looking run, nor for files a package
 	// database vouches for.
 	low bool
+	// verified: a package database vouches for the file's bytes.
+	verified bool
 	// lineBase is the number of lines before the piece.
 	lineBase int
 }
@@ -49,7 +51,7 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 	}
 	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
 	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
-	hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, maxArchiveDepth)...)
+	hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, o.verified, maxArchiveDepth)...)
 	if o.lineBase > 0 {
 		for i := range hits {
 			if hits[i].line > 0 {

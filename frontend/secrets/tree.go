@@ -185,7 +185,7 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 			how.chunked = int64(len(dt)) == size
 			how.verified = !how.chunked && d.matches(dt)
 		}
-		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, lineBase: line}
+		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, lineBase: line}
 		out = append(out, s.findings(where, s.scanFile(ctx, e.Path, dt, fo))...)
 		if int64(len(dt)) < size {
 			return out, how, nil
@@ -200,7 +200,8 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 
 // scanNames scans the names of entries — base names and symlink targets
 // — as text with the high-confidence detectors: a token can be a file
-// name. A finding is at the entry whose base name or target holds it.
+// name. A finding is at the entry whose base name or target holds it,
+// with the secret in the path masked by '*'.
 func (s *Scanner) scanNames(ctx context.Context, es []rootfs.Entry, where func(string) string) []Finding {
 	var b strings.Builder
 	for _, e := range es {
@@ -219,8 +220,14 @@ func (s *Scanner) scanNames(ctx context.Context, es []rootfs.Entry, where func(s
 			continue
 		}
 		e := es[h.line-1]
+		// The path holds the secret: it is reported with the secret
+		// masked, never as it is.
+		p := e.Path
+		if h.value != "" {
+			p = strings.ReplaceAll(p, h.value, strings.Repeat("*", len(h.value)))
+		}
 		h.line = 0
-		out = append(out, s.findings(where(e.Path), []hit{h})...)
+		out = append(out, s.findings(where(p), []hit{h})...)
 	}
 	return out
 }
