@@ -59,11 +59,7 @@ func (s *Scanner) ScanLabels(labels map[string]string) []Finding {
 // every build FROM the image. Findings are at "onbuild:I", I being the
 // trigger's index.
 func (s *Scanner) ScanOnBuild(triggers []string) []Finding {
-	var out []Finding
-	for i, t := range triggers {
-		out = append(out, s.findings(WhereOnBuild+strconv.Itoa(i), s.scanCommand(context.Background(), t))...)
-	}
-	return out
+	return s.scanCommands(WhereOnBuild, triggers)
 }
 
 // ScanBuildArgs scans the build arguments given to the frontend. Findings
@@ -85,9 +81,15 @@ func (s *Scanner) scanMap(prefix string, m map[string]string) []Finding {
 // ("RUN |1 TOKEN=… /bin/sh -c …"). Findings are at "history:I", I being
 // the entry's index in history.
 func (s *Scanner) ScanHistory(history []string) []Finding {
+	return s.scanCommands(WhereHistory, history)
+}
+
+// scanCommands scans recorded commands; findings are at prefix and the
+// command's index.
+func (s *Scanner) scanCommands(prefix string, cmds []string) []Finding {
 	var out []Finding
-	for i, h := range history {
-		out = append(out, s.findings(WhereHistory+strconv.Itoa(i), s.scanCommand(context.Background(), h))...)
+	for i, c := range cmds {
+		out = append(out, s.findings(prefix+strconv.Itoa(i), s.scanCommand(context.Background(), c))...)
 	}
 	return out
 }
