@@ -40,11 +40,13 @@ const (
 	minReversedKeyword = 4
 )
 
-// decodedSegment is text decoded from an encoded segment, and the line
-// of the segment in the text it was found in.
+// decodedSegment is text decoded from an encoded segment, the line of
+// the segment in the text it was found in, and the encoded segment as it
+// stands there (what Scanner.Mask overwrites).
 type decodedSegment struct {
 	text string
 	line int
+	raw  string
 }
 
 // decodeSegments finds the base64, hex and percent-encoded segments of
@@ -56,7 +58,7 @@ func decodeSegments(text string, depth int) []decodedSegment {
 	}
 	var out []decodedSegment
 	total := 0
-	add := func(start int, dt []byte) {
+	add := func(start int, raw string, dt []byte) {
 		if total > maxDecodedTotal {
 			return
 		}
@@ -72,9 +74,9 @@ func decodeSegments(text string, depth int) []decodedSegment {
 		}
 		total += len(dt)
 		line := lineAt(text, start)
-		out = append(out, decodedSegment{text: string(dt), line: line})
+		out = append(out, decodedSegment{text: string(dt), line: line, raw: raw})
 		for _, d := range decodeSegments(string(dt), depth-1) {
-			out = append(out, decodedSegment{text: d.text, line: line})
+			out = append(out, decodedSegment{text: d.text, line: line, raw: raw})
 		}
 	}
 	// One pass over the text finds the runs of base64 characters (hex is
@@ -85,14 +87,14 @@ func decodeSegments(text string, depth int) []decodedSegment {
 		if isHexString(seg) {
 			if len(seg)%2 == 0 && len(seg) >= 32 {
 				if dt, err := hex.DecodeString(seg); err == nil {
-					add(r[0], dt)
+					add(r[0], seg, dt)
 				}
 			}
 			continue
 		}
 		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 			if dt, err := enc.DecodeString(padBase64(seg)); err == nil {
-				add(r[0], dt)
+				add(r[0], seg, dt)
 				break
 			}
 		}
@@ -104,7 +106,7 @@ func decodeSegments(text string, depth int) []decodedSegment {
 				continue
 			}
 			if dt, err := url.PathUnescape(seg); err == nil {
-				add(r[0], []byte(dt))
+				add(r[0], seg, []byte(dt))
 			}
 		}
 	}
@@ -272,7 +274,7 @@ func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte,
 	}
 	for _, d := range decodeSegments(text, maxDecodeDepth) {
 		for _, h := range append(privateKeys(d.text, false), s.gitleaks.scan(ctx, "", d.text, false, nil, low)...) {
-			h.line = 0
+			h.line, h.value = 0, d.raw
 			if lines {
 				h.line = d.line
 			}
@@ -281,7 +283,7 @@ func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte,
 	}
 	for _, r := range s.gitleaks.reversedLines(text) {
 		for _, h := range s.gitleaks.scan(ctx, "", r.text, false, nil, false) {
-			h.line = 0
+			h.line, h.value = 0, reverse(h.value)
 			if lines {
 				h.line = r.line
 			}
