@@ -51,7 +51,12 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 	}
 	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
 	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
-	hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, o.verified, maxArchiveDepth)...)
+	if !o.verified {
+		// Encoded, compressed and reversed forms inside a file its
+		// package vouches for are as public as the file: decoding every
+		// changelog.gz of a distribution is most of the cost of a scan.
+		hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, o.verified, maxArchiveDepth)...)
+	}
 	if o.lineBase > 0 {
 		for i := range hits {
 			if hits[i].line > 0 {
