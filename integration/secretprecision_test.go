@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -21,7 +22,14 @@ var secretRuleRe = regexp.MustCompile(`HK(?:106[0-2]|305[0-4])`)
 // fires, and the compliance statement shows the files the Debian package
 // database vouches for, scanned with the high-confidence detectors only.
 func TestSecretPrecisionRealApps(t *testing.T) {
-	dir := inspectContext(t, "realapps", nil)
+	// npm reaches its registry over TLS, which some networks intercept:
+	// the host's CA bundle goes into the context for a bind mount.
+	bundle := cmp.Or(os.Getenv("NODE_EXTRA_CA_CERTS"), os.Getenv("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt")
+	ca, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatalf("reading the host's CA bundle: %v", err)
+	}
+	dir := inspectContext(t, "realapps", map[string]contextFile{"host-ca.crt": {content: string(ca)}})
 	dest := filepath.Join(t.TempDir(), "image.tar")
 	out, err := buildWithBuildx(context.Background(), t, dir, filepath.Join(dir, "Dockerfile"), dest, nil)
 	if m := secretRuleRe.FindAllString(out, -1); len(m) > 0 {
