@@ -26,6 +26,7 @@ import (
 const (
 	dpkgInfoDir    = "/var/lib/dpkg/info"
 	dpkgStatusDDir = "/var/lib/dpkg/status.d"
+	dpkgStatusFile = "/var/lib/dpkg/status"
 	// maxDatabaseFile bounds one md5sums or RECORD file read whole.
 	maxDatabaseFile = 64 << 20
 )
@@ -33,7 +34,8 @@ const (
 // packageDigests returns, per regular file of t (by its path in the
 // tree, symlinks of the recorded path resolved), the digest a package
 // database recorded: dpkg's info/*.md5sums (and distroless'
-// status.d/*.md5sums) and Python's *.dist-info/RECORD.
+// status.d/*.md5sums), the Conffiles of dpkg's status (configuration
+// files, which md5sums leaves out) and Python's *.dist-info/RECORD.
 func packageDigests(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (map[string]*pkgDigest, error) {
 	out := map[string]*pkgDigest{}
 	add := func(recorded string, d *pkgDigest) {
@@ -64,6 +66,30 @@ func packageDigests(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (map
 					continue
 				}
 				add("/"+p, &pkgDigest{md5: true, sum: b, source: e.Path})
+			}
+		}
+	}
+	// Configuration files are not in md5sums: dpkg records their digests
+	// in the status database's Conffiles fields (" /etc/x <md5>").
+	if e, ok := t.Lookup(dpkgStatusFile); ok && e.IsRegular() {
+		dt, err := readDatabase(ctx, src, e)
+		if err != nil {
+			return nil, err
+		}
+		in := false
+		for _, line := range strings.Split(string(dt), "\n") {
+			switch {
+			case strings.HasPrefix(line, "Conffiles:"):
+				in = true
+			case in && strings.HasPrefix(line, " "):
+				f := strings.Fields(line)
+				if len(f) >= 2 && len(f[1]) == 32 {
+					if b, err := hex.DecodeString(f[1]); err == nil {
+						add(f[0], &pkgDigest{md5: true, sum: b, source: e.Path})
+					}
+				}
+			default:
+				in = false
 			}
 		}
 	}

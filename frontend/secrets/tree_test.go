@@ -47,6 +47,8 @@ func TestPackageVerifiedFiles(t *testing.T) {
 		File("/usr/include/node/crypto.h", modified, 0o644).
 		File("/usr/lib/node/token.js", withToken, 0o644).
 		File("/srv/app.h", verified, 0o644).
+		File("/var/lib/dpkg/status", []byte("Package: libnode-dev\nStatus: install ok installed\nConffiles:\n /etc/node/security.conf "+md5hex(verified)+"\n /etc/node/gone.conf "+md5hex([]byte("x"))+" obsolete\nDescription: x\n"), 0o644).
+		File("/etc/node/security.conf", verified, 0o644).
 		File("/usr/lib/python3/dist-packages/app-1.0.dist-info/RECORD", []byte(record), 0o644).
 		File("/usr/lib/python3/dist-packages/app/settings.py", pyFile, 0o644)
 	tree, src := l.Load()
@@ -63,8 +65,8 @@ func TestPackageVerifiedFiles(t *testing.T) {
 	} {
 		match(t, filterWhere(res.Findings, where), where, wants)
 	}
-	if res.Stats.PackageVerified != 3 {
-		t.Errorf("stats %+v: want 3 package-verified files (v8.h, token.js, settings.py)", res.Stats)
+	if res.Stats.PackageVerified != 4 {
+		t.Errorf("stats %+v: want 4 package-verified files (v8.h, token.js, security.conf, settings.py)", res.Stats)
 	}
 }
 
