@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -12,14 +13,15 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// contextCopy is a COPY or ADD, in a stage the build runs, that brings
-// files in from the main build context. A secret in such a file lands in
-// that stage's layer and in the build cache even when the final image
-// does not ship it (HK3054 is reported at its line).
+// contextCopy is a COPY or ADD, or a RUN with a bind mount, in a stage
+// the build runs, that brings files in from the main build context. A
+// secret in such a file lands in that stage's layer and in the build
+// cache even when the final image does not ship it; a RUN can write it
+// anywhere, encoded (HK3054 is reported at its line).
 type contextCopy struct {
 	// stage is the stage's name, or its index when it has none.
 	stage string
-	// instruction is "COPY" or "ADD".
+	// instruction is "COPY", "ADD" or "RUN".
 	instruction string
 	// sources are the source paths, ARGs expanded, relative to the
 	// context root and cleaned; "." is the whole context.
@@ -54,9 +56,10 @@ func (c contextCopy) brings(rel string) bool {
 	return false
 }
 
-// contextCopies returns the COPY and ADD instructions that read the main
-// build context in the stages the target depends on (through FROM and
-// COPY --from), in Dockerfile order.
+// contextCopies returns the COPY and ADD instructions, and the RUN
+// instructions with bind mounts, that read the main build context in the
+// stages the target depends on (through FROM, COPY --from and RUN
+// --mount=from=), in Dockerfile order.
 func contextCopies(dt []byte, target string, buildArgs map[string]string, platform, buildPlatform ocispecs.Platform) ([]contextCopy, error) {
 	df, err := parseDockerfile(dt, buildArgs, platform, buildPlatform)
 	if err != nil {
@@ -81,8 +84,25 @@ func contextCopies(dt []byte, target string, buildArgs map[string]string, platfo
 			}
 		}
 		for _, cmd := range s.Commands {
-			if c, ok := cmd.(*instructions.CopyCommand); ok && c.From != "" {
-				from, err := df.expand(c.From)
+			var froms []string
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				froms = append(froms, c.From)
+			case *instructions.RunCommand:
+				// RUN --mount=from=<stage> depends on that stage too.
+				ms, err := runMounts(df, c)
+				if err != nil {
+					return nil, err
+				}
+				for _, m := range ms {
+					froms = append(froms, m.From)
+				}
+			}
+			for _, f := range froms {
+				if f == "" {
+					continue
+				}
+				from, err := df.expand(f)
 				if err != nil {
 					continue
 				}
@@ -120,6 +140,19 @@ func contextCopies(dt []byte, target string, buildArgs map[string]string, platfo
 						srcs = append(srcs, p)
 					}
 				}
+			case *instructions.RunCommand:
+				// A bind mount without from= is the main context: the
+				// whole of it, or its source path.
+				instr = "RUN"
+				ms, err := runMounts(df, c)
+				if err != nil {
+					return nil, err
+				}
+				for _, m := range ms {
+					if m.Type == instructions.MountTypeBind && m.From == "" {
+						srcs = append(srcs, cmp.Or(m.Source, "."))
+					}
+				}
 			default:
 				continue
 			}
@@ -137,6 +170,24 @@ func contextCopies(dt []byte, target string, buildArgs map[string]string, platfo
 		}
 	}
 	return out, nil
+}
+
+// runMounts returns the --mount flags of a RUN with the global ARGs
+// expanded, as BuildKit reads them: unexpanded, a mount records only its
+// from=.
+func runMounts(df parsedDockerfile, c *instructions.RunCommand) ([]*instructions.Mount, error) {
+	if err := c.Expand(df.expand); err != nil {
+		return nil, fmt.Errorf("expanding the mounts of RUN at line %d: %w", firstLine(c.Location()), err)
+	}
+	return instructions.GetMounts(c), nil
+}
+
+// firstLine is the first line of an instruction's location.
+func firstLine(rs []parser.Range) int {
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[0].Start.Line
 }
 
 // contextIncludePatterns are the context paths the copies read, for the

@@ -13,10 +13,13 @@ FROM busybox AS builder
 COPY ${SRC}/id.pem /k/
 COPY --from=busybox /bin/sh /x
 ADD https://example.com/a.tgz vendor/*.tar /v/
-RUN true
+RUN --mount=type=bind,source=${SRC}/tok,target=/t --mount=type=cache,target=/c true
 
 FROM busybox AS unused
 COPY unused.txt /
+
+FROM busybox AS tools
+COPY tools.txt /
 
 FROM scratch AS final
 COPY --from=builder /k /k
@@ -24,6 +27,7 @@ COPY ./app /app
 COPY <<EOF /inline
 x
 EOF
+RUN --mount=type=bind,from=tools,target=/t --mount=type=bind,target=/src true
 `
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	got, err := contextCopies([]byte(df), "", map[string]string{}, p, p)
@@ -42,14 +46,20 @@ EOF
 	want := []row{
 		{"builder", "COPY", 3, []string{"keys/id.pem"}},
 		{"builder", "ADD", 5, []string{"vendor/*.tar"}},
-		{"final", "COPY", 13, []string{"app"}},
+		{"builder", "RUN", 6, []string{"keys/tok"}},
+		{"tools", "COPY", 12, []string{"tools.txt"}},
+		{"final", "COPY", 16, []string{"app"}},
+		{"final", "RUN", 20, []string{"."}},
 	}
 	if !slices.EqualFunc(rows, want, func(a, b row) bool {
 		return a.stage == b.stage && a.instr == b.instr && a.line == b.line && slices.Equal(a.sources, b.sources)
 	}) {
 		t.Errorf("contextCopies:\n got  %+v\n want %+v", rows, want)
 	}
-	if pats := contextIncludePatterns(got); !slices.Equal(pats, []string{"app", "keys/id.pem", "vendor/*.tar"}) {
+	if pats := contextIncludePatterns(got); pats != nil {
+		t.Errorf("include patterns: %v, want the whole context (a bind mount of it)", pats)
+	}
+	if pats := contextIncludePatterns(got[:3]); !slices.Equal(pats, []string{"keys/id.pem", "keys/tok", "vendor/*.tar"}) {
 		t.Errorf("include patterns: %v", pats)
 	}
 
@@ -58,7 +68,7 @@ EOF
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].sources[0] != "other/id.pem" {
+	if len(got) != 3 || got[0].sources[0] != "other/id.pem" || got[2].sources[0] != "other/tok" {
 		t.Errorf("target builder with SRC=other: %+v", got)
 	}
 }

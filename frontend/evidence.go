@@ -133,7 +133,7 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		Exceptions:      applied,
 		Vulnerabilities: gate.Summary(),
 		SBOM:            compliance.SBOMOf(doc.SPDX),
-		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...)},
+		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...), Secrets: in.inspection.secretScans},
 	}
 	statement, err := pred.Marshal()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
@@ -71,6 +72,8 @@ type inspection struct {
 	unscanned []string
 	// scanner is scannerInBuild or scannerGateway.
 	scanner string
+	// secretScans count what the secret scan read, per place.
+	secretScans []compliance.SecretScan
 }
 
 // inspectImage inspects the hardened filesystem and config, and the build
@@ -100,6 +103,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	var fsRes inspect.Result
 	var ctxFindings []rules.Finding
 	var ctxUnscanned []string
+	var ctxStats *secrets.TreeStats
 	out := inspection{scanner: scannerGateway}
 	if in.scanner != nil {
 		out.scanner = scannerInBuild
@@ -113,7 +117,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		}
 		fsRes = resp.Image
 		if resp.Context != nil {
-			ctxFindings, ctxUnscanned = resp.Context.Findings, resp.Context.Unscanned
+			ctxFindings, ctxUnscanned, ctxStats = resp.Context.Findings, resp.Context.Unscanned, resp.Context.Stats
 		}
 	} else {
 		var err error
@@ -122,7 +126,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 			return inspection{}, fmt.Errorf("inspection: %w", err)
 		}
 		if buildContext != nil {
-			if ctxFindings, ctxUnscanned, err = gatewayContextSecrets(ctx, c, *buildContext, pol, bc.CacheImports); err != nil {
+			if ctxFindings, ctxUnscanned, ctxStats, err = gatewayContextSecrets(ctx, c, *buildContext, pol, bc.CacheImports); err != nil {
 				return inspection{}, err
 			}
 		}
@@ -138,6 +142,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 
 	out.findings = followStatic(in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{}), in.static)
 	out.unscanned = res.Unscanned
+	out.secretScans = secretScans(res.SecretStats, ctxStats, in.hardened.Image, in.buildArgs)
 	for _, u := range ctxUnscanned {
 		out.unscanned = append(out.unscanned, secrets.WhereContext+u)
 	}
@@ -233,15 +238,15 @@ func checkInspected(res inspect.Result, level func(rules.Rule) rules.Level) erro
 }
 
 // gatewayContextSecrets scans the build context files over the gateway.
-func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p *policy.Policy, cacheImports []client.CacheOptionsEntry) ([]rules.Finding, []string, error) {
+func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p *policy.Policy, cacheImports []client.CacheOptionsEntry) ([]rules.Finding, []string, *secrets.TreeStats, error) {
 	ref, err := solveState(ctx, c, st, cacheImports)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspection: reading the build context: %w", err)
+		return nil, nil, nil, fmt.Errorf("inspection: reading the build context: %w", err)
 	}
 	src := rootfs.ReferenceSource(ref)
 	tree, err := rootfs.Load(ctx, src)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspection: listing the build context: %w", err)
+		return nil, nil, nil, fmt.Errorf("inspection: listing the build context: %w", err)
 	}
 	return inspect.ContextSecrets(ctx, tree, src, p)
 }

@@ -69,14 +69,15 @@ func reportShellForm(r *reporter, in *instr, kind string, cl instructions.ShellD
 		return
 	}
 	src := strings.Join(cl.CmdLine, " ")
-	r.add(ruleShellForm, in.at, in.stage, fmt.Sprintf("%s%s is in shell form, so /bin/sh is PID 1 and signals do not reach the process; %s", onbuildPrefix(in), kind, execFormAdvice(kind, src)))
+	r.add(ruleShellForm, in.at, in.stage, fmt.Sprintf("%s%s is in shell form, so /bin/sh is PID 1 and signals do not reach the process; %s", onbuildPrefix(in), kind, execFormAdvice(r.f, kind, src)))
 }
 
 // execFormAdvice shows the exec form of a simple command, or says to use
-// a script when the command needs the shell.
-func execFormAdvice(kind, src string) string {
+// a script when the command needs the shell. A command holding a secret
+// is not repeated.
+func execFormAdvice(f *file, kind, src string) string {
 	const scripted = "move the shell logic into a script ending in exec and use its exec form"
-	if len(findSecrets(src)) > 0 {
+	if f.hasSecret(src) {
 		return "use exec (JSON) form"
 	}
 	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")

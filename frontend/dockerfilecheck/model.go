@@ -11,6 +11,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
 // span is an instruction's 1-based, inclusive line range.
@@ -43,6 +45,7 @@ type file struct {
 	metaArgs []*instr // ARGs before the first FROM; stage is nil
 	global   envMap   // built-in platform ARGs and global ARGs, as BuildKit computes them
 	lex      *shell.Lex
+	secrets  *secrets.Scanner // the one secret detector, shared with image inspection
 }
 
 // stage is one FROM block.
@@ -143,11 +146,16 @@ func analyse(dt []byte, opt Options) (*file, error) {
 	if target == "" {
 		target = stages[len(stages)-1].Name
 	}
+	sc, err := secrets.Default()
+	if err != nil {
+		return nil, fmt.Errorf("loading the secret detectors: %w", err)
+	}
 	f := &file{
-		opt:    opt,
-		lines:  splitLines(dt),
-		global: builtinArgs(opt.BuildArgs, target),
-		lex:    shell.NewLex(res.EscapeToken),
+		opt:     opt,
+		lines:   splitLines(dt),
+		global:  builtinArgs(opt.BuildArgs, target),
+		lex:     shell.NewLex(res.EscapeToken),
+		secrets: sc,
 	}
 	f.buildMetaArgs(metaCmds, nodes)
 	for i := range stages {

@@ -2,7 +2,8 @@ package dockerfilecheck
 
 import (
 	"bytes"
-	"strings"
+
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
 // Redact returns a copy of the Dockerfile dt in which every value the
@@ -20,44 +21,24 @@ import (
 // A Dockerfile the model cannot be built for (a syntax error) is still
 // redacted by pattern: the error that reports it shows a snippet too.
 func Redact(dt []byte) []byte {
-	values := map[string]bool{}
-	for _, h := range findSecrets(string(dt)) {
-		values[h.value] = true
+	sc, err := secrets.Default()
+	if err != nil {
+		// Without the detector nothing can be told apart: mask it all.
+		out := bytes.Clone(dt)
+		for i, c := range out {
+			if c != '\n' && c != '\r' {
+				out[i] = '*'
+			}
+		}
+		return out
 	}
+	var assigns []secrets.Assignment
 	if f, err := analyse(dt, Options{Filename: DefaultFilename}); err == nil {
 		f.each(func(in *instr) {
-			if in.node == nil {
-				return
-			}
-			for _, kv := range rawAssignments(in) {
-				if isSecretName(kv[0]) && literalSecretValue(kv[1]) {
-					values[kv[1]] = true
-				}
+			if in.node != nil {
+				assigns = append(assigns, assignments(rawAssignments(in))...)
 			}
 		})
 	}
-	if len(values) == 0 {
-		return bytes.Clone(dt)
-	}
-	out := bytes.Clone(dt)
-	text := string(dt)
-	for v := range values {
-		if v == "" {
-			continue
-		}
-		for off := 0; ; {
-			i := strings.Index(text[off:], v)
-			if i < 0 {
-				break
-			}
-			start := off + i
-			for j := start; j < start+len(v); j++ {
-				if out[j] != '\n' && out[j] != '\r' {
-					out[j] = '*'
-				}
-			}
-			off = start + len(v)
-		}
-	}
-	return out
+	return sc.Mask(dt, assigns)
 }

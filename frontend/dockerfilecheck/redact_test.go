@@ -2,6 +2,8 @@ package dockerfilecheck
 
 import (
 	"bytes"
+	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,5 +43,21 @@ func TestRedact(t *testing.T) {
 	clean := "FROM busybox\nENV PATH=/usr/bin VERSION=1.2.3\nRUN echo hello\n"
 	if got := Redact([]byte(clean)); string(got) != clean {
 		t.Errorf("a Dockerfile without secrets changed:\n%s", got)
+	}
+}
+
+// TestRedactEncoded: a token written base64-encoded or reversed in the
+// Dockerfile is found by HK1061 and masked in the copy BuildKit shows.
+func TestRedactEncoded(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString([]byte(fakeGitHub))
+	rev := []byte(fakeGitHub)
+	slices.Reverse(rev)
+	df := "FROM alpine:3.20\nRUN echo " + b64 + " | base64 -d > /t\nONBUILD RUN echo " + string(rev) + " | rev > /u\n"
+	got := string(Redact([]byte(df)))
+	if strings.Contains(got, b64) || strings.Contains(got, string(rev)) || len(got) != len(df) {
+		t.Errorf("Redact left an encoded token:\n%s", got)
+	}
+	if fs := findings(mustCheck(t, df, Options{}), "HK1061"); len(fs) != 2 {
+		t.Errorf("HK1061 findings = %+v, want the base64 and the reversed token", fs)
 	}
 }

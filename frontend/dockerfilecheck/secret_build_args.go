@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
 var ruleSecretBuildArg = rules.Rule{
@@ -43,16 +44,15 @@ func checkSecretBuildArgs(f *file, r *reporter) {
 		if v == "" {
 			continue // nothing is recorded
 		}
-		what := ""
-		if hits := findSecrets(v); len(hits) > 0 {
-			what = "carries a secret (" + hits[0].kind + ")"
-		} else if isSecretName(k) {
+		what, fp := "", secrets.Fingerprint(v)
+		if fs := f.secrets.ScanBuildArgs(map[string]string{k: v}); len(fs) > 0 {
+			what, fp = "carries a secret (detector "+fs[0].Rule+")", fs[0].Fingerprint
+		} else if isSecretName(k) && secrets.SecretValue(k, v) {
 			what = "looks like a secret"
 		}
 		if what == "" {
 			continue
 		}
-		fp := fingerprint(v)
 		at, st := f.argDeclaration(k)
 		r.addSecret(ruleSecretBuildArg, at, st, fmt.Sprintf("--build-arg %s %s (sha256 fingerprint %s): build arguments are recorded in build provenance; pass it with --secret id=%s and RUN --mount=type=secret,id=%s instead", k, what, fp, k, k), fp)
 	}

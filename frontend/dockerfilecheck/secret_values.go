@@ -6,7 +6,6 @@ package dockerfilecheck
 //	HK1061 SecretValueInDockerfile  CIS 4.10
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -22,7 +21,7 @@ var ruleSecretValue = rules.Rule{
 	Severity:    rules.SeverityCritical,
 	Stage:       rules.StageStatic,
 	CIS:         []string{"4.10"},
-	Rationale:   "A token, key or password in the Dockerfile is in the repository history, the build cache, the image history or config, and the provenance: everyone with any of them has it. Detected: private keys, AWS access key ids, GitHub/GitLab/Slack/Google/Stripe/npm/Docker Hub tokens, JWTs, passwords in URLs, high-entropy `password=…`-style assignments, and hard-coded values of secret-named ARG/ENV. Findings show a SHA-256 fingerprint, never the value.",
+	Rationale:   "A token, key or password in the Dockerfile is in the repository history, the build cache, the image history or config, and the provenance: everyone with any of them has it. The detector is the one that inspects the image (frontend/secrets: gitleaks' rule set, private keys, passwords in URLs, and hard-coded random-looking values of secret-named ARG/ENV/LABEL; numbers, durations, booleans, paths and public key ids are not secrets). Findings show a SHA-256 fingerprint, never the value.",
 	Remediation: "Remove the value, rotate it (it is compromised), and pass it at build time with `--secret` and RUN --mount=type=secret.",
 	HelpURI:     helpURI("HK1061"),
 }
@@ -38,18 +37,8 @@ func checkSecretValues(f *file, r *reporter) {
 			return // the ONBUILD instruction's own text covers its trigger
 		}
 		name := strings.ToUpper(in.node.Value)
-		seen := map[string]bool{}
-		for _, h := range findSecrets(in.node.Original + "\n" + in.heredocText()) {
-			seen[h.value] = true
-			fp := fingerprint(h.value)
-			r.addSecret(ruleSecretValue, in.at, in.stage, fmt.Sprintf("%s contains a secret: %s (sha256 fingerprint %s); remove and rotate it, and pass it with --secret and RUN --mount=type=secret", name, h.kind, fp), fp)
-		}
-		for _, kv := range rawAssignments(in) {
-			if seen[kv[1]] || !isSecretName(kv[0]) || !literalSecretValue(kv[1]) {
-				continue
-			}
-			fp := fingerprint(kv[1])
-			r.addSecret(ruleSecretValue, in.at, in.stage, fmt.Sprintf("%s %s has a hard-coded value (sha256 fingerprint %s); remove and rotate it, and pass it with --secret and RUN --mount=type=secret", name, kv[0], fp), fp)
+		for _, fd := range f.secretsIn(in.node.Original+"\n"+in.heredocText(), assignments(rawAssignments(in))) {
+			r.addSecret(ruleSecretValue, in.at, in.stage, secretMessage(name, fd, "remove and rotate it, and pass it with --secret and RUN --mount=type=secret"), fd.Fingerprint)
 		}
 	})
 }

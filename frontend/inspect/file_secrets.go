@@ -6,19 +6,24 @@ package inspect
 //	                             a secret.
 //	HK3054 SecretInBuildContext  CIS 4.10 — a file of the build context
 //	                             holds a secret (ContextSecrets; the
-//	                             frontend reports it at the COPY or ADD
-//	                             that brings it in, so a key only a
-//	                             builder stage copies is reported too).
+//	                             frontend reports it at the COPY, ADD or
+//	                             RUN --mount=type=bind that brings it in,
+//	                             so a key only a builder stage uses is
+//	                             reported too).
 //
-// Every regular file up to controls.secrets.maxFileSize is read; larger
-// ones are listed in Result.Unscanned by name, never skipped silently.
+// Every regular file is read, a large one in overlapping pieces of
+// controls.secrets.maxFileSize; a file that could not be scanned makes the
+// rule an error (the build fails), never a pass. Entry names, symlink
+// targets and git object stores are checked too (frontend/secrets).
 
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
@@ -30,9 +35,9 @@ var ruleSecretInFile = imageRule(rules.Rule{
 })
 
 var ruleSecretInContext = imageRule(rules.Rule{
-	ID: "HK3054", Name: "SecretInBuildContext", Title: "Secret in a build context file that COPY or ADD brings in",
+	ID: "HK3054", Name: "SecretInBuildContext", Title: "Secret in a build context file that COPY, ADD or a RUN bind mount brings in",
 	Family: rules.FamilySecrets, Severity: rules.SeverityHigh, CIS: []string{"4.10"},
-	Rationale:   "A secret the build copies from the context lands in a layer of some stage and in the build cache, even when the final image does not ship it.",
+	Rationale:   "A secret the build copies from the context lands in a layer of some stage and in the build cache, even when the final image does not ship it; a RUN that bind-mounts the context can write it anywhere, encoded.",
 	Remediation: "Exclude the file in .dockerignore and pass the secret with RUN --mount=type=secret; rotate it if it was ever pushed with a cache.",
 })
 
@@ -43,12 +48,16 @@ func checkFileSecrets(ctx context.Context, e *env) ([]rules.Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	fs, unscanned, err := s.ScanTree(ctx, e.in.Tree, e.in.Src)
+	res, err := s.ScanTree(ctx, e.in.Tree, e.in.Src)
 	if err != nil {
 		return nil, err
 	}
-	e.unscanned = unscanned
-	return secretFindings(ruleSecretInFile, fs, "remove it from the image and rotate it"), nil
+	if len(res.Unscanned) > 0 {
+		// A control that did not run on every file did not pass.
+		return nil, fmt.Errorf("%d files could not be scanned for secrets: %s", len(res.Unscanned), strings.Join(res.Unscanned, ", "))
+	}
+	e.secretStats = &res.Stats
+	return secretFindings(ruleSecretInFile, res.Findings, "remove it from the image and rotate it"), nil
 }
 
 // ContextSecrets scans the build context files t (loaded from src) that
@@ -56,23 +65,26 @@ func checkFileSecrets(ctx context.Context, e *env) ([]rules.Finding, error) {
 // HK3054 findings at p's level — File is "context:REL" until the caller
 // points it at the instruction — and the context files too large to
 // scan. With HK3054 off it returns nothing.
-func ContextSecrets(ctx context.Context, t *rootfs.Tree, src rootfs.Source, p *policy.Policy) ([]rules.Finding, []string, error) {
+func ContextSecrets(ctx context.Context, t *rootfs.Tree, src rootfs.Source, p *policy.Policy) ([]rules.Finding, []string, *secrets.TreeStats, error) {
 	level := p.Level(ruleSecretInContext)
 	if level == rules.LevelOff {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	e := &env{in: Input{Policy: p}}
 	s, err := e.secretScanner()
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspect: %w", err)
+		return nil, nil, nil, fmt.Errorf("inspect: %w", err)
 	}
-	fs, unscanned, err := s.ScanContext(ctx, t, src)
+	res, err := s.ScanContext(ctx, t, src)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspect: build context: %w", err)
+		return nil, nil, nil, fmt.Errorf("inspect: build context: %w", err)
 	}
-	out := secretFindings(ruleSecretInContext, fs, "exclude it from the context and rotate it")
+	if len(res.Unscanned) > 0 {
+		return nil, nil, nil, fmt.Errorf("inspect: build context: %d files could not be scanned for secrets: %s", len(res.Unscanned), strings.Join(res.Unscanned, ", "))
+	}
+	out := secretFindings(ruleSecretInContext, res.Findings, "exclude it from the context and rotate it")
 	for i := range out {
 		out[i].Level = level
 	}
-	return out, unscanned, nil
+	return out, res.Unscanned, &res.Stats, nil
 }

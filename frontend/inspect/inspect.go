@@ -109,6 +109,9 @@ type Result struct {
 	// Unscanned are the image files larger than the policy's
 	// controls.secrets.maxFileSize, which the secret scan did not read.
 	Unscanned []string `json:"unscanned,omitempty"`
+	// SecretStats count what the file secret scan (HK3052) read and
+	// which detectors it ran; nil when it did not run.
+	SecretStats *secrets.TreeStats `json:"secretStats,omitempty"`
 	// Errors says, per rule with StatusError, why it could not run.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -241,6 +244,7 @@ func Run(ctx context.Context, in Input) (Result, error) {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
 	res.Unscanned = e.unscanned
+	res.SecretStats = e.secretStats
 	res.restatus()
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("inspect: checks could not run: %w", err)
@@ -273,6 +277,9 @@ func Merge(rs ...Result) Result {
 		out.Findings = append(out.Findings, r.Findings...)
 		maps.Copy(out.Status, r.Status)
 		out.Unscanned = append(out.Unscanned, r.Unscanned...)
+		if r.SecretStats != nil {
+			out.SecretStats = r.SecretStats
+		}
 		for id, msg := range r.Errors {
 			if out.Errors == nil {
 				out.Errors = map[string]string{}
@@ -298,10 +305,11 @@ func ruleIDs(rs []rules.Rule) string {
 // env is one Run's shared state: files several checks read, and the
 // secret scanner. It lives for one Run only.
 type env struct {
-	in        Input
-	files     map[string][]byte
-	scanner   *secrets.Scanner
-	unscanned []string
+	in          Input
+	files       map[string][]byte
+	scanner     *secrets.Scanner
+	unscanned   []string
+	secretStats *secrets.TreeStats
 }
 
 // maxConfigFile bounds the system files checks read whole (/etc/passwd,

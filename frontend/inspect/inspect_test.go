@@ -1,6 +1,7 @@
 package inspect_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -365,13 +366,23 @@ func TestFailsClosed(t *testing.T) {
 	}
 }
 
-func TestUnscanned(t *testing.T) {
-	l := base(t).File("/data/huge.bin", make([]byte, 4096), 0o644)
+// TestLargeFileScanned: a file over controls.secrets.maxFileSize is read
+// in pieces, not skipped — a token at its very end fails HK3052.
+func TestLargeFileScanned(t *testing.T) {
+	planted := secretstest.Generate(t)
+	big := append(bytes.Repeat([]byte("log line without anything in it\n"), 3<<20/32), []byte("token = "+planted.GitHubToken+"\n")...)
+	l := base(t).File("/data/huge.log", big, 0o644)
 	p := only("HK3052")
 	p.Controls.Secrets.MaxFileSize = 1024
 	res := run(t, l, image("app"), p)
-	if !slices.Equal(res.Unscanned, []string{"/data/huge.bin"}) {
-		t.Errorf("unscanned %v", res.Unscanned)
+	if len(res.Unscanned) != 0 || res.Status["HK3052"] != inspect.StatusFail {
+		t.Errorf("unscanned %v, HK3052 %s; want the file scanned and the rule failed", res.Unscanned, res.Status["HK3052"])
+	}
+	if got := ats(res.Findings); !slices.Contains(got, at{"HK3052", "/data/huge.log", bytes.Count(big, []byte("\n"))}) {
+		t.Errorf("findings %v: want the token at the last line of /data/huge.log", got)
+	}
+	if res.SecretStats == nil || res.SecretStats.Chunked != 1 {
+		t.Errorf("stats %+v: want one file read in pieces", res.SecretStats)
 	}
 }
 
@@ -380,14 +391,14 @@ func TestContextSecrets(t *testing.T) {
 	tree, src := rootfstest.New(t).File("/config/key.pem", []byte(p.PrivateKeyPEM), 0o600).File("/main.go", []byte("package main\n"), 0o644).Load()
 	pol := only("HK3054")
 	pol.Rules["HK3054"] = rules.LevelWarn
-	fs, unscanned, err := inspect.ContextSecrets(t.Context(), tree, src, pol)
+	fs, unscanned, _, err := inspect.ContextSecrets(t.Context(), tree, src, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := ats(fs); !slices.Equal(got, []at{{"HK3054", "context:config/key.pem", 1}}) || fs[0].Level != rules.LevelWarn || len(unscanned) != 0 {
 		t.Errorf("ContextSecrets = %+v, %v", fs, unscanned)
 	}
-	if fs, _, _ := inspect.ContextSecrets(t.Context(), tree, src, only()); len(fs) != 0 {
+	if fs, _, _, _ := inspect.ContextSecrets(t.Context(), tree, src, only()); len(fs) != 0 {
 		t.Errorf("HK3054 off: %+v", fs)
 	}
 }
@@ -443,7 +454,7 @@ func TestRedaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctxFindings, _, err := inspect.ContextSecrets(t.Context(), tree, src, pol)
+	ctxFindings, _, _, err := inspect.ContextSecrets(t.Context(), tree, src, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +463,7 @@ func TestRedaction(t *testing.T) {
 			t.Errorf("status of %s = %q: the planted secrets were not all found", id, res.Status[id])
 		}
 	}
-	if len(ctxFindings) == 0 || !slices.Equal(res.Unscanned, []string{"/big/blob"}) {
+	if len(ctxFindings) == 0 || len(res.Unscanned) != 0 {
 		t.Errorf("context findings %d, unscanned %v", len(ctxFindings), res.Unscanned)
 	}
 	js, err := json.Marshal(struct {

@@ -44,6 +44,8 @@ func describeSecret(f secrets.Finding) string {
 		place = "history entry " + name
 	case secrets.WhereBuildArg:
 		place = "build argument " + name
+	case secrets.WhereOnBuild:
+		place = "ONBUILD trigger " + name
 	default:
 		place = f.Where
 	}

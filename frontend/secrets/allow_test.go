@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
@@ -17,9 +18,15 @@ func binaryWith(strs ...string) []byte {
 	return out
 }
 
+// textWith is a text file holding the given strings, one a line.
+func textWith(strs ...string) []byte {
+	return []byte(strings.Join(strs, "\n") + "\n")
+}
+
 // TestBuiltinExceptions: the false positives seen in shipped binaries
-// are not reported, and the same shapes with a real secret in place of
-// the public string still are.
+// are not reported, in binaries (where the low-confidence rules do not
+// run at all) nor as text, and the same shapes with a real secret in
+// place of the public string still are in text.
 func TestBuiltinExceptions(t *testing.T) {
 	p := secretstest.Generate(t)
 	s, err := New(Options{})
@@ -34,12 +41,16 @@ func TestBuiltinExceptions(t *testing.T) {
 		{"libssh2 error message", binaryWith(
 			"Unable to extract public key from private key file: invalid/unrecognized private key file format",
 			"Unable to extract public key from private key file: Wrong passphrase or invalid/unrecognized private key file format"), false},
-		{"key after the libssh2 message", binaryWith("Unable to extract public key from private key file: " + p.AWSSecretAccessKey + " private key file format"), true},
+		{"libssh2 error message as text", textWith(
+			"Unable to extract public key from private key file: invalid/unrecognized private key file format"), false},
+		{"key after the libssh2 message", textWith("Unable to extract public key from private key file: " + p.AWSSecretAccessKey + " private key file format"), true},
+		{"key after the libssh2 message in a binary: low-confidence rules are for text", binaryWith("Unable to extract public key from private key file: " + p.AWSSecretAccessKey + " private key file format"), false},
 		{"go-crypto messages, literals packed", binaryWith(
 			"cannot read v6 key with deprecated OID: Curve25519Legacyinternal error: value of %s should be a boolean constant",
 			"cannot generate v6 key with deprecated OID: Curve25519LegacyECDH KDF hash output is shorter than the KDF cipher key size",
 			"cannot generate v6 key with deprecated algorithm: EdDSALegacyX25519KeyExchange invalid"), false},
-		{"key after the go-crypto message", binaryWith("cannot read v6 key with deprecated OID: " + p.AWSSecretAccessKey + " internal"), true},
+		{"go-crypto message as text", textWith("cannot read v6 key with deprecated OID: Curve25519Legacyinternal error: value of %s should be a boolean constant"), false},
+		{"key after the go-crypto message", textWith("cannot read v6 key with deprecated OID: " + p.AWSSecretAccessKey + " internal"), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := s.ScanBytes(WhereFile+"/usr/lib/x.so", tc.content)

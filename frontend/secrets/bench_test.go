@@ -34,7 +34,7 @@ func benchScan(b *testing.B, root string) {
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for b.Loop() {
-		if _, _, err := s.ScanTree(b.Context(), tree, src); err != nil {
+		if _, err := s.ScanTree(b.Context(), tree, src); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,11 +21,15 @@
 //     secret-named variable (BuildKit's SecretsUsedInArgOrEnv tokens) in
 //     Env, labels, build args and history.
 //
-// Files are scanned whole up to a size limit; larger ones are returned as
-// unscanned, by name, never skipped silently. Binary files (a NUL byte in
-// their first 8000 bytes, as git and grep decide) are reduced to their
-// printable strings first: keys hide in binaries, but regular expressions
-// over machine code cost time and find noise.
+// Every file is scanned whole, a large one in overlapping pieces; a file
+// that cannot be read fails the scan. Binary files (a NUL byte in their
+// first 8000 bytes, as git and grep decide) are reduced to their
+// printable strings first and scanned with the high-confidence detectors
+// only, as are files whose bytes match their package database's digest
+// (pkgdigest.go). Encoded, compressed and reversed secrets are decoded
+// (decode.go); entry names, symlink targets and git object stores are
+// checked too (tree.go). The static Dockerfile rules use the same
+// detectors (text.go).
 //
 // gitleaks' detector runs a rule's regular expression on a whole fragment
 // as soon as one of the rule's keywords occurs anywhere in it; for rules

@@ -50,7 +50,7 @@ func TestWindowsFindWhatGitleaksFinds(t *testing.T) {
 				continue
 			}
 			want := keys(withKeyword(full.Detect(detect.Fragment{Raw: text, StartLine: 1}), r.Keywords))
-			got := keysOf(g.scan(context.Background(), "", text, true, nil))
+			got := keysOf(g.scan(context.Background(), "", text, true, nil, true))
 			total++
 			if len(want) > 0 {
 				matched++

@@ -26,15 +26,44 @@ const (
 	minPrintableRun = 8
 )
 
+// fileOpts say how to scan a file, or a piece of one.
+type fileOpts struct {
+	// binary: scan the printable strings, without line numbers.
+	binary bool
+	// low: run the low-confidence detectors too (generic-api-key and
+	// gitleaks' "vendor keyword, operator, value" rules). They are for
+	// text that people write: not for binaries, where any string table
+	// has "key" near a random-looking run, nor for files a package
+	// database vouches for.
+	low bool
+	// verified: a package database vouches for the file's bytes.
+	verified bool
+	// lineBase is the number of lines before the piece.
+	lineBase int
+}
+
 // scanFile scans the content of the file at p (an image path or a context
-// path) with every detector.
-func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte) []hit {
-	text, lines := string(dt), true
-	if isBinary(dt) {
-		text, lines = printableRuns(maskEmbeddedRules(dt)), false
+// path), or a piece of it, with the detectors o selects.
+func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts) []hit {
+	text, lines := string(dt), !o.binary
+	if o.binary {
+		text = printableRuns(maskEmbeddedRules(dt))
 	}
-	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt)...)
+	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
 	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
+	if !o.verified {
+		// Encoded, compressed and reversed forms inside a file its
+		// package vouches for are as public as the file: decoding every
+		// changelog.gz of a distribution is most of the cost of a scan.
+		hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, o.verified, maxArchiveDepth)...)
+	}
+	if o.lineBase > 0 {
+		for i := range hits {
+			if hits[i].line > 0 {
+				hits[i].line += o.lineBase
+			}
+		}
+	}
 	return hits
 }
 
@@ -112,20 +141,42 @@ func maskEmbeddedRules(dt []byte) []byte {
 	cfg := config.DefaultConfig
 	marker := []byte(cfg[:min(len(cfg), 256)])
 	out := dt
+	blank := func(start, end int) {
+		if &out[0] == &dt[0] {
+			out = bytes.Clone(dt)
+		}
+		clear(out[start:end])
+	}
+	if len(dt) == 0 {
+		return dt
+	}
+	// A file read in pieces may cut a copy: the piece then starts inside
+	// one (the copy's tail) or ends inside one (its head).
+	if head := dt[:min(len(dt), 256)]; len(head) == 256 {
+		if i := strings.Index(cfg, string(head)); i > 0 {
+			if n := len(cfg) - i; n <= len(dt) && string(dt[:n]) == cfg[i:] {
+				blank(0, n)
+			} else if n > len(dt) && cfg[i:i+len(dt)] == string(dt) {
+				blank(0, len(dt))
+			}
+		}
+	}
 	for off := 0; ; {
 		i := bytes.Index(out[off:], marker)
 		if i < 0 {
 			return out
 		}
 		start := off + i
-		if !bytes.HasPrefix(out[start:], []byte(cfg)) {
+		rest := out[start:]
+		switch {
+		case bytes.HasPrefix(rest, []byte(cfg)):
+			blank(start, start+len(cfg))
+			off = start + len(cfg)
+		case len(rest) < len(cfg) && strings.HasPrefix(cfg, string(rest)):
+			blank(start, len(out))
+			return out
+		default:
 			off = start + 1
-			continue
 		}
-		if &out[0] == &dt[0] {
-			out = bytes.Clone(dt)
-		}
-		clear(out[start : start+len(cfg)])
-		off = start + len(cfg)
 	}
 }

@@ -96,6 +96,9 @@ type gitleaksEngine struct {
 	// checked once per file rather than once per window.
 	pathAllow []*config.Allowlist
 	ruleIDs   []string
+	// reversed finds the keywords of the high-confidence rules written
+	// backwards (reversedKeywordsOf), for tokens stored reversed.
+	reversed *ahocorasick.Trie
 }
 
 // keywordRule is one gitleaks rule with keywords and what decides where
@@ -107,6 +110,11 @@ type keywordRule struct {
 	// value, for windowAssign rules, describes the secret after the
 	// operator; nil when it could not be derived from the pattern.
 	value *valueSpec
+	// low marks the low-confidence rules: generic-api-key and the
+	// assignment-template rules, whose secret is any random-looking
+	// value after a keyword and an operator. The others need a fixed
+	// prefix, a checksummed format or a structure.
+	low bool
 	// path is the rule's path pattern, nil for most rules. A rule with
 	// both a path and a content pattern only applies to matching paths
 	// (kubernetes-secret-yaml to *.yaml), so it is not run elsewhere.
@@ -177,6 +185,7 @@ func newGitleaks() (*gitleaksEngine, error) {
 			g.byKeyword[k] = append(g.byKeyword[k], len(g.keywordRules))
 		}
 		kr := keywordRule{id: id, detector: newDetector(c), window: windowFor(r)}
+		kr.low = id == genericRule || kr.window == windowAssign
 		if r.Path != nil {
 			kr.path = r.Path
 		}
@@ -187,8 +196,50 @@ func newGitleaks() (*gitleaksEngine, error) {
 	}
 	g.keywordList = slices.Sorted(maps.Keys(g.byKeyword))
 	g.keywords = ahocorasick.NewTrieBuilder().AddStrings(g.keywordList).Build()
+	g.reversed = ahocorasick.NewTrieBuilder().AddStrings(g.reversedKeywords()).Build()
 	g.rest = newDetector(restCfg)
 	return g, nil
+}
+
+// reversedKeywords are the keywords of the high-confidence rules, at
+// least minReversedKeyword long, written backwards.
+func (g *gitleaksEngine) reversedKeywords() []string {
+	seen := map[string]bool{}
+	for k, idx := range g.byKeyword {
+		if len(k) < minReversedKeyword {
+			continue
+		}
+		for _, i := range idx {
+			if !g.keywordRules[i].low {
+				seen[reverse(k)] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// reversedLines returns, reversed, the lines of text in which a
+// high-confidence keyword occurs backwards, with their 1-based line.
+func (g *gitleaksEngine) reversedLines(text string) []decodedSegment {
+	var out []decodedSegment
+	last := -1
+	g.reversed.Walk(asciiLower(text), func(end, n, _ int64) bool {
+		start := int(end - n + 1)
+		ls := strings.LastIndexByte(text[:start], '\n') + 1
+		if ls == last {
+			return true
+		}
+		last = ls
+		le := strings.IndexByte(text[start:], '\n')
+		if le < 0 {
+			le = len(text)
+		} else {
+			le += start
+		}
+		out = append(out, decodedSegment{text: reverse(text[ls:le]), line: lineAt(text, ls)})
+		return true
+	})
+	return out
 }
 
 // subConfig is cfg with its global allow-lists and no rules.
@@ -214,11 +265,14 @@ func newDetector(cfg config.Config) *detect.Detector {
 	return d
 }
 
-// hit is one detector match, holding the secret's fingerprint only.
+// hit is one detector match. value is the secret as it stands in the
+// scanned text, kept only so that Scanner.Mask can overwrite it; it never
+// leaves this package (findings copies rule, line and fingerprint only).
 type hit struct {
 	rule        string
 	line        int
 	fingerprint string
+	value       string
 }
 
 // window is a byte range of the text a rule's detector runs on.
@@ -227,9 +281,11 @@ type window struct{ start, end int }
 // scan runs every rule on text. path (empty for config values) selects
 // gitleaks' path-scoped rules and allow-lists; lines says whether line
 // numbers mean anything (not for a binary's strings); whole is the raw
-// content, which path-only rules fingerprint. Secrets exist only in this
-// function's locals: what leaves it are hits.
-func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool, whole []byte) []hit {
+// content, which path-only rules fingerprint. What leaves it are hits,
+// whose values stay in this package.
+//
+// low says whether the low-confidence rules run too (keywordRule.low).
+func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool, whole []byte, low bool) []hit {
 	for _, a := range g.pathAllow {
 		if a.PathAllowed(path) {
 			return nil
@@ -240,7 +296,7 @@ func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool
 	lineOf := func(off int) int { return sort.SearchInts(nl, off) + 1 }
 	applies := make([]bool, len(g.keywordRules))
 	for i, r := range g.keywordRules {
-		applies[i] = r.path == nil || r.path.MatchString(path)
+		applies[i] = (r.path == nil || r.path.MatchString(path)) && (low || !r.low)
 	}
 	for i, ws := range g.windows(text, nl, applies) {
 		d := g.keywordRules[i].detector
@@ -269,7 +325,7 @@ func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool
 		if builtinAllowed(f.RuleID, f.Match, f.Secret) {
 			continue
 		}
-		h := hit{rule: f.RuleID}
+		h := hit{rule: f.RuleID, value: f.Secret}
 		if lines {
 			h.line = f.StartLine
 		}

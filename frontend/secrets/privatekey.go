@@ -48,10 +48,14 @@ func privateKeys(text string, lines bool) []hit {
 		}
 		off += labelEnd + len("-----")
 		body, end := pemBody(text[off:min(len(text), off+maxKeyBody)])
-		if len(body) < minKeyBody {
+		if len(body) < minKeyBody || !hasBase64Run(text[off:off+end], minKeyBody) {
+			// A key body is lines of base64; words that happen to be
+			// base64 characters, spaces skipped, are not one: libmagic's
+			// pattern tables (PHP's fileinfo.so) put "PEM RSA private
+			// key" right after a BEGIN line.
 			continue
 		}
-		h := hit{rule: RulePrivateKey, fingerprint: Fingerprint(body)}
+		h := hit{rule: RulePrivateKey, fingerprint: Fingerprint(body), value: text[start : off+end]}
 		if knownPublicKeys[h.fingerprint] {
 			off += end
 			continue
@@ -107,6 +111,22 @@ func pemBody(s string) (string, int) {
 		}
 	}
 	return b.String(), i
+}
+
+// hasBase64Run reports whether s holds at least n base64 characters in a
+// row.
+func hasBase64Run(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if !isBase64(s[i]) {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
 }
 
 func isBase64(c byte) bool {

@@ -51,6 +51,8 @@ const (
 	WhereHistory = "history:"
 	// WhereBuildArg is a build argument given to the frontend, by name.
 	WhereBuildArg = "build-arg:"
+	// WhereOnBuild is an ONBUILD trigger of the image config, by index.
+	WhereOnBuild = "onbuild:"
 )
 
 // hardenkit's own detector ids. They share Finding.Rule with gitleaks'
@@ -64,9 +66,21 @@ const (
 	// RuleSecretName is a literal secret-looking value assigned to a
 	// secret-named variable or label.
 	RuleSecretName = "hk-secret-name"
+	// RuleURLCredential is a random-looking password in a URL
+	// (scheme://user:password@host) in a config value, a command or a
+	// Dockerfile.
+	RuleURLCredential = "hk-url-credential"
+	// RuleGitStore is a git object store (HEAD, objects/, refs/) in the
+	// image, whatever its directory is called: its history keeps every
+	// secret ever committed, and history never needs to ship.
+	RuleGitStore = "hk-git-store"
 )
 
-// DefaultMaxFileSize is the size limit when Options.MaxFileSize is 0; it
+// minReadSize is the smallest read size: a piece must be well over the
+// overlap between pieces.
+const minReadSize = 4 * chunkOverlap
+
+// DefaultMaxFileSize is the read size when Options.MaxFileSize is 0; it
 // is the built-in policies' controls.secrets.maxFileSize (10 MiB).
 const DefaultMaxFileSize = 10 << 20
 
@@ -79,8 +93,11 @@ type Options struct {
 	// AllowRules are detector ids (gitleaks' or hardenkit's) whose
 	// findings are dropped.
 	AllowRules []string
-	// MaxFileSize is the largest file scanned, in bytes; larger files are
-	// reported as unscanned. 0 means DefaultMaxFileSize.
+	// MaxFileSize is the read size, in bytes: the policy's
+	// controls.secrets.maxFileSize. A larger file is not skipped: it is
+	// read and scanned in pieces of this size that overlap, so memory
+	// stays bounded and no secret is cut in two. 0 means
+	// DefaultMaxFileSize; values below minReadSize are raised to it.
 	MaxFileSize int64
 	// Parallelism bounds how many files are read and scanned at once; 0
 	// means GOMAXPROCS, at least 4 so that gateway reads overlap.
@@ -124,7 +141,7 @@ func New(opts Options) (*Scanner, error) {
 		gitleaks:    gl,
 		allowPaths:  slices.Clone(opts.AllowPaths),
 		allowRules:  map[string]bool{},
-		maxFileSize: cmp.Or(opts.MaxFileSize, DefaultMaxFileSize),
+		maxFileSize: max(cmp.Or(opts.MaxFileSize, DefaultMaxFileSize), minReadSize),
 		parallelism: opts.Parallelism,
 	}
 	if s.parallelism == 0 {
@@ -154,12 +171,12 @@ func New(opts Options) (*Scanner, error) {
 // RuleIDs returns every detector id a Finding may carry, sorted: the
 // gitleaks default rules in use and hardenkit's.
 func (s *Scanner) RuleIDs() []string {
-	ids := append(slices.Clone(s.gitleaks.ruleIDs), RulePrivateKey, RuleCredentialFile, RuleSecretName)
+	ids := append(slices.Clone(s.gitleaks.ruleIDs), RulePrivateKey, RuleCredentialFile, RuleSecretName, RuleURLCredential, RuleGitStore)
 	slices.Sort(ids)
 	return ids
 }
 
-// MaxFileSize is the effective size limit of file scans.
+// MaxFileSize is the effective read size of file scans.
 func (s *Scanner) MaxFileSize() int64 { return s.maxFileSize }
 
 // Fingerprint is the identifier of a secret in findings: the first 16 hex
@@ -191,10 +208,10 @@ func (s *Scanner) scan(ctx context.Context, where string, dt []byte) []Finding {
 		if s.pathAllowed(name) {
 			return nil
 		}
-		hits = s.scanFile(ctx, name, dt)
+		hits = s.scanFile(ctx, name, dt, fileOpts{binary: isBinary(dt), low: !isBinary(dt)})
 	case WhereEnv, WhereLabel, WhereBuildArg:
 		hits = s.scanAssignment(ctx, name, string(dt))
-	case WhereHistory:
+	case WhereHistory, WhereOnBuild:
 		hits = s.scanCommand(ctx, string(dt))
 	default:
 		hits = s.scanValue(ctx, string(dt))
@@ -205,7 +222,7 @@ func (s *Scanner) scan(ctx context.Context, where string, dt []byte) []Finding {
 // splitWhere splits a Where value into its prefix (with the colon) and
 // the rest; an unknown prefix yields an empty kind.
 func splitWhere(where string) (kind, name string) {
-	for _, k := range []string{WhereFile, WhereContext, WhereEnv, WhereLabel, WhereHistory, WhereBuildArg} {
+	for _, k := range []string{WhereFile, WhereContext, WhereEnv, WhereLabel, WhereHistory, WhereBuildArg, WhereOnBuild} {
 		if rest, ok := strings.CutPrefix(where, k); ok {
 			return k, rest
 		}

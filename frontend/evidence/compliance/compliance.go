@@ -126,6 +126,36 @@ type Inspection struct {
 	// that the secret scan did not read: image paths, and build context
 	// paths prefixed "context:". Never skipped silently.
 	Unscanned []string `json:"unscanned"`
+	// Secrets say, per place, how much the secret scan read and what it
+	// trusted, so that a reviewer can audit it.
+	Secrets []SecretScan `json:"secrets,omitempty"`
+}
+
+// SecretScan is what the secret scan read at one place.
+type SecretScan struct {
+	// Place is "image-files", "context-files", "env", "labels",
+	// "history" or "build-args".
+	Place string `json:"place"`
+	// Scanned is how many files or values were scanned.
+	Scanned int `json:"scanned"`
+	// Bytes is the size of the files scanned.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Names are the entries whose names and symlink targets were scanned.
+	Names int `json:"names,omitempty"`
+	// Binary are files scanned as binaries: their printable strings,
+	// with the high-confidence detectors only (fixed prefixes,
+	// checksummed formats, private keys).
+	Binary int `json:"binary,omitempty"`
+	// PackageVerified are files whose bytes match the digest their
+	// package database recorded (dpkg md5sums, Python RECORD): public
+	// distribution content, scanned with the high-confidence detectors
+	// only.
+	PackageVerified int `json:"packageVerified,omitempty"`
+	// Chunked are files larger than controls.secrets.maxFileSize, read
+	// and scanned in overlapping pieces.
+	Chunked int `json:"chunked,omitempty"`
+	// AllowListed are entries controls.secrets.allowPaths excludes.
+	AllowListed int `json:"allowListed,omitempty"`
 }
 
 // Tool identifies hardenkit.

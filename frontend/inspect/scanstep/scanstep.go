@@ -33,6 +33,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
@@ -74,8 +75,11 @@ type Response struct {
 type ContextResult struct {
 	// Findings are HK3054 findings at "context:REL".
 	Findings []rules.Finding `json:"findings"`
-	// Unscanned are context files over the size limit, relative paths.
+	// Unscanned are context files that could not be scanned, relative
+	// paths.
 	Unscanned []string `json:"unscanned,omitempty"`
+	// Stats count what the scan read and which detectors it ran.
+	Stats *secrets.TreeStats `json:"stats,omitempty"`
 }
 
 // Step returns the state of the scanner's output: a directory holding
@@ -226,11 +230,11 @@ func scan(ctx context.Context, req Request, root, contextRoot string) (Response,
 		if err != nil {
 			return Response{}, fmt.Errorf("loading the build context: %w", err)
 		}
-		fs, unscanned, err := inspect.ContextSecrets(ctx, ctree, csrc, req.Policy)
+		fs, unscanned, stats, err := inspect.ContextSecrets(ctx, ctree, csrc, req.Policy)
 		if err != nil {
 			return Response{}, err
 		}
-		resp.Context = &ContextResult{Findings: fs, Unscanned: unscanned}
+		resp.Context = &ContextResult{Findings: fs, Unscanned: unscanned, Stats: stats}
 	}
 	return resp, nil
 }

@@ -1,0 +1,1 @@
+require("express")().get("/", (q, s) => s.send("ok")).listen(8080);
