@@ -154,6 +154,9 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := dropSpecialFiles(in, final, &plan); err != nil {
+		return Result{}, err
+	}
 	who, err := resolveUser(ctx, in, final, finalSrc, plan)
 	if err != nil {
 		return Result{}, err
