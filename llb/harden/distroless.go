@@ -23,6 +23,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	godigest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
@@ -118,6 +119,7 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		Path:        envValue(cfg.Env, "PATH"),
 		WorkingDir:  cfg.WorkingDir,
 		LibraryPath: envValue(cfg.Env, "LD_LIBRARY_PATH"),
+		Healthcheck: execHealthcheck(cfg.Healthcheck),
 		Keep:        keepPatterns,
 		Tooling:     tl,
 	})
@@ -134,6 +136,14 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		})
 	}
 	return plan, nil
+}
+
+// execHealthcheck returns the command of an exec-form health check.
+func execHealthcheck(hc *dockerspec.HealthcheckConfig) []string {
+	if hc == nil || len(hc.Test) < 2 || hc.Test[0] != "CMD" {
+		return nil
+	}
+	return hc.Test[1:]
 }
 
 // planStrip keeps the shipped stage's filesystem minus tooling and the
