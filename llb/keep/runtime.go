@@ -17,8 +17,12 @@ type supportPath struct {
 // runtimeSupport are files a program may need at run time without naming
 // them in its ELF headers: trust stores, time zones, user and name-service
 // databases, the loader's cache and configuration, and the OS release
-// files scanners identify the distribution by. /tmp is kept as a
-// directory only; its mode is the caller's business.
+// files scanners identify the distribution by, and the C.UTF-8 locale
+// (glibc's only built-in UTF-8 locale lives in libc-bin, which nothing
+// depends on: without it LANG=C.UTF-8 makes Python's setlocale fail and
+// Ruby fall back to US-ASCII — distroless ships it too). /tmp and /run are
+// kept as directories only (programs write PID files and sockets under
+// /run); their modes are the caller's business.
 var runtimeSupport = []supportPath{
 	{"/etc/ssl/certs", true},
 	{"/etc/ssl/openssl.cnf", false},
@@ -46,7 +50,10 @@ var runtimeSupport = []supportPath{
 	{"/etc/redhat-release", false},
 	{"/etc/system-release", false},
 	{"/etc/lsb-release", false},
+	{"/usr/lib/locale/C.utf8", true},
+	{"/usr/lib/locale/C.UTF-8", true},
 	{"/tmp", false},
+	{"/run", false},
 }
 
 // isPrivateKeyPath reports whether p is inside a "private" directory of a

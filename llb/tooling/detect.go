@@ -40,13 +40,14 @@ const (
 	ReasonShellBinary = "shell-binary"
 )
 
-// shellSignature are strings a POSIX shell's binary holds all of: the
-// prompt and option-parsing variables it initialises and the field
-// separator it splits words with (dash's var.c, bash's variables.c,
-// mksh, zsh, yash, posh and BusyBox ash alike). A renamed, patched or
-// re-linked shell still has them; interpreters of other languages do not
-// set OPTIND and PS2.
-var shellSignature = []string{"PS1", "PS2", "OPTIND", "IFS"}
+// shellSignature are strings a POSIX shell's binary holds all of in its
+// read-only data: the prompt and option-parsing variables it initialises
+// (dash's var.c, bash's variables.c, mksh, zsh, yash, posh and BusyBox
+// ash alike). A renamed, patched or re-linked shell still has them;
+// interpreters of other languages (perl, python3) do not set OPTIND and
+// PS2. IFS is not among them: perl and python name it too, and dash keeps
+// its default in writable data.
+var shellSignature = []string{"PS1", "PS2", "OPTIND"}
 
 // maxMultiCallSize is the largest file searched for multi-call markers.
 // BusyBox with every applet is about 2.5 MB and toybox about 1 MB, so a
@@ -114,6 +115,7 @@ func Detect(ctx context.Context, t *rootfs.Tree, src rootfs.Source, l Lists) ([]
 	d.hardlinks(entries)
 	d.symlinks(entries)
 	d.data()
+	d.installerModules(entries)
 
 	out := make([]Match, 0, len(d.matched))
 	for _, m := range d.matched {
@@ -584,6 +586,45 @@ func (d *detector) data() {
 				continue
 			}
 			d.add(Match{Path: p, Category: PackageManager, Reason: ReasonPackageManagerData, Tool: pat})
+		}
+	}
+}
+
+// installerModules are language package installers recognised by the
+// layout of their module directory, wherever it was copied: pip (its
+// __main__.py and _internal package make `python3 -m pip` work from any
+// directory on sys.path) and npm (bin/npm-cli.js under an npm directory).
+var installerModules = []struct {
+	name  string
+	marks []string
+}{
+	{"pip", []string{"__main__.py", "_internal"}},
+	{"npm", []string{"bin/npm-cli.js", "lib/npm.js"}},
+}
+
+// installerModules matches relocated installer modules: the path lists
+// know where pip and npm are installed, not where a Dockerfile copies
+// them to.
+func (d *detector) installerModules(entries []rootfs.Entry) {
+	if len(d.lists.PackageManagerData) == 0 {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || d.coveredByData(e.Path) {
+			continue
+		}
+		for _, im := range installerModules {
+			if path.Base(e.Path) != im.name {
+				continue
+			}
+			all := true
+			for _, m := range im.marks {
+				_, ok := d.t.Lookup(path.Join(e.Path, m))
+				all = all && ok
+			}
+			if all {
+				d.add(Match{Path: e.Path, Category: PackageManager, Reason: ReasonPackageManagerData, Tool: im.name + " (module layout)"})
+			}
 		}
 	}
 }
