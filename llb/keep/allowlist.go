@@ -154,7 +154,14 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		return fmt.Errorf("rebase: reading the dpkg database: %w", err)
 	}
 	r.db = db
-	seeds := sortedKeys(r.allowed)
+	// Only files seed the closure: a directory or merged-/usr symlink on
+	// the way (/lib) is listed by every package that installs below it.
+	var seeds []string
+	for _, p := range sortedKeys(r.allowed) {
+		if e, ok := r.t.Lookup(p); ok && e.IsRegular() {
+			seeds = append(seeds, p)
+		}
+	}
 	r.pkgs = db.closure(seeds, db.toolingPackages(removedPaths))
 
 	// The closure packages' own files: their data (/usr/share, Perl
@@ -178,7 +185,12 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		if r.executable(p) && !r.allowed[p] {
 			continue
 		}
-		name := r.db.owned(p)[0]
+		name := ""
+		for _, o := range r.db.owned(p) {
+			if _, in := r.pkgs[o]; in && name == "" {
+				name = o
+			}
+		}
 		if r.kept.add(p, "file of package "+name+" (runtime closure: "+r.pkgs[name]+")") {
 			r.trusted[p] = true
 		}
