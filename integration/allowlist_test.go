@@ -64,6 +64,7 @@ rules:
   HK1030: warn
   HK1040: warn
   HK2041: warn
+  HK3012: warn
 `
 
 // TestAllowlist builds the hostile Dockerfile through # syntax=, then

@@ -64,6 +64,13 @@ type fsPlan struct {
 	include  []string
 	removed  []tooling.Match
 	findings []rules.Finding
+
+	// rebased: the keep-set came from keep.Rebase, whose allowlist
+	// decisions follow.
+	rebased         bool
+	notAllowed      []keep.Dropped
+	executables     []keep.Allowed
+	runtimePackages map[string]string
 }
 
 func checkBaseAllowed(in Input) error {
@@ -126,9 +133,35 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 	if err != nil {
 		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: err.Error(), Ranges: entrypointRanges(in.Lines)}
 	}
-	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed}
+	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed,
+		rebased: true, notAllowed: ks.NotAllowed, executables: ks.Executables, runtimePackages: ks.RuntimePackages}
+	for _, n := range ks.Notes {
+		plan.findings = append(plan.findings, rules.Finding{Rule: ruleRebase.ID, Level: rules.LevelWarn, Message: n})
+	}
 	plan.include = leaves(ks.Paths)
 	plan.exclude = excludedByMatches(ks.Removed, keepPatterns)
+	// What the allowlist left out must not come back through a parent's
+	// copy: include patterns select leaves, but a dropped path below a
+	// kept leaf directory would still be copied with it.
+	for _, d := range ks.NotAllowed {
+		plan.exclude = append(plan.exclude, d.Path)
+	}
+	// A kept directory with nothing kept below it (the target of a
+	// symlink, an empty state directory) ships empty: its children in the
+	// shipped stage are excluded, or the copy would bring them along.
+	kept := map[string]bool{}
+	for _, p := range ks.Paths {
+		kept[p] = true
+	}
+	for _, p := range plan.include {
+		if e, ok := final.Lookup(p); ok && e.IsDir() {
+			for _, c := range final.Children(p) {
+				if !kept[c.Path] {
+					plan.exclude = append(plan.exclude, c.Path)
+				}
+			}
+		}
+	}
 	for lib, needers := range ks.Unresolved {
 		plan.findings = append(plan.findings, rules.Finding{
 			Rule: ruleRebase.ID, Level: rules.LevelWarn, File: lib,

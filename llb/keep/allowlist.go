@@ -123,6 +123,9 @@ type Dropped struct {
 	// Reason says why: its package is not in the runtime closure, or it
 	// is an executable nothing the image runs needs.
 	Reason string
+	// OutsideClosure names the packages owning the path when it was left
+	// out because none of them is in the runtime closure.
+	OutsideClosure []string
 }
 
 // Allowed is an executable that ships, with why it was allowed.
@@ -154,6 +157,10 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		return fmt.Errorf("rebase: reading the dpkg database: %w", err)
 	}
 	r.db = db
+	if len(r.interps) > 0 {
+		r.notes = append(r.notes, unknownInterpreters(r.t, r.interps[0], r.interps[1:], r.in.Entrypoint,
+			func(p string) bool { return len(db.owned(p)) > 0 })...)
+	}
 	// Only files seed the closure: a directory or merged-/usr symlink on
 	// the way (/lib) is listed by every package that installs below it.
 	var seeds []string
@@ -209,7 +216,9 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		}
 		switch {
 		case len(owners) > 0 && !inClosure && !e.IsDir():
-			r.drop(p, describe(owners)+" is not in the runtime closure of what the image runs")
+			r.dropped = append(r.dropped, Dropped{Path: p, OutsideClosure: owners,
+				Reason: describe(owners) + " is not in the runtime closure of what the image runs"})
+			r.kept.remove(p)
 		case !r.executable(p) || r.allowed[p]:
 		case len(owners) > 0:
 			r.drop(p, "executable of "+describe(owners)+" that the image does not run")

@@ -184,3 +184,34 @@ func TestParseHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownInterpreters: an interpreter hardenkit has no runtime
+// knowledge of is named at build time; python and package-owned ones are
+// not.
+func TestUnknownInterpreters(t *testing.T) {
+	tree := rootfstest.New(t).
+		File("/usr/local/bin/ruby", []byte("x"), 0o755).
+		File("/usr/bin/perl", []byte("x"), 0o755).
+		File("/usr/bin/python3.11", []byte("x"), 0o755).
+		Dir("/usr/lib/python3.11").
+		File("/app/server", []byte("x"), 0o755)
+	tr, _ := tree.Load()
+	owned := func(p string) bool { return p == "/usr/bin/perl" }
+	tests := []struct {
+		exe     string
+		scripts []string
+		want    string
+	}{
+		{exe: "/usr/local/bin/ruby", want: "runs /usr/local/bin/ruby, an interpreter hardenkit does not know"},
+		{exe: "/app/server", scripts: []string{"/usr/local/bin/ruby"}, want: "/usr/local/bin/ruby"},
+		{exe: "/usr/bin/perl"},
+		{exe: "/usr/bin/python3.11"},
+		{exe: "/app/server"},
+	}
+	for _, tc := range tests {
+		notes := unknownInterpreters(tr, tc.exe, tc.scripts, []string{tc.exe}, owned)
+		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want)) {
+			t.Errorf("%s %v: notes %q, want %q", tc.exe, tc.scripts, notes, tc.want)
+		}
+	}
+}

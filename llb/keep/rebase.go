@@ -106,6 +106,9 @@ type KeepSet struct {
 	// Executables are the executables that ship and why each was
 	// allowed, sorted by path.
 	Executables []Allowed
+	// Notes are warnings for the user: an entrypoint interpreter whose
+	// runtime files hardenkit cannot know.
+	Notes []string
 }
 
 // Rebase computes the keep-set of a final stage (see the package comment):
@@ -220,6 +223,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 
 		RuntimePackages: r.pkgs,
 		NotAllowed:      r.dropped,
+		Notes:           r.notes,
 	}
 	sort.Slice(ks.NotAllowed, func(i, j int) bool { return ks.NotAllowed[i].Path < ks.NotAllowed[j].Path })
 	for _, p := range ks.Paths {
@@ -271,6 +275,9 @@ type rebaser struct {
 	// contentRemoved are kept paths found to be tools by content.
 	contentRemoved []tooling.Match
 	contentChecked map[string]bool
+	notes          []string
+	// interps are the entrypoint's program and script interpreters.
+	interps []string
 }
 
 func (r *rebaser) keepExplicit(p, reason string) {
@@ -432,6 +439,7 @@ func (r *rebaser) entrypoint(ctx context.Context, pathEnv string, removed func(s
 	addUnresolved(unresolved, res)
 	phys, _ := r.t.Resolve(exe)
 	r.runtimes(append([]string{phys}, res.Interpreters...))
+	r.interps = append([]string{phys}, res.Interpreters...)
 	return nil
 }
 

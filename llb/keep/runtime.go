@@ -1,6 +1,7 @@
 package keep
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -152,4 +153,34 @@ var nonELFExt = map[string]bool{
 	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".svg": true, ".ico": true, ".mo": true,
 	".po": true, ".csv": true, ".sql": true, ".rb": true, ".pl": true, ".pm": true, ".sh": true,
 	".lock": true, ".typed": true, ".ttf": true, ".woff": true, ".woff2": true,
+}
+
+// interpreterName matches the programs that run a script named on their
+// command line, whose runtime files (modules, gems, extensions) no ELF
+// header names.
+var interpreterName = regexp.MustCompile(`^(python|node|nodejs|java|perl|ruby|php|lua|luajit|tclsh|wish|Rscript|erl|escript|elixir|guile|racket|julia|pwsh|bun|deno)[0-9.]*$`)
+
+// unknownInterpreters returns a note for each interpreter the entrypoint
+// runs whose runtime hardenkit cannot determine: not python, node or java
+// (runtimeDirs) and not a dpkg package's file, whose package metadata
+// would name its runtime files. Only its ELF closure ships then, and the
+// user must hear so at build time rather than from a failing container.
+func unknownInterpreters(t *rootfs.Tree, exe string, scriptInterps []string, entrypoint []string, owned func(string) bool) []string {
+	cands := append([]string(nil), scriptInterps...)
+	if interpreterName.MatchString(path.Base(exe)) {
+		cands = append(cands, exe)
+	}
+	var out []string
+	for _, x := range dedupe(cands) {
+		if kind, _ := runtimeDirs(t, x); kind != "" {
+			continue
+		}
+		if owned(x) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("the entrypoint %s runs %s, an interpreter hardenkit does not know the runtime files of "+
+			"(not python, node or java, and no package database owns it): only its dynamic-link closure ships; "+
+			"list the directories it loads modules from in controls.tooling.keep", strings.Join(entrypoint, " "), x))
+	}
+	return out
 }
