@@ -197,19 +197,19 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	}
 
 	res := Result{
-		State:        st,
-		Image:        img,
-		Findings:     append(plan.findings, who.findings...),
-		Removed:      plan.removed,
+		State:    st,
+		Image:    img,
+		Findings: append(plan.findings, who.findings...),
+		Removed:  plan.removed,
 
 		NotAllowed:      plan.notAllowed,
 		Executables:     plan.executables,
 		RuntimePackages: plan.runtimePackages,
 		Rebased:         plan.rebased,
-		Shipped:      len(plan.paths),
-		InjectedUser: who.injected,
-		BaseName:     in.BaseName,
-		BaseDigest:   in.BaseDigest,
+		Shipped:         len(plan.paths),
+		InjectedUser:    who.injected,
+		BaseName:        in.BaseName,
+		BaseDigest:      in.BaseDigest,
 	}
 	reported, err := verify(ctx, ev, in, &res, tl)
 	if err != nil {
