@@ -197,11 +197,10 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	}
 
 	res := Result{
-		State:    st,
-		Image:    img,
-		Findings: append(plan.findings, who.findings...),
-		Removed:  plan.removed,
-
+		State:           st,
+		Image:           img,
+		Findings:        append(plan.findings, who.findings...),
+		Removed:         plan.removed,
 		NotAllowed:      plan.notAllowed,
 		Executables:     plan.executables,
 		RuntimePackages: plan.runtimePackages,
