@@ -297,3 +297,74 @@ func TestAllowlistScratchAndRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowlistRuntimes: Node.js and Java from Debian packages, hardened
+// through # syntax= with the allowlist, still run under runc from the
+// exported image (the Python runtime is TestAllowlist's application).
+func TestAllowlistRuntimes(t *testing.T) {
+	tests := []struct {
+		name, dockerfile, want string
+		files                  map[string]string
+	}{
+		{
+			name: "node",
+			dockerfile: "FROM debian:bookworm\n" +
+				"RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*\n" +
+				"COPY app.js /app/app.js\nUSER 65532:65532\nENTRYPOINT [\"node\", \"/app/app.js\"]\n",
+			files: map[string]string{"app.js": `const crypto = require("crypto"), zlib = require("zlib"), http = require("http");
+const h = crypto.createHash("sha256").update("x").digest("hex");
+const z = zlib.gunzipSync(zlib.gzipSync("hello")).toString();
+const d = new Intl.DateTimeFormat("en-US", {timeZone: "UTC"}).format(new Date(0));
+if (h.length !== 64 || z !== "hello" || !d) process.exit(1);
+const s = http.createServer((q, r) => r.end("ok")).listen(0, "127.0.0.1", () => {
+  http.get({port: s.address().port, host: "127.0.0.1"}, r => { r.on("data", b => { console.log("selftest " + b); s.close(); }); });
+});
+`},
+			want: "selftest ok",
+		},
+		{
+			name: "java",
+			dockerfile: "FROM debian:bookworm\n" +
+				"RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless && rm -rf /var/lib/apt/lists/*\n" +
+				"USER 65532:65532\nENTRYPOINT [\"java\", \"-XshowSettings:properties\", \"-version\"]\n",
+			// The JVM starts, loads its modules and its CA store, and
+			// reports its home: the runtime a Java application runs on.
+			want: "java.home = /usr/lib/jvm/java-17-openjdk",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dir := t.TempDir()
+			files := map[string]string{"Dockerfile": tc.dockerfile, "hardenkit.yaml": allowlistPolicy, ".dockerignore": ".git\n.env\n**/*.key\n**/*.pem\n"}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			for name, content := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dest := filepath.Join(t.TempDir(), "image.tar")
+			out, err := buildWithBuildctl(ctx, t, dir, filepath.Join(dir, "Dockerfile"), dest, nil)
+			if err != nil {
+				t.Fatalf("build: %v\n%s", err, tail(out, 4000))
+			}
+			oci, err := os.ReadFile(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := unpackImage(t, oci, "")
+			got, err := bundle.runImage(ctx, t, runSpec{})
+			if err != nil || !strings.Contains(got, tc.want) {
+				t.Errorf("%s under runc: %v\n%s", tc.name, err, tail(got, 3000))
+			}
+			for _, c := range []string{"/bin/sh", "/usr/bin/apt-get", "/usr/bin/perl"} {
+				if got, err := bundle.runImage(ctx, t, runSpec{args: []string{c, "-c", "echo PWNED"}}); err == nil || strings.Contains(got, "PWNED") {
+					t.Errorf("%s runs: %s", c, got)
+				}
+			}
+		})
+	}
+}
