@@ -215,7 +215,9 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 			inClosure = inClosure || in
 		}
 		switch {
-		case len(owners) > 0 && !inClosure && !e.IsDir():
+		case len(owners) > 0 && !inClosure:
+			// A directory only such packages own goes too; one that
+			// still holds a kept file comes back as its parent.
 			r.dropped = append(r.dropped, Dropped{Path: p, OutsideClosure: owners,
 				Reason: describe(owners) + " is not in the runtime closure of what the image runs"})
 			r.kept.remove(p)
@@ -267,10 +269,18 @@ func (r *rebaser) dropDangling() {
 			if !ok {
 				continue
 			}
-			if _, exists := r.t.Lookup(rl.Path); exists && !r.kept.has(rl.Path) && rl.Path != "/" {
-				r.drop(p, "symlink to "+rl.Path+", which does not ship")
-				changed = true
+			te, exists := r.t.Lookup(rl.Path)
+			if !exists || r.kept.has(rl.Path) || rl.Path == "/" {
+				continue
 			}
+			// A directory target ships as the directory alone, never its
+			// content; a file target that does not ship takes the link.
+			if te.IsDir() {
+				r.kept.add(rl.Path, "target of symlink "+p)
+				continue
+			}
+			r.drop(p, "symlink to "+rl.Path+", which does not ship")
+			changed = true
 		}
 	}
 }
