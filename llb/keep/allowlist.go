@@ -181,7 +181,17 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 			}
 		}
 	}
-	if err := r.headers(ctx, append(r.kept.sorted(), pkgFiles...)); err != nil {
+	// Only what the allowlist judges is classified: trusted paths (the
+	// closures, runtime support, interpreters' runtimes — zoneinfo and a
+	// standard library are thousands of files) are kept whatever their
+	// header says, so reading them would only cost.
+	var classify []string
+	for _, p := range append(r.kept.sorted(), pkgFiles...) {
+		if !r.trusted[p] {
+			classify = append(classify, p)
+		}
+	}
+	if err := r.headers(ctx, classify); err != nil {
 		return fmt.Errorf("rebase: classifying files: %w", err)
 	}
 	for _, p := range pkgFiles {
