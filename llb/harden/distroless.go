@@ -143,16 +143,22 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 	// What the allowlist left out must not come back through a parent's
 	// copy: include patterns select leaves, but a dropped path below a
 	// kept leaf directory would still be copied with it.
-	for _, d := range ks.NotAllowed {
-		plan.exclude = append(plan.exclude, d.Path)
-	}
-	// A kept directory with nothing kept below it (the target of a
-	// symlink, an empty state directory) ships empty: its children in the
-	// shipped stage are excluded, or the copy would bring them along.
+	// A dropped directory can come back as the parent of a kept path
+	// (/var/lib/dpkg of the rewritten database): only what stays dropped
+	// is excluded, and a directory never, since an exclude pattern takes
+	// its subtree.
 	kept := map[string]bool{}
 	for _, p := range ks.Paths {
 		kept[p] = true
 	}
+	for _, d := range ks.NotAllowed {
+		if e, ok := final.Lookup(d.Path); ok && !e.IsDir() && !kept[d.Path] {
+			plan.exclude = append(plan.exclude, d.Path)
+		}
+	}
+	// A kept directory with nothing kept below it (the target of a
+	// symlink, an empty state directory) ships empty: its children in the
+	// shipped stage are excluded, or the copy would bring them along.
 	for _, p := range plan.include {
 		if e, ok := final.Lookup(p); ok && e.IsDir() {
 			for _, c := range final.Children(p) {
