@@ -384,7 +384,10 @@ const s = http.createServer((q, r) => r.end("ok")).listen(0, "127.0.0.1", () => 
 			t.Parallel()
 			ctx := context.Background()
 			dir := t.TempDir()
-			files := map[string]string{"Dockerfile": tc.dockerfile, "hardenkit.yaml": allowlistPolicy, ".dockerignore": ".git\n.env\n**/*.key\n**/*.pem\n"}
+			// Debian's node typings and java.security trip the generic
+			// secret detector (precision on package files is issue 12's);
+			// the runtime's behaviour is what this test is about.
+			files := map[string]string{"Dockerfile": tc.dockerfile, "hardenkit.yaml": allowlistPolicy + "  HK3052: warn\n", ".dockerignore": ".git\n.env\n**/*.key\n**/*.pem\n"}
 			for k, v := range tc.files {
 				files[k] = v
 			}
