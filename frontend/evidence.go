@@ -134,6 +134,7 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		Vulnerabilities: gate.Summary(),
 		SBOM:            compliance.SBOMOf(doc.SPDX),
 		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...), Secrets: in.inspection.secretScans},
+		Distroless:      distrolessEvidence(in.hardened),
 	}
 	statement, err := pred.Marshal()
 	if err != nil {

@@ -119,7 +119,8 @@ func TestChecks(t *testing.T) {
 				chmod(t, l, "/tmp", 0o777|fs.ModeSticky)
 				return l
 			},
-			want: []at{{"HK3012", "/app/data.db", 0}, {"HK3012", "/srv/upload", 0}}},
+			// The sticky directories are exempt, not what lies below them.
+			want: []at{{"HK3012", "/app/data.db", 0}, {"HK3012", "/srv/upload", 0}, {"HK3012", "/var/tmp/scratch", 0}}},
 		{name: "empty password", rules: []string{"HK3020"},
 			build: func(l *rootfstest.Layout) *rootfstest.Layout {
 				return l.File("/etc/shadow", []byte("root:*:19000:0:99999:7:::\napp::19000:0:99999:7:::\nlocked:!:19000::::::\n"), 0o640)

@@ -4,10 +4,12 @@ package inspect
 //
 //	HK3012 WorldWritableInImage  (no CIS §4 item)
 //
-// Scratch directories are exempt: a world-writable directory with the
+// Sticky directories are exempt: a world-writable directory with the
 // sticky bit (/tmp, /var/tmp, /run/lock, /dev/shm) lets everyone create
-// files but only their owners delete or rename them, and what lies below
-// the usual scratch directories is scratch too. Symlinks are always
+// files but only their owners delete or rename them. The exemption covers
+// the directory itself only: a world-writable file or directory below
+// it (a 0777 binary in /var/tmp, a 0666 library on LD_LIBRARY_PATH) is a
+// finding like anywhere else. Symlinks are always
 // 0777 and device nodes are the runtime's business: only regular files
 // and directories are checked.
 
@@ -16,7 +18,6 @@ import (
 	"io/fs"
 
 	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
 var ruleWorldWritable = imageRule(rules.Rule{
@@ -28,9 +29,6 @@ var ruleWorldWritable = imageRule(rules.Rule{
 
 var worldWritableCheck = check{rules: []rules.Rule{ruleWorldWritable}, run: checkWorldWritable}
 
-// scratchDirs are the directories whose contents are scratch space.
-var scratchDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"}
-
 func checkWorldWritable(_ context.Context, e *env) ([]rules.Finding, error) {
 	var out []rules.Finding
 	for _, ent := range e.in.Tree.Entries() {
@@ -40,9 +38,6 @@ func checkWorldWritable(_ context.Context, e *env) ([]rules.Finding, error) {
 		if ent.IsDir() && ent.Mode&fs.ModeSticky != 0 {
 			continue
 		}
-		if underScratch(ent.Path) {
-			continue
-		}
 		kind := "file"
 		if ent.IsDir() {
 			kind = "directory"
@@ -50,13 +45,4 @@ func checkWorldWritable(_ context.Context, e *env) ([]rules.Finding, error) {
 		out = append(out, finding(ruleWorldWritable, ent.Path, 0, "%s is a world-writable %s (mode %s)", ent.Path, kind, ent.Mode))
 	}
 	return out, nil
-}
-
-func underScratch(p string) bool {
-	for _, d := range scratchDirs {
-		if rootfs.IsUnder(p, d) {
-			return true
-		}
-	}
-	return false
 }

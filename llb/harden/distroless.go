@@ -23,6 +23,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	godigest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
@@ -63,6 +64,13 @@ type fsPlan struct {
 	include  []string
 	removed  []tooling.Match
 	findings []rules.Finding
+
+	// rebased: the keep-set came from keep.Rebase, whose allowlist
+	// decisions follow.
+	rebased         bool
+	notAllowed      []keep.Dropped
+	executables     []keep.Allowed
+	runtimePackages map[string]string
 }
 
 func checkBaseAllowed(in Input) error {
@@ -118,15 +126,48 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		Path:        envValue(cfg.Env, "PATH"),
 		WorkingDir:  cfg.WorkingDir,
 		LibraryPath: envValue(cfg.Env, "LD_LIBRARY_PATH"),
+		Healthcheck: execHealthcheck(cfg.Healthcheck),
 		Keep:        keepPatterns,
 		Tooling:     tl,
 	})
 	if err != nil {
 		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: rebaseMessage(ctx, in, final, src, err), Ranges: entrypointRanges(in.Lines)}
 	}
-	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed}
+	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed,
+		rebased: true, notAllowed: ks.NotAllowed, executables: ks.Executables, runtimePackages: ks.RuntimePackages}
+	for _, n := range ks.Notes {
+		plan.findings = append(plan.findings, rules.Finding{Rule: ruleRebase.ID, Level: rules.LevelWarn, Message: n})
+	}
 	plan.include = leaves(ks.Paths)
 	plan.exclude = excludedByMatches(ks.Removed, keepPatterns)
+	// What the allowlist left out must not come back through a parent's
+	// copy: include patterns select leaves, but a dropped path below a
+	// kept leaf directory would still be copied with it.
+	// A dropped directory can come back as the parent of a kept path
+	// (/var/lib/dpkg of the rewritten database): only what stays dropped
+	// is excluded, and a directory never, since an exclude pattern takes
+	// its subtree.
+	kept := map[string]bool{}
+	for _, p := range ks.Paths {
+		kept[p] = true
+	}
+	for _, d := range ks.NotAllowed {
+		if e, ok := final.Lookup(d.Path); ok && !e.IsDir() && !kept[d.Path] {
+			plan.exclude = append(plan.exclude, d.Path)
+		}
+	}
+	// A kept directory with nothing kept below it (the target of a
+	// symlink, an empty state directory) ships empty: its children in the
+	// shipped stage are excluded, or the copy would bring them along.
+	for _, p := range plan.include {
+		if e, ok := final.Lookup(p); ok && e.IsDir() {
+			for _, c := range final.Children(p) {
+				if !kept[c.Path] {
+					plan.exclude = append(plan.exclude, c.Path)
+				}
+			}
+		}
+	}
 	for lib, needers := range ks.Unresolved {
 		plan.findings = append(plan.findings, rules.Finding{
 			Rule: ruleRebase.ID, Level: rules.LevelWarn, File: lib,
@@ -134,6 +175,14 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		})
 	}
 	return plan, nil
+}
+
+// execHealthcheck returns the command of an exec-form health check.
+func execHealthcheck(hc *dockerspec.HealthcheckConfig) []string {
+	if hc == nil || len(hc.Test) < 2 || hc.Test[0] != "CMD" {
+		return nil
+	}
+	return hc.Test[1:]
 }
 
 // planStrip keeps the shipped stage's filesystem minus tooling and the

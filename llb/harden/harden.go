@@ -24,6 +24,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/keep"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/tooling"
 )
@@ -77,6 +78,17 @@ type Result struct {
 	Findings []rules.Finding
 	// Removed are the tooling matches left out of the image.
 	Removed []tooling.Match
+	// NotAllowed are the paths the allowlist left out (rebase mode).
+	NotAllowed []keep.Dropped
+	// Executables are the executables that ship, each with why it was
+	// allowed (rebase mode).
+	Executables []keep.Allowed
+	// RuntimePackages are the packages of the runtime closure, with why
+	// each is in it (rebase mode).
+	RuntimePackages map[string]string
+	// Rebased says the distroless control rebased the shipped stage, so
+	// the three fields above are meaningful.
+	Rebased bool
 	// Shipped is the number of paths in the hardened filesystem.
 	Shipped int
 	// InjectedUser is set when no USER was given and one was injected.
@@ -154,6 +166,9 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if err := dropSpecialFiles(in, final, &plan); err != nil {
+		return Result{}, err
+	}
 	who, err := resolveUser(ctx, in, final, finalSrc, plan)
 	if err != nil {
 		return Result{}, err
@@ -182,14 +197,18 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	}
 
 	res := Result{
-		State:        st,
-		Image:        img,
-		Findings:     append(plan.findings, who.findings...),
-		Removed:      plan.removed,
-		Shipped:      len(plan.paths),
-		InjectedUser: who.injected,
-		BaseName:     in.BaseName,
-		BaseDigest:   in.BaseDigest,
+		State:           st,
+		Image:           img,
+		Findings:        append(plan.findings, who.findings...),
+		Removed:         plan.removed,
+		NotAllowed:      plan.notAllowed,
+		Executables:     plan.executables,
+		RuntimePackages: plan.runtimePackages,
+		Rebased:         plan.rebased,
+		Shipped:         len(plan.paths),
+		InjectedUser:    who.injected,
+		BaseName:        in.BaseName,
+		BaseDigest:      in.BaseDigest,
 	}
 	reported, err := verify(ctx, ev, in, &res, tl)
 	if err != nil {

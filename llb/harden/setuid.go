@@ -4,9 +4,14 @@ package harden
 //
 //	HK2040 SetuidFile     CIS 4.8 — no file of the shipped image keeps a setuid
 //	                      or setgid bit.
-//	HK2041 WorldWritable  — world-writable files and directories outside
-//	                      /tmp-like directories are reported (not changed:
-//	                      the application may rely on them).
+//	HK2041 WorldWritable  — world-writable files and directories are
+//	                      reported (not changed: the application may rely
+//	                      on them), except a sticky directory itself (/tmp
+//	                      1777, Debian's /var/lib/php/sessions 1733): the
+//	                      sticky bit lets everyone create files there but
+//	                      only their owners replace them. What lies below a
+//	                      sticky directory is judged on its own — a 0777
+//	                      binary in /var/tmp is as writable as one in /app.
 //
 // The normalising copy applies chmod u-s,g-s to every file it writes, so no
 // list of known setuid programs is needed; verify.go re-reads the result.
@@ -37,11 +42,8 @@ var ruleWorldWritable = rules.Rule{
 	HelpURI:     rules.HelpURI("HK2041"),
 }
 
-// tmpLike are directories that are world-writable by design (with the
-// sticky bit), and what is below them.
-var tmpLike = []string{"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock"}
-
-// worldWritable reports world-writable entries of t outside tmpLike.
+// worldWritable reports world-writable entries of t other than sticky
+// directories.
 func worldWritable(t *rootfs.Tree, level rules.Level) []rules.Finding {
 	if level == rules.LevelOff {
 		return nil
@@ -51,15 +53,13 @@ func worldWritable(t *rootfs.Tree, level rules.Level) []rules.Finding {
 		if e.Mode&fs.ModeSymlink != 0 || e.Mode.Perm()&0o002 == 0 {
 			continue
 		}
-		inTmp := false
-		for _, d := range tmpLike {
-			inTmp = inTmp || e.Path == d || rootfs.IsUnder(e.Path, d)
-		}
-		if inTmp {
+		if e.IsDir() && e.Mode&fs.ModeSticky != 0 {
 			continue
 		}
+		// The full mode string shows the type and the sticky bit, so a
+		// reader sees why a directory was not exempt.
 		out = append(out, rules.Finding{Rule: ruleWorldWritable.ID, Level: level, File: e.Path,
-			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, e.Mode.Perm())})
+			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, e.Mode)})
 	}
 	return out
 }

@@ -56,6 +56,9 @@ func verify(ctx context.Context, ev Evaluator, in Input, res *Result, tl tooling
 	}
 	epoch := in.Epoch.UnixNano()
 	for _, e := range tree.Entries() {
+		if isSpecial(e) && in.Policy.Level(ruleSpecialFile) != rules.LevelOff {
+			problems = append(problems, fmt.Sprintf("%s is a %s", e.Path, specialKind(e.Mode)))
+		}
 		if e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 && !e.Mode.IsDir() {
 			problems = append(problems, fmt.Sprintf("%s keeps its setuid/setgid bit", e.Path))
 		}
@@ -104,6 +107,6 @@ func Rules() []rules.Rule {
 	return []rules.Rule{
 		ruleReproducible, ruleBaseNotAllowed, ruleRebase,
 		rulePackageManager, ruleNetworkTool, ruleDebugger, ruleShell, ruleConfigTool,
-		ruleRunsAsRoot, ruleSetuid, ruleWorldWritable, ruleVerify,
+		ruleRunsAsRoot, ruleSetuid, ruleWorldWritable, ruleSpecialFile, ruleVerify,
 	}
 }

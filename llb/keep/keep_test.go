@@ -190,14 +190,13 @@ func TestRebaseDebian(t *testing.T) {
 	checkInvariants(t, ft, ks)
 
 	kept := []string{
-		"/app", "/app/server", "/app/config.json", "/app/data", "/usr/share/appdata/table.bin",
+		"/app", "/app/server", "/app/config.json", "/app/data", "/usr/share/appdata",
 		"/lib", "/usr/lib/" + tr + "/libc.so.6", "/usr/lib/" + tr + "/libselinux.so.1",
-		"/usr/lib/" + tr + "/libcurl.so.4",
 		"/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/os-release", "/tmp",
 		"/usr/share/zoneinfo/UTC", "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/usr/share/ca-certificates/mozilla/x.crt",
 		"/etc/ld.so.conf", "/etc/ld.so.conf.d/" + tr + ".conf",
 		"/var/lib/dpkg/status", "/var/lib/dpkg/info/libc6:" + debArch() + ".list", "/var/lib/dpkg/info/libc6:" + debArch() + ".md5sums",
-		"/var/lib/dpkg/info/libcurl4:" + debArch() + ".list", "/var/lib/dpkg/info/base-files.list",
+		"/var/lib/dpkg/info/base-files.list",
 		// The final stage's own scripts ship even though their shells do not.
 		"/app/run.sh", "/app/start",
 	}
@@ -216,6 +215,12 @@ func TestRebaseDebian(t *testing.T) {
 		"/var/lib/apt/lists", "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease",
 		"/var/cache/apt/archives/curl.deb", "/var/lib/dpkg/status-old",
 		"/var/lib/dpkg/info/curl.list", "/var/lib/dpkg/info/bash.list", "/usr/share/doc/bash/copyright",
+		// A symlink to a directory the image does not otherwise keep
+		// brings the directory, not what is below it.
+		"/usr/share/appdata/table.bin",
+		// The stage installed libcurl4, but nothing the image runs links
+		// it: its package is not in the runtime closure.
+		"/usr/lib/" + tr + "/libcurl.so.4", "/var/lib/dpkg/info/libcurl4:" + debArch() + ".list",
 	}
 	for _, p := range gone {
 		if slices.Contains(ks.Paths, p) {
@@ -239,12 +244,12 @@ func TestRebaseDebian(t *testing.T) {
 	}
 
 	status := string(ks.Generated["/var/lib/dpkg/status"])
-	for _, p := range []string{"base-files", "libc6", "libselinux1", "libcurl4", "ca-certificates", "tzdata", "nolist"} {
+	for _, p := range []string{"base-files", "libc6", "libselinux1", "ca-certificates", "tzdata", "nolist"} {
 		if !strings.Contains(status, "Package: "+p+"\n") {
 			t.Errorf("status lacks %s", p)
 		}
 	}
-	for _, p := range []string{"bash", "dash", "apt", "coreutils", "curl", "meta", "old"} {
+	for _, p := range []string{"bash", "dash", "apt", "coreutils", "curl", "libcurl4", "meta", "old"} {
 		if strings.Contains(status, "Package: "+p+"\n") {
 			t.Errorf("status still lists %s", p)
 		}

@@ -18,7 +18,6 @@ import (
 	"github.com/hardenkit/hardenkit/llb/elfdeps"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/tooling"
-	"golang.org/x/sync/errgroup"
 )
 
 // parallelism bounds the files probed at once when looking for ELF files.
@@ -69,8 +68,12 @@ type RebaseInput struct {
 	WorkingDir string
 	// LibraryPath is the image's LD_LIBRARY_PATH, if any.
 	LibraryPath string
+	// Healthcheck is the exec-form health-check command, if any: its
+	// program and closure are allowed to execute like the entrypoint's.
+	Healthcheck []string
 	// Keep are policy paths (pathglob patterns) that always ship, with
-	// everything below them, even when a tooling list names them.
+	// everything below them, even when a tooling list names them; their
+	// content is still checked (a kept path that is a shell fails).
 	Keep []string
 	// Tooling is what to remove.
 	Tooling tooling.Lists
@@ -95,6 +98,17 @@ type KeepSet struct {
 	Unresolved map[string][]string
 	// Packages is what the rewritten package databases say.
 	Packages Metadata
+	// RuntimePackages are the dpkg packages in the runtime closure, with
+	// why each is in it.
+	RuntimePackages map[string]string
+	// NotAllowed are the paths the allowlist left out, sorted by path.
+	NotAllowed []Dropped
+	// Executables are the executables that ship and why each was
+	// allowed, sorted by path.
+	Executables []Allowed
+	// Notes are warnings for the user: an entrypoint interpreter whose
+	// runtime files hardenkit cannot know.
+	Notes []string
 }
 
 // Rebase computes the keep-set of a final stage (see the package comment):
@@ -133,7 +147,9 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		pathEnv = elfdeps.DefaultPath
 	}
 	t := in.Final
-	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{}}
+	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{},
+		trusted: map[string]bool{}, allowed: map[string]bool{}, allowReason: map[string]string{}, entry: map[string]bool{},
+		hdr: map[string]header{}, contentChecked: map[string]bool{}}
 
 	matches, err := tooling.Detect(ctx, t, in.Src, in.Tooling)
 	if err != nil {
@@ -148,16 +164,35 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if err := r.entrypoint(ctx, pathEnv, removedMatch, unresolved); err != nil {
 		return KeepSet{}, err
 	}
+	if err := r.healthcheck(ctx, pathEnv, unresolved); err != nil {
+		return KeepSet{}, err
+	}
 	// Tooling goes before the closures so that libraries only a removed
 	// tool needs are not pulled in, and again after, in case a kept
 	// script's interpreter is one.
 	r.removeTooling(removedMatch)
 	r.symlinkTargets()
 	r.removeTooling(removedMatch)
+	var removedPaths []string
+	for _, m := range removed {
+		removedPaths = append(removedPaths, m.Path)
+	}
+	if err := r.allowlist(ctx, removedPaths); err != nil {
+		return KeepSet{}, err
+	}
+	if err := r.checkContent(ctx); err != nil {
+		return KeepSet{}, err
+	}
 	if err := r.elfClosure(ctx, pathEnv, unresolved); err != nil {
 		return KeepSet{}, err
 	}
 	r.removeTooling(removedMatch)
+	if err := r.checkContent(ctx); err != nil {
+		return KeepSet{}, err
+	}
+	r.dropDangling()
+	removed = append(removed, r.contentRemoved...)
+	sort.Slice(removed, func(i, j int) bool { return removed[i].Path < removed[j].Path })
 	meta, err := PackageMetadata(ctx, t, in.Src, r.kept.has)
 	if err != nil {
 		return KeepSet{}, fmt.Errorf("rebase: package metadata: %w", err)
@@ -185,6 +220,20 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		Reasons:    r.kept.reasons,
 		Unresolved: map[string][]string{},
 		Packages:   meta,
+
+		RuntimePackages: r.pkgs,
+		NotAllowed:      r.dropped,
+		Notes:           r.notes,
+	}
+	sort.Slice(ks.NotAllowed, func(i, j int) bool { return ks.NotAllowed[i].Path < ks.NotAllowed[j].Path })
+	for _, p := range ks.Paths {
+		if r.executable(p) {
+			why := r.allowReason[p]
+			if why == "" {
+				why = r.kept.reasons[p]
+			}
+			ks.Executables = append(ks.Executables, Allowed{Path: p, Reason: why})
+		}
 	}
 	for name, by := range unresolved {
 		for p := range by {
@@ -205,6 +254,30 @@ type rebaser struct {
 	explicit map[string]bool
 	// policy are the paths policy Keep covers.
 	policy map[string]bool
+
+	// trusted are paths kept for a reason the allowlist does not judge
+	// again: runtime support, the closures, interpreters' runtimes, the
+	// runtime closure's package files.
+	trusted map[string]bool
+	// allowed are the executables the image runs: the entrypoint's and
+	// health check's programs and closures. They seed the runtime
+	// closure of packages.
+	allowed     map[string]bool
+	allowReason map[string]string
+	// entry are the entrypoint's own closure paths; entryExe its program.
+	entry    map[string]bool
+	entryExe string
+
+	db      *dpkgDB
+	pkgs    map[string]string
+	hdr     map[string]header
+	dropped []Dropped
+	// contentRemoved are kept paths found to be tools by content.
+	contentRemoved []tooling.Match
+	contentChecked map[string]bool
+	notes          []string
+	// interps are the entrypoint's program and script interpreters.
+	interps []string
 }
 
 func (r *rebaser) keepExplicit(p, reason string) {
@@ -305,12 +378,14 @@ func (r *rebaser) runtimeSupport() {
 			continue
 		}
 		r.keepExplicit(s.path, "runtime support")
+		r.trusted[s.path] = true
 		if !s.subtree {
 			continue
 		}
 		for _, q := range r.t.Below(s.path) {
 			if !isPrivateKeyPath(q) {
 				r.keepExplicit(q, "runtime support")
+				r.trusted[q] = true
 			}
 		}
 	}
@@ -357,15 +432,55 @@ func (r *rebaser) entrypoint(ctx context.Context, pathEnv string, removed func(s
 	// must not bring all of /usr/lib.
 	for _, p := range res.Paths {
 		r.kept.add(p, "entrypoint "+name+": "+res.Reasons[p])
+		r.trusted[p], r.allowed[p], r.entry[p] = true, true, true
+		r.allow(p, "entrypoint "+name+": "+res.Reasons[p])
 	}
+	r.entryExe = own.Path
 	addUnresolved(unresolved, res)
 	phys, _ := r.t.Resolve(exe)
-	for _, x := range append([]string{phys}, res.Interpreters...) {
+	r.runtimes(append([]string{phys}, res.Interpreters...))
+	r.interps = append([]string{phys}, res.Interpreters...)
+	return nil
+}
+
+// runtimes keeps the standard library of each recognised interpreter.
+func (r *rebaser) runtimes(exes []string) {
+	for _, x := range exes {
 		kind, dirs := runtimeDirs(r.t, x)
 		for _, d := range dirs {
 			r.keepTree(d, kind+" runtime of "+x)
+			r.trusted[d] = true
+			for _, q := range r.t.Below(d) {
+				r.trusted[q] = true
+			}
 		}
 	}
+}
+
+// healthcheck allows the exec-form health check's program and closure.
+// A health check that names a program the image lacks or removes is
+// HK2024's business, not a reason to fail here.
+func (r *rebaser) healthcheck(ctx context.Context, pathEnv string, unresolved map[string]map[string]bool) error {
+	if len(r.in.Healthcheck) == 0 || r.in.Healthcheck[0] == "" {
+		return nil
+	}
+	name := r.in.Healthcheck[0]
+	exe, ok := elfdeps.LookPath(r.t, name, pathEnv)
+	if !ok {
+		return nil
+	}
+	res, err := elfdeps.Closure(ctx, r.t, r.in.Src, []string{exe}, elfdeps.WithPath(pathEnv), elfdeps.WithLibraryPath(r.in.LibraryPath))
+	if err != nil {
+		return fmt.Errorf("rebase: health check closure: %w", err)
+	}
+	for _, p := range res.Paths {
+		r.kept.add(p, "health check "+name+": "+res.Reasons[p])
+		r.trusted[p], r.allowed[p] = true, true
+		r.allow(p, "health check "+name+": "+res.Reasons[p])
+	}
+	addUnresolved(unresolved, res)
+	phys, _ := r.t.Resolve(exe)
+	r.runtimes(append([]string{phys}, res.Interpreters...))
 	return nil
 }
 
@@ -381,7 +496,8 @@ func addUnresolved(dst map[string]map[string]bool, res elfdeps.Result) {
 }
 
 // symlinkTargets keeps where every kept symlink leads, repeating until
-// nothing new is added, since a target may itself bring more links.
+// nothing new is added, since a target may itself bring more links. A
+// target that is a directory comes as the directory alone.
 func (r *rebaser) symlinkTargets() {
 	done := map[string]bool{}
 	for {
@@ -402,17 +518,10 @@ func (r *rebaser) symlinkTargets() {
 			for _, l := range rl.Links {
 				added = r.kept.add(l, "symlink on the way from "+p) || added
 			}
+			// The target is judged on its own: a symlink to a directory
+			// brings the directory entry, never what is below it (`ln -s
+			// /usr /opt/usr` must not ship /usr).
 			added = r.kept.add(rl.Path, "target of symlink "+p) || added
-			if r.explicit[p] {
-				if te, _ := r.t.Lookup(rl.Path); te.IsDir() {
-					for _, q := range r.t.Below(rl.Path) {
-						if r.kept.add(q, "below "+rl.Path+", target of symlink "+p) {
-							r.explicit[q] = true
-							added = true
-						}
-					}
-				}
-			}
 		}
 		if !added {
 			return
@@ -430,23 +539,15 @@ func (r *rebaser) elfClosure(ctx context.Context, pathEnv string, unresolved map
 		}
 		probe = append(probe, p)
 	}
-	isELF := make([]bool, len(probe))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(parallelism)
-	for i, p := range probe {
-		g.Go(func() error {
-			ok, err := elfdeps.IsELF(gctx, r.in.Src, p)
-			isELF[i] = ok
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	// The allowlist read every kept file's header already; only files
+	// it did not see are read here.
+	if err := r.headers(ctx, probe); err != nil {
 		return fmt.Errorf("rebase: looking for ELF files: %w", err)
 	}
 	var roots []string
 	libcDirs := map[string]bool{}
-	for i, p := range probe {
-		if isELF[i] {
+	for _, p := range probe {
+		if r.hdr[p].elf {
 			roots = append(roots, p)
 		}
 	}
@@ -458,7 +559,10 @@ func (r *rebaser) elfClosure(ctx context.Context, pathEnv string, unresolved map
 		return fmt.Errorf("rebase: dynamic-link closure: %w", err)
 	}
 	for _, p := range res.Paths {
-		r.kept.add(p, "dynamic-link closure: "+res.Reasons[p])
+		if r.kept.add(p, "dynamic-link closure: "+res.Reasons[p]) {
+			r.trusted[p] = true
+			r.allow(p, "dynamic-link closure: "+res.Reasons[p])
+		}
 		if path.Base(p) == "libc.so.6" {
 			libcDirs[path.Dir(p)] = true
 		}
@@ -481,7 +585,10 @@ func (r *rebaser) elfClosure(ctx context.Context, pathEnv string, unresolved map
 		return fmt.Errorf("rebase: NSS modules: %w", err)
 	}
 	for _, p := range nres.Paths {
-		r.kept.add(p, "glibc NSS: "+nres.Reasons[p])
+		if r.kept.add(p, "glibc NSS: "+nres.Reasons[p]) {
+			r.trusted[p] = true
+			r.allow(p, "glibc NSS: "+nres.Reasons[p])
+		}
 	}
 	addUnresolved(unresolved, nres)
 	return nil

@@ -1,6 +1,7 @@
 package keep
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -17,8 +18,12 @@ type supportPath struct {
 // runtimeSupport are files a program may need at run time without naming
 // them in its ELF headers: trust stores, time zones, user and name-service
 // databases, the loader's cache and configuration, and the OS release
-// files scanners identify the distribution by. /tmp is kept as a
-// directory only; its mode is the caller's business.
+// files scanners identify the distribution by, and the C.UTF-8 locale
+// (glibc's only built-in UTF-8 locale lives in libc-bin, which nothing
+// depends on: without it LANG=C.UTF-8 makes Python's setlocale fail and
+// Ruby fall back to US-ASCII — distroless ships it too). /tmp and /run are
+// kept as directories only (programs write PID files and sockets under
+// /run); their modes are the caller's business.
 var runtimeSupport = []supportPath{
 	{"/etc/ssl/certs", true},
 	{"/etc/ssl/openssl.cnf", false},
@@ -46,7 +51,10 @@ var runtimeSupport = []supportPath{
 	{"/etc/redhat-release", false},
 	{"/etc/system-release", false},
 	{"/etc/lsb-release", false},
+	{"/usr/lib/locale/C.utf8", true},
+	{"/usr/lib/locale/C.UTF-8", true},
 	{"/tmp", false},
+	{"/run", false},
 }
 
 // isPrivateKeyPath reports whether p is inside a "private" directory of a
@@ -145,4 +153,34 @@ var nonELFExt = map[string]bool{
 	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".svg": true, ".ico": true, ".mo": true,
 	".po": true, ".csv": true, ".sql": true, ".rb": true, ".pl": true, ".pm": true, ".sh": true,
 	".lock": true, ".typed": true, ".ttf": true, ".woff": true, ".woff2": true,
+}
+
+// interpreterName matches the programs that run a script named on their
+// command line, whose runtime files (modules, gems, extensions) no ELF
+// header names.
+var interpreterName = regexp.MustCompile(`^(python|node|nodejs|java|perl|ruby|php|lua|luajit|tclsh|wish|Rscript|erl|escript|elixir|guile|racket|julia|pwsh|bun|deno)[0-9.]*$`)
+
+// unknownInterpreters returns a note for each interpreter the entrypoint
+// runs whose runtime hardenkit cannot determine: not python, node or java
+// (runtimeDirs) and not a dpkg package's file, whose package metadata
+// would name its runtime files. Only its ELF closure ships then, and the
+// user must hear so at build time rather than from a failing container.
+func unknownInterpreters(t *rootfs.Tree, exe string, scriptInterps []string, entrypoint []string, owned func(string) bool) []string {
+	cands := append([]string(nil), scriptInterps...)
+	if interpreterName.MatchString(path.Base(exe)) {
+		cands = append(cands, exe)
+	}
+	var out []string
+	for _, x := range dedupe(cands) {
+		if kind, _ := runtimeDirs(t, x); kind != "" {
+			continue
+		}
+		if owned(x) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("the entrypoint %s runs %s, an interpreter hardenkit does not know the runtime files of "+
+			"(not python, node or java, and no package database owns it): only its dynamic-link closure ships; "+
+			"list the directories it loads modules from in controls.tooling.keep", strings.Join(entrypoint, " "), x))
+	}
+	return out
 }

@@ -35,7 +35,19 @@ const (
 	// ReasonPackageManagerData: a cache, index or module directory of a
 	// package manager.
 	ReasonPackageManagerData = "package-manager-data"
+	// ReasonShellBinary: an ELF file carrying the strings every POSIX
+	// shell carries (shellSignature), whatever its name.
+	ReasonShellBinary = "shell-binary"
 )
+
+// shellSignature are strings a POSIX shell's binary holds all of in its
+// read-only data: the prompt and option-parsing variables it initialises
+// (dash's var.c, bash's variables.c, mksh, zsh, yash, posh and BusyBox
+// ash alike). A renamed, patched or re-linked shell still has them;
+// interpreters of other languages (perl, python3) do not set OPTIND and
+// PS2. IFS is not among them: perl and python name it too, and dash keeps
+// its default in writable data.
+var shellSignature = []string{"PS1", "PS2", "OPTIND"}
 
 // maxMultiCallSize is the largest file searched for multi-call markers.
 // BusyBox with every applet is about 2.5 MB and toybox about 1 MB, so a
@@ -103,6 +115,7 @@ func Detect(ctx context.Context, t *rootfs.Tree, src rootfs.Source, l Lists) ([]
 	d.hardlinks(entries)
 	d.symlinks(entries)
 	d.data()
+	d.installerModules(entries)
 
 	out := make([]Match, 0, len(d.matched))
 	for _, m := range d.matched {
@@ -193,20 +206,10 @@ func isMultiCallName(name string) bool {
 	return false
 }
 
-// byMarker searches executable ELF files for multi-call markers.
+// byMarker searches executable ELF files for multi-call markers and for
+// the shell signature.
 func (d *detector) byMarker(ctx context.Context, candidates []rootfs.Entry) error {
-	type want struct {
-		name    string
-		cat     Category
-		markers []string
-	}
-	var wants []want
-	for _, mc := range multiCall {
-		if cat, ok := d.lists.Category(mc.name); ok {
-			wants = append(wants, want{mc.name, cat, mc.markers})
-		}
-	}
-	if len(wants) == 0 {
+	if !d.contentEnabled() {
 		return nil
 	}
 	var files []rootfs.Entry
@@ -217,39 +220,94 @@ func (d *detector) byMarker(ctx context.Context, candidates []rootfs.Entry) erro
 			}
 		}
 	}
-	found := make([]string, len(files))
+	found := make([]Match, len(files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism)
 	for i, e := range files {
 		g.Go(func() error {
-			for _, w := range wants {
-				ok, err := containsMarker(gctx, d.src, e, w.markers)
-				if err != nil {
-					return err
-				}
-				if ok {
-					found[i] = w.name
-					return nil
-				}
+			m, ok, err := ByContent(gctx, d.src, e, d.lists)
+			if ok {
+				found[i] = m
 			}
-			return nil
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for i, name := range found {
-		if name == "" {
+	for _, m := range found {
+		if m.Path == "" {
 			continue
 		}
-		for _, w := range wants {
-			if w.name == name {
-				d.add(Match{Path: files[i].Path, Category: w.cat, Reason: ReasonBusyboxBinary, Tool: name})
-				d.multicall[files[i].Path] = true
-			}
+		d.add(m)
+		if m.Reason == ReasonBusyboxBinary {
+			d.multicall[m.Path] = true
 		}
 	}
 	return nil
+}
+
+func (d *detector) contentEnabled() bool {
+	if len(d.lists.Shells) > 0 {
+		return true
+	}
+	for _, mc := range multiCall {
+		if _, ok := d.lists.Category(mc.name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ByContent reports whether the file e is a tool by its content alone,
+// whatever its name and mode: a BusyBox or toybox multi-call binary (its
+// marker strings), or a shell (shellSignature). It reads only ELF files
+// up to maxMultiCallSize; a category whose list is empty is not looked
+// for. The returned Match has e's path.
+func ByContent(ctx context.Context, src rootfs.Source, e rootfs.Entry, l Lists) (Match, bool, error) {
+	if !e.IsRegular() || e.Size <= 64 || e.Size > maxMultiCallSize {
+		return Match{}, false, nil
+	}
+	type sig struct {
+		tool   string
+		cat    Category
+		reason string
+		all    bool
+		marks  []string
+	}
+	var sigs []sig
+	var markers []string
+	for _, mc := range multiCall {
+		if cat, ok := l.Category(mc.name); ok {
+			sigs = append(sigs, sig{mc.name, cat, ReasonBusyboxBinary, false, mc.markers})
+			markers = append(markers, mc.markers...)
+		}
+	}
+	if len(l.Shells) > 0 {
+		sigs = append(sigs, sig{"shell", Shell, ReasonShellBinary, true, shellSignature})
+		markers = append(markers, shellSignature...)
+	}
+	if len(sigs) == 0 {
+		return Match{}, false, nil
+	}
+	seen, err := findMarkers(ctx, src, e, markers)
+	if err != nil {
+		return Match{}, false, err
+	}
+	for _, s := range sigs {
+		hit := s.all
+		for _, m := range s.marks {
+			if s.all {
+				hit = hit && seen[m]
+			} else {
+				hit = hit || seen[m]
+			}
+		}
+		if hit {
+			return Match{Path: e.Path, Category: s.cat, Reason: s.reason, Tool: s.tool}, true, nil
+		}
+	}
+	return Match{}, false, nil
 }
 
 // multiCallCopies turns all but one of a set of identical multi-call
@@ -310,14 +368,15 @@ func (d *detector) multiCallCopies(ctx context.Context) error {
 	return nil
 }
 
-// containsMarker reports whether the ELF file e contains any marker. Only
-// the read-only data sections are searched when the file has section
-// headers, which is where C string literals and Go strings live; files
-// without them are searched whole.
-func containsMarker(ctx context.Context, src rootfs.Source, e rootfs.Entry, markers []string) (bool, error) {
+// findMarkers reports which markers the ELF file e contains. Only the
+// read-only data sections are searched when the file has section headers,
+// which is where C string literals and Go strings live; files without them
+// are searched whole. A file that is not ELF contains none.
+func findMarkers(ctx context.Context, src rootfs.Source, e rootfs.Entry, markers []string) (map[string]bool, error) {
+	seen := map[string]bool{}
 	isELF, err := elfdeps.IsELF(ctx, src, e.Path)
 	if err != nil || !isELF {
-		return false, err
+		return seen, err
 	}
 	type span struct{ off, size int64 }
 	spans := []span{{0, e.Size}}
@@ -332,7 +391,7 @@ func containsMarker(ctx context.Context, src rootfs.Source, e rootfs.Entry, mark
 			spans = ro
 		}
 	} else if ctx.Err() != nil {
-		return false, ctx.Err()
+		return nil, ctx.Err()
 	}
 	longest := 0
 	for _, m := range markers {
@@ -344,15 +403,18 @@ func containsMarker(ctx context.Context, src rootfs.Source, e rootfs.Entry, mark
 			n := min(int64(scanChunk), s.off+s.size-off)
 			b, err := src.ReadFile(ctx, e.Path, off, n)
 			if err != nil {
-				return false, fmt.Errorf("scanning %s: %w", e.Path, err)
+				return nil, fmt.Errorf("scanning %s: %w", e.Path, err)
 			}
 			// Keep the tail of the previous chunk so a marker split
 			// across two reads is still seen.
 			buf := append(carry, b...)
 			for _, m := range markers {
-				if bytes.Contains(buf, []byte(m)) {
-					return true, nil
+				if !seen[m] && bytes.Contains(buf, []byte(m)) {
+					seen[m] = true
 				}
+			}
+			if len(seen) == len(markers) {
+				return seen, nil
 			}
 			if len(buf) >= longest {
 				carry = append([]byte(nil), buf[len(buf)-longest+1:]...)
@@ -364,7 +426,7 @@ func containsMarker(ctx context.Context, src rootfs.Source, e rootfs.Entry, mark
 			}
 		}
 	}
-	return false, nil
+	return seen, nil
 }
 
 // hardlinks extends matches to every name of the same inode, as far as
@@ -524,6 +586,45 @@ func (d *detector) data() {
 				continue
 			}
 			d.add(Match{Path: p, Category: PackageManager, Reason: ReasonPackageManagerData, Tool: pat})
+		}
+	}
+}
+
+// installerModules are language package installers recognised by the
+// layout of their module directory, wherever it was copied: pip (its
+// __main__.py and _internal package make `python3 -m pip` work from any
+// directory on sys.path) and npm (bin/npm-cli.js under an npm directory).
+var installerModules = []struct {
+	name  string
+	marks []string
+}{
+	{"pip", []string{"__main__.py", "_internal"}},
+	{"npm", []string{"bin/npm-cli.js", "lib/npm.js"}},
+}
+
+// installerModules matches relocated installer modules: the path lists
+// know where pip and npm are installed, not where a Dockerfile copies
+// them to.
+func (d *detector) installerModules(entries []rootfs.Entry) {
+	if len(d.lists.PackageManagerData) == 0 {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || d.coveredByData(e.Path) {
+			continue
+		}
+		for _, im := range installerModules {
+			if path.Base(e.Path) != im.name {
+				continue
+			}
+			all := true
+			for _, m := range im.marks {
+				_, ok := d.t.Lookup(path.Join(e.Path, m))
+				all = all && ok
+			}
+			if all {
+				d.add(Match{Path: e.Path, Category: PackageManager, Reason: ReasonPackageManagerData, Tool: im.name + " (module layout)"})
+			}
 		}
 	}
 }

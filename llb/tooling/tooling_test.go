@@ -183,3 +183,68 @@ func TestDetectHostBusybox(t *testing.T) {
 		t.Errorf("Detect = %+v\nwant %+v", got, want)
 	}
 }
+
+// TestByContent: shells are found by content under any name and mode;
+// other interpreters and programs are not.
+func TestByContent(t *testing.T) {
+	tests := []struct {
+		host   string
+		reason string
+	}{
+		{"/usr/bin/dash", ReasonShellBinary},
+		{"/usr/bin/bash", ReasonShellBinary},
+		{"/usr/bin/busybox", ReasonBusyboxBinary},
+		{"/usr/bin/perl", ""},
+		{"/usr/bin/python3", ""},
+		{"/usr/bin/ls", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.host, func(t *testing.T) {
+			data, err := os.ReadFile(tc.host)
+			if err != nil {
+				t.Skipf("no host %s: %v", tc.host, err)
+			}
+			// Renamed, mode 0644, one byte appended.
+			l := rootfstest.New(t).File("/app/x", append(data, 0), 0o644)
+			tree, src := l.Load()
+			e, _ := tree.Lookup("/app/x")
+			m, ok, err := ByContent(t.Context(), src, e, DefaultLists())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (tc.reason != "") || m.Reason != tc.reason {
+				t.Errorf("ByContent = %+v %v, want reason %q", m, ok, tc.reason)
+			}
+			if ok && m.Category != Shell {
+				t.Errorf("category %s", m.Category)
+			}
+			// A list without shells does not look for them.
+			if _, ok, _ := ByContent(t.Context(), src, e, Lists{}); ok {
+				t.Error("found with empty lists")
+			}
+		})
+	}
+}
+
+// TestRelocatedInstallers: pip and npm copied to another module directory
+// are package managers by their layout.
+func TestRelocatedInstallers(t *testing.T) {
+	l := rootfstest.New(t).
+		File("/app/dist-packages/pip/__main__.py", []byte("x"), 0o644).
+		File("/app/dist-packages/pip/_internal/__init__.py", []byte("x"), 0o644).
+		File("/app/lib/npm/bin/npm-cli.js", []byte("x"), 0o644).
+		File("/app/lib/npm/lib/npm.js", []byte("x"), 0o644).
+		File("/app/pip/readme.txt", []byte("not pip"), 0o644)
+	tree, src := l.Load()
+	ms, err := Detect(t.Context(), tree, src, DefaultLists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, m := range ms {
+		got[m.Path] = m.Category == PackageManager && m.Reason == ReasonPackageManagerData
+	}
+	if !got["/app/dist-packages/pip"] || !got["/app/lib/npm"] || len(got) != 2 {
+		t.Errorf("matches %v", ms)
+	}
+}

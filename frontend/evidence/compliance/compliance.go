@@ -114,6 +114,9 @@ type Predicate struct {
 	// Inspection says how the final image was inspected (the image-stage
 	// rules' results are in Rules); nil when no inspection ran.
 	Inspection *Inspection `json:"inspection,omitempty"`
+	// Distroless is what the distroless control removed and which
+	// executables ship, each with why; nil when it did not rebase.
+	Distroless *Distroless `json:"distroless,omitempty"`
 }
 
 // Inspection is how the final image and the build context were inspected.
@@ -549,6 +552,7 @@ func (p Predicate) normalized() Predicate {
 		return cmp.Or(cmp.Compare(a.CVE, b.CVE), cmp.Compare(a.Package, b.Package), cmp.Compare(a.Result, b.Result))
 	})
 	p.Vulnerabilities = v
+	p.Distroless = p.Distroless.normalized()
 	return p
 }
 

@@ -69,6 +69,15 @@ func fullPredicate() Predicate {
 			},
 		},
 		SBOM: SBOMOf([]byte(`{"spdxVersion":"SPDX-2.3"}`)),
+		Distroless: &Distroless{
+			Removed: []Removal{
+				{Path: "/usr/bin/mksh", Why: RemovedByAllowlist, Detail: "executable of package mksh that the image does not run"},
+				{Path: "/bin/bash", Category: "shell", Why: RemovedByName, Detail: "bash (name)"},
+				{Path: "package:zsh-common", Why: RemovedByAllowlist, Detail: "412 files; package zsh-common is not in the runtime closure"},
+			},
+			Executables:     []ShippedExecutable{{Path: "/usr/local/bin/app", Reason: "entrypoint /usr/local/bin/app: root"}},
+			RuntimePackages: []RuntimePackage{{Name: "libc6", Reason: "owns /usr/lib/x86_64-linux-gnu/libc.so.6"}},
+		},
 	}
 }
 

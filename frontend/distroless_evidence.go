@@ -1,0 +1,50 @@
+package frontend
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/tooling"
+)
+
+// distrolessEvidence is the compliance statement's account of the
+// distroless control: every tool removed by name or content, every
+// executable and package the allowlist left out, every executable that
+// ships and why, and the runtime closure's packages. Package files are
+// summarised per package so that an `apt-get install` of a large package
+// does not put thousands of paths into the attestation.
+func distrolessEvidence(r harden.Result) *compliance.Distroless {
+	if !r.Rebased {
+		return nil
+	}
+	d := &compliance.Distroless{}
+	for _, m := range r.Removed {
+		why := compliance.RemovedByContent
+		if m.Reason == tooling.ReasonName || m.Reason == tooling.ReasonPackageManagerData {
+			why = compliance.RemovedByName
+		}
+		d.Removed = append(d.Removed, compliance.Removal{Path: m.Path, Category: string(m.Category), Why: why,
+			Detail: fmt.Sprintf("%s (%s)", m.Tool, m.Reason)})
+	}
+	perPackage := map[string]int{}
+	for _, n := range r.NotAllowed {
+		if len(n.OutsideClosure) > 0 {
+			perPackage[strings.Join(n.OutsideClosure, ",")]++
+			continue
+		}
+		d.Removed = append(d.Removed, compliance.Removal{Path: n.Path, Why: compliance.RemovedByAllowlist, Detail: n.Reason})
+	}
+	for pkgs, n := range perPackage {
+		d.Removed = append(d.Removed, compliance.Removal{Path: "package:" + pkgs, Why: compliance.RemovedByAllowlist,
+			Detail: fmt.Sprintf("%d files; not in the runtime closure of what the image runs", n)})
+	}
+	for _, e := range r.Executables {
+		d.Executables = append(d.Executables, compliance.ShippedExecutable{Path: e.Path, Reason: e.Reason})
+	}
+	for name, why := range r.RuntimePackages {
+		d.RuntimePackages = append(d.RuntimePackages, compliance.RuntimePackage{Name: name, Reason: why})
+	}
+	return d
+}

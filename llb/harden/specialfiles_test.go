@@ -1,0 +1,94 @@
+package harden
+
+import (
+	"io/fs"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+)
+
+func specialTree() *rootfs.Tree {
+	return rootfs.NewTree([]rootfs.Entry{
+		{Path: "/", Mode: fs.ModeDir | 0o755},
+		{Path: "/app", Mode: fs.ModeDir | 0o755},
+		{Path: "/app/server", Mode: 0o755, Size: 10},
+		{Path: "/dev", Mode: fs.ModeDir | 0o755},
+		{Path: "/dev/mem", Mode: fs.ModeDevice | fs.ModeCharDevice | 0o644},
+		{Path: "/dev/sda", Mode: fs.ModeDevice | 0o600},
+		{Path: "/app/pipe", Mode: fs.ModeNamedPipe | 0o644},
+		{Path: "/app/sock", Mode: fs.ModeSocket | 0o755},
+	})
+}
+
+func TestDropSpecialFiles(t *testing.T) {
+	all := []string{"/app", "/app/pipe", "/app/server", "/app/sock", "/dev", "/dev/mem", "/dev/sda"}
+	tests := []struct {
+		level     rules.Level
+		wantErr   []string
+		wantPaths []string
+		findings  int
+	}{
+		{level: rules.LevelEnforce, wantErr: []string{"HK2042", "/dev/mem (character device", "/dev/sda (block device", "/app/pipe (FIFO", "/app/sock (socket"}},
+		{level: rules.LevelWarn, wantPaths: []string{"/app", "/app/server", "/dev"}, findings: 4},
+		{level: rules.LevelOff, wantPaths: all},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.level), func(t *testing.T) {
+			p := strictPolicy(t, func(p *policy.Policy) { p.Rules["HK2042"] = tc.level })
+			plan := fsPlan{paths: slices.Clone(all), include: slices.Clone(all)}
+			err := dropSpecialFiles(Input{Policy: p}, specialTree(), &plan)
+			if tc.wantErr != nil {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not say %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(plan.paths, tc.wantPaths) || !slices.Equal(plan.include, tc.wantPaths) {
+				t.Errorf("paths %v include %v, want %v", plan.paths, plan.include, tc.wantPaths)
+			}
+			if len(plan.findings) != tc.findings {
+				t.Errorf("%d findings, want %d: %v", len(plan.findings), tc.findings, plan.findings)
+			}
+		})
+	}
+}
+
+// TestWorldWritableStickyOnly: the sticky directory itself is exempt,
+// nothing below it is.
+func TestWorldWritableStickyOnly(t *testing.T) {
+	tree := rootfs.NewTree([]rootfs.Entry{
+		{Path: "/", Mode: fs.ModeDir | 0o755},
+		{Path: "/tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+		{Path: "/var", Mode: fs.ModeDir | 0o755},
+		{Path: "/var/tmp", Mode: fs.ModeDir | fs.ModeSticky | 0o777},
+		{Path: "/var/tmp/app", Mode: 0o777, Size: 3},
+		{Path: "/var/tmp/lib", Mode: fs.ModeDir | 0o777},
+		{Path: "/var/lib", Mode: fs.ModeDir | 0o755},
+		{Path: "/var/lib/sessions", Mode: fs.ModeDir | fs.ModeSticky | 0o733},
+		{Path: "/run", Mode: fs.ModeDir | 0o755},
+		{Path: "/run/lock", Mode: fs.ModeDir | 0o777},
+		{Path: "/app", Mode: fs.ModeSymlink | 0o777, Linkname: "/var/tmp"},
+	})
+	var got []string
+	for _, f := range worldWritable(tree, rules.LevelWarn) {
+		got = append(got, f.File)
+		if f.File == "/run/lock" && !strings.Contains(f.Message, "drwxrwxrwx") {
+			t.Errorf("message does not show the directory bit: %s", f.Message)
+		}
+	}
+	if want := []string{"/run/lock", "/var/tmp/app", "/var/tmp/lib"}; !slices.Equal(got, want) {
+		t.Errorf("world-writable %v, want %v", got, want)
+	}
+}
