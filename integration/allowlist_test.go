@@ -252,9 +252,6 @@ func executablesIn(t *testing.T, root string) []string {
 	return out
 }
 
-	return s
-}
-
 // TestAllowlistScratchAndRefusals: a FROM scratch stage that copies in a
 // renamed BusyBox, one with its marker edited and a patched shell ships
 // none of them; device nodes and FIFOs fail the build naming them; a path
