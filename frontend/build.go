@@ -35,12 +35,12 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
 
-// Build is hardenkit's gateway BuildFunc. It is what the frontend image runs
-// (through `# syntax=`) and what `hardenkit build` runs in-process.
+// Build is hardenkit's gateway BuildFunc with cfg. It is what `hardenkit
+// build` runs in-process; the frontend image runs the package's Build.
 //
 // The pipeline: options → policy → static checks → convert → harden (LLB) →
 // inspect → evidence → result.
-func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
+func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	// The frontend's own image runs the in-build scanner; nil in-process.
 	selfImage, err := currentFrontend(c)
 	if err != nil {
@@ -232,7 +232,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			}
 
 			// evidence: SBOM of the verified filesystem, compliance statement
-			ev, err := collectEvidence(ctx, evidenceInput{
+			ev, err := collectEvidence(ctx, c, evidenceInput{
 				hardened:   hardened,
 				epoch:      epoch,
 				loaded:     loaded,
@@ -245,6 +245,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 						src.Warn(ctx, msg, client.WarnOpts{Level: 1})
 					}
 				},
+				self:         selfImage,
+				noCache:      noCacheAll(bc),
+				platform:     platformID(platform),
+				out:          cfg,
+				sessionID:    bc.BuildOpts().SessionID,
+				cacheImports: bc.CacheImports,
 			})
 			if err != nil {
 				return nil, err
@@ -276,7 +282,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if !ok {
 			return nil
 		}
-		return attachEvidence(ctx, c, rb, id, ev)
+		attachEvidence(rb, id, ev)
+		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,155 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+)
+
+// largeFiles is how many files the many-files image ships: enough that
+// its SBOM (about 870 bytes per file) is several times BuildKit's 16 MiB
+// gRPC message limit, with a few bytes each to keep CI fast.
+const largeFiles = 100_000
+
+// transportFailures are what a build that hit a gRPC limit, or a step that
+// failed without saying why, prints.
+var transportFailures = []string{"ResourceExhausted", "larger than max", "message larger", "grpc: received message"}
+
+// TestLargeImages builds an image of 100,000 files and one that copies the
+// whole Debian base image (`COPY --from=debian / /`) through `# syntax=`
+// and the CLI. Each must build hardened, or fail on a finding that names
+// its rule, never on a transport limit or a bare "exit code: 1".
+func TestLargeImages(t *testing.T) {
+	if env.BaseDebian == "" {
+		t.Fatal("the dev environment has no Debian base image")
+	}
+	root, err := filepath.Abs(filepath.Join("..", "examples", "static-site"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, dockerfile string
+		check            func(t *testing.T, out, tar string, err error)
+	}{
+		{
+			name: "100k-files",
+			dockerfile: `FROM busybox AS gen
+RUN mkdir /data && cd /data && for d in $(seq 0 99); do mkdir $d; for f in $(seq 0 999); do echo "$d/$f" > $d/$f; done; done
+FROM scratch
+COPY --from=gen /data /data
+COPY bin/server /server
+ENTRYPOINT ["/server"]
+`,
+			check: func(t *testing.T, out, tar string, err error) {
+				if err != nil {
+					t.Fatalf("build failed: %v\n%s", err, tail(out))
+				}
+				img := readImage(t, tar)
+				files, err := img.Files()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for p := range files {
+					if strings.HasPrefix(p, "/data/") && strings.Count(p, "/") == 3 {
+						n++
+					}
+				}
+				if n != largeFiles {
+					t.Errorf("%d files under /data ship, want %d", n, largeFiles)
+				}
+				if got := string(files["/data/42/917"].Content); got != "42/917\n" {
+					t.Errorf("/data/42/917 = %q", got)
+				}
+				atts := readAttestations(t, tar, img)
+				spdx := atts["https://spdx.dev/Document"]
+				if len(spdx) != 1 || len(spdx[0]) < 16<<20 {
+					t.Fatalf("%d SPDX attestations (first %d bytes), want one over 16 MiB: the SBOM lists every shipped file", len(spdx), sizeOf(spdx))
+				}
+				if !strings.Contains(string(spdx[0]), `"/data/42/917"`) {
+					t.Error("the SPDX document does not list /data/42/917")
+				}
+				if len(atts[compliance.PredicateType]) != 1 || len(atts["https://cyclonedx.org/bom"]) != 1 {
+					t.Errorf("attestations: %d compliance, %d CycloneDX, want 1 each", len(atts[compliance.PredicateType]), len(atts["https://cyclonedx.org/bom"]))
+				}
+				var comp struct {
+					Predicate struct {
+						SBOM struct{ Digest string } `json:"sbom"`
+					} `json:"predicate"`
+				}
+				if err := json.Unmarshal(atts[compliance.PredicateType][0], &comp); err != nil || !strings.HasPrefix(comp.Predicate.SBOM.Digest, "sha256:") {
+					t.Errorf("compliance statement's SBOM digest %q (%v)", comp.Predicate.SBOM.Digest, err)
+				}
+			},
+		},
+		{
+			name: "copy-debian-root",
+			dockerfile: `FROM ` + env.BaseDebian + ` AS debian
+FROM scratch
+COPY --from=debian / /
+COPY bin/server /server
+ENTRYPOINT ["/server"]
+`,
+			check: func(t *testing.T, out, tar string, err error) {
+				if err == nil {
+					img := readImage(t, tar)
+					files, err := img.Files()
+					if err != nil {
+						t.Fatal(err)
+					}
+					assertHardened(t, img, files)
+					return
+				}
+				// A real finding fails the build with its rule and what to do.
+				if !regexp.MustCompile(`HK[0-9]{4}`).MatchString(out) {
+					t.Errorf("the build failed without naming a rule:\n%s", tail(out))
+				}
+			},
+		},
+	}
+	paths := []userPath{userPaths[0], userPaths[1]} // # syntax= (buildctl) and the CLI
+	for _, tc := range cases {
+		dir := t.TempDir()
+		df := filepath.Join(dir, "Dockerfile")
+		if err := os.WriteFile(df, []byte(tc.dockerfile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			t.Run(tc.name+"/"+p.name, func(t *testing.T) {
+				tar := filepath.Join(t.TempDir(), "image.tar")
+				out, err := p.build(context.Background(), t, root, df, tar, nil)
+				for _, bad := range transportFailures {
+					if strings.Contains(out, bad) {
+						t.Fatalf("the build hit a transport limit (%q):\n%s", bad, tail(out))
+					}
+				}
+				if err != nil && strings.Contains(out, "exit code: 1") && !regexp.MustCompile(`HK[0-9]{4}`).MatchString(out) {
+					t.Fatalf("a step failed with a bare exit code:\n%s", tail(out))
+				}
+				tc.check(t, out, tar, err)
+			})
+		}
+	}
+}
+
+func sizeOf(b [][]byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	return len(b[0])
+}
+
+// tail is the end of a build's output, where its error is.
+func tail(out string) string {
+	const n = 6000
+	if len(out) > n {
+		return "…" + out[len(out)-n:]
+	}
+	return out
+}
