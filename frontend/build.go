@@ -202,6 +202,11 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			if epoch.IsZero() {
 				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[keySourceDateEpoch])
 			}
+			// The build context's commit time, a stage or the policy's
+			// default can be as far off as the build arg itself.
+			if err := options.CheckEpochTime("the resolved SOURCE_DATE_EPOCH", epoch); err != nil {
+				return nil, err
+			}
 			hardened, err := hardenPlatform(ctx, c, bc, src, dockerfile, popt, dfRes, platformOrDefault(platform), epoch, loaded)
 			if err != nil {
 				return nil, err
