@@ -59,7 +59,7 @@ func worldWritable(t *rootfs.Tree, level rules.Level) []rules.Finding {
 			continue
 		}
 		out = append(out, rules.Finding{Rule: ruleWorldWritable.ID, Level: level, File: e.Path,
-			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, e.Mode.Perm())})
+			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, rootfs.ModeString(e.Mode))})
 	}
 	return out
 }
