@@ -254,10 +254,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 	var ranges [][]parser.Range
 	for i, f := range ins.findings {
 		r, _ := catalog.Lookup(f.Rule)
-		where := f.File
-		if _, ok := ins.ranges[i]; ok {
-			where = fmt.Sprintf("%s:%d", f.File, f.Line)
-		}
+		where := f.Where()
 		switch f.Level {
 		case rules.LevelEnforce:
 			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
@@ -272,8 +269,8 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 			if f.Level == rules.LevelWaived {
 				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
 			}
-			if _, ok := ins.ranges[i]; !ok && f.File != "" {
-				msg = f.File + ": " + msg
+			if _, ok := ins.ranges[i]; !ok {
+				msg = f.Where() + ": " + msg
 			}
 			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
 		}
