@@ -219,7 +219,12 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			if err != nil {
 				return nil, fmt.Errorf("reading the Dockerfile's COPY and ADD sources: %w", err)
 			}
+			origins, err := shippedOrigins(dockerfile, src.Filename, popt.Target, popt.BuildArgs, platformOrDefault(platform), bc.BuildPlatforms[0])
+			if err != nil {
+				return nil, fmt.Errorf("reading the shipped stage's instructions: %w", err)
+			}
 			ins, err := inspectImage(ctx, c, bc, inspectInput{
+				origins:    origins,
 				hardened:   hardened,
 				loaded:     loaded,
 				buildArgs:  convertOpt.BuildArgs,

@@ -55,6 +55,8 @@ type inspectInput struct {
 	dockerfile string
 	// static are the static checks' findings, exceptions applied.
 	static []rules.Finding
+	// origins name the instruction that wrote an image path.
+	origins origins
 }
 
 // inspection is what inspecting one platform found.
@@ -66,6 +68,9 @@ type inspection struct {
 	// ranges locate HK3054 findings in the Dockerfile, by index in
 	// findings.
 	ranges map[int][]parser.Range
+	// origins locate, by index in findings, the instruction that wrote
+	// an image finding's path.
+	origins map[int][]parser.Range
 	// unscanned are the files over controls.secrets.maxFileSize: image
 	// paths, and context paths prefixed "context:".
 	unscanned []string
@@ -137,6 +142,16 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	}
 
 	out.findings = followStatic(in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{}), in.static)
+	out.origins = map[int][]parser.Range{}
+	for i := range out.findings {
+		f := &out.findings[i]
+		if !strings.HasPrefix(f.File, "/") {
+			continue // a config finding or a build context file
+		}
+		what, rs := in.origins.of(f.File)
+		f.Message += " [" + what + "]"
+		out.origins[i] = rs
+	}
 	out.unscanned = res.Unscanned
 	for _, u := range ctxUnscanned {
 		out.unscanned = append(out.unscanned, secrets.WhereContext+u)
@@ -259,6 +274,8 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 		case rules.LevelEnforce:
 			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
 			if rs := ins.ranges[i]; len(rs) > 0 {
+				ranges = append(ranges, rs)
+			} else if rs := ins.origins[i]; len(rs) > 0 {
 				ranges = append(ranges, rs)
 			}
 		case rules.LevelWarn, rules.LevelWaived:
