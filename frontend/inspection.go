@@ -265,7 +265,7 @@ func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p
 // client's progress, and fails on enforced findings with every one listed;
 // HK3054 findings carry their COPY or ADD line as a source snippet.
 func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection, warn bool) error {
-	var violations []string
+	var violations, failed []string
 	var ranges [][]parser.Range
 	for i, f := range ins.findings {
 		r, _ := catalog.Lookup(f.Rule)
@@ -273,6 +273,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 		switch f.Level {
 		case rules.LevelEnforce:
 			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
+			failed = append(failed, f.Rule)
 			if rs := ins.ranges[i]; len(rs) > 0 {
 				ranges = append(ranges, rs)
 			} else if rs := ins.origins[i]; len(rs) > 0 {
@@ -299,7 +300,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 	if len(violations) == 0 {
 		return nil
 	}
-	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s", len(violations), strings.Join(violations, "\n  "))
+	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s%s", len(violations), strings.Join(violations, "\n  "), remedies(failed))
 	for _, rs := range ranges {
 		err = WithSource(err, src.SourceMap, rs)
 	}
