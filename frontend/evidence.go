@@ -127,14 +127,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 		in.warn(fmt.Sprintf("%s: vulnerabilities not evaluated: %s", vuln.RuleVulnerablePackage.ID, gate.Warning))
 	}
 	if gate.Failed {
-		var failing []string
-		for _, m := range gate.Matches {
-			if m.Result == compliance.MatchFail {
-				failing = append(failing, fmt.Sprintf("%s (%s) in %s %s", m.CVE, m.Severity, m.Name, m.Version))
-			}
-		}
-		return platformEvidence{}, fmt.Errorf("%s: %d vulnerabilities at or above %s in the hardened image:\n  %s\nupgrade the packages, or waive each with an approved exception (rule %s) or a VEX statement (%s build context)",
-			vuln.RuleVulnerablePackage.ID, len(failing), vc.FailOn, strings.Join(failing, "\n  "), vuln.RuleVulnerablePackage.ID, vexContext)
+		return platformEvidence{}, vulnGateError(gate, string(vc.FailOn))
 	}
 	var waivers []string
 	for _, f := range in.findings {
@@ -195,7 +188,7 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 		st := sbomstep.Step(*in.self, in.hardened.State, in.epoch, opts...)
 		ref, err := solveState(ctx, c, st, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("SBOM: the in-build SBOM step (%s %s) failed: %w", scanstep.BinaryPath, sbomstep.Subcommand, err)
+			return nil, nil, sbomStepError(err)
 		}
 		spdx, err := rootfs.ReferenceSource(ref).ReadFile(ctx, "/"+sbomstep.SPDXFile, 0, 0)
 		if err != nil {
@@ -228,6 +221,13 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 		return nil, nil, fmt.Errorf("SBOM: writing the documents into the build: %w", err)
 	}
 	return doc.SPDX, ref, nil
+}
+
+// sbomStepError says that the SBOM step failed and where its own output,
+// which says why, is: an exec's error is only its exit code.
+func sbomStepError(err error) error {
+	return fmt.Errorf("SBOM: the in-build SBOM step (%s %s) failed: %w\nto fix: the step's output in the progress ([hardenkit] SBOM of the hardened image) names the file syft could not read; remove or fix it in the final stage",
+		scanstep.BinaryPath, sbomstep.Subcommand, err)
 }
 
 // evidenceState returns a state holding files (absolute paths at the root),
@@ -274,6 +274,18 @@ func evidenceState(ctx context.Context, in evidenceInput, what string, files map
 // evidenceSubdir is a file name for a platform's evidence of one kind.
 func evidenceSubdir(platform, what string) string {
 	return strings.NewReplacer("/", "-", " ", "-", ",", "-").Replace(platform + "-" + strings.ToLower(what))
+}
+
+// vulnGateError is HK4001's failure: every failing match, and what to do.
+func vulnGateError(gate vuln.Result, failOn string) error {
+	var failing []string
+	for _, m := range gate.Matches {
+		if m.Result == compliance.MatchFail {
+			failing = append(failing, fmt.Sprintf("%s (%s) in %s %s", m.CVE, m.Severity, m.Name, m.Version))
+		}
+	}
+	return fmt.Errorf("%s: %d vulnerabilities at or above %s in the hardened image:\n  %s\nto fix: upgrade the packages, or waive each with an approved exception (rule %s) or a VEX statement (%s build context)",
+		vuln.RuleVulnerablePackage.ID, len(failing), failOn, strings.Join(failing, "\n  "), vuln.RuleVulnerablePackage.ID, vexContext)
 }
 
 // gateFindings are the waived matches of the gate, so the compliance

@@ -242,7 +242,7 @@ func checkInspected(res inspect.Result, level func(rules.Rule) rules.Level) erro
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("inspection of the hardened image failed, so the build fails:\n%w", err)
+		return fmt.Errorf("inspection of the hardened image failed, so the build fails:\n%w\nto fix: remove the cause named above from the final stage (a file the check cannot read or parse), or set the rule to off in the policy if it does not apply; a rule is never skipped silently", err)
 	}
 	return nil
 }
