@@ -123,10 +123,10 @@ func errorCases() map[string]errorCase {
 		},
 		"evidence-size": {
 			err: func(*testing.T) error {
-				_, err := evidenceState(context.Background(), evidenceInput{}, "SBOM", map[string][]byte{sbomSPDXPath: make([]byte, maxInlineEvidence+1)})
+				_, err := evidenceState(evidenceInput{}, "SBOM", map[string][]byte{sbomSPDXPath: make([]byte, maxInlineEvidence+1)})
 				return err
 			},
-			rule: "SBOM", where: "more than one BuildKit request carries", remedy: "build with `hardenkit build` or through `# syntax=`",
+			rule: "SBOM", where: "more than one BuildKit request carries", remedy: "build with `hardenkit build` (it gives one), or through `# syntax=`",
 		},
 		"step": {
 			err: func(*testing.T) error {

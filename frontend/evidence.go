@@ -162,7 +162,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 	if err != nil {
 		return platformEvidence{}, fmt.Errorf("compliance statement: %w", err)
 	}
-	st, err := evidenceState(ctx, in, "compliance statement", map[string][]byte{compliancePath: statement})
+	st, err := evidenceState(in, "compliance statement", map[string][]byte{compliancePath: statement})
 	if err != nil {
 		return platformEvidence{}, err
 	}
@@ -209,7 +209,7 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 	if err != nil {
 		return nil, nil, fmt.Errorf("SBOM: %w", err)
 	}
-	st, err := evidenceState(ctx, in, "SBOM", map[string][]byte{
+	st, err := evidenceState(in, "SBOM", map[string][]byte{
 		sbomSPDXPath:      doc.SPDX,
 		sbomCycloneDXPath: doc.CycloneDX,
 	})
@@ -234,7 +234,7 @@ func sbomStepError(err error) error {
 // written inline with llb.Mkfile when they fit in maxInlineEvidence, else
 // through the session directory of in.out. what names the evidence in
 // errors.
-func evidenceState(ctx context.Context, in evidenceInput, what string, files map[string][]byte) (llb.State, error) {
+func evidenceState(in evidenceInput, what string, files map[string][]byte) (llb.State, error) {
 	total := 0
 	for _, dt := range files {
 		total += len(dt)
@@ -248,8 +248,8 @@ func evidenceState(ctx context.Context, in evidenceInput, what string, files map
 		return st, nil
 	}
 	if in.out.EvidenceDir == "" || in.out.EvidenceLocal == "" {
-		return llb.State{}, fmt.Errorf("%s: the documents are %d MiB, more than one BuildKit request carries (%d MiB inline), and this in-process frontend has no session directory for evidence: build with `hardenkit build` or through `# syntax=`",
-			what, total>>20, maxInlineEvidence>>20)
+		return llb.State{}, fmt.Errorf("%s: the documents are %.1f MiB, more than one BuildKit request carries (%d MiB inline), and no session directory was given for evidence: build with `hardenkit build` (it gives one), or through `# syntax=` (a build step writes the SBOM)",
+			what, float64(total)/(1<<20), maxInlineEvidence>>20)
 	}
 	// One subdirectory per platform and kind, so concurrent platforms
 	// never see each other's files.
