@@ -12,9 +12,11 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 )
 
-// largeFiles is how many files the many-files image ships: enough that
-// its SBOM (about 870 bytes per file) is several times BuildKit's 16 MiB
-// gRPC message limit, with a few bytes each to keep CI fast.
+// largeFiles is how many files the many-files image ships, a few bytes
+// each to keep CI fast. A dpkg database says one package owns them all, so
+// syft lists every one with its digests (about 870 bytes a file, as for
+// the files of a real distribution or node_modules): the SBOM is several
+// times BuildKit's 16 MiB gRPC message limit.
 const largeFiles = 100_000
 
 // transportFailures are what a build that hit a gRPC limit, or a step that
@@ -41,9 +43,10 @@ func TestLargeImages(t *testing.T) {
 		{
 			name: "100k-files",
 			dockerfile: `FROM busybox:1.35 AS gen
-RUN mkdir /data && cd /data && for d in $(seq 0 99); do mkdir $d; for f in $(seq 0 999); do echo "$d/$f" > $d/$f; done; done
+RUN mkdir -p /data /var/lib/dpkg/info && cd /data && for d in $(seq 0 99); do mkdir $d; for f in $(seq 0 999); do echo "$d/$f" > $d/$f; echo "/data/$d/$f"; done >> /var/lib/dpkg/info/bigdata.list; done && printf 'Package: bigdata\nStatus: install ok installed\nPriority: optional\nSection: misc\nMaintainer: hardenkit tests <tests@example.invalid>\nArchitecture: all\nVersion: 1.0\nDescription: 100,000 small files\n' > /var/lib/dpkg/status
 FROM scratch
 COPY --from=gen /data /data
+COPY --from=gen /var/lib/dpkg /var/lib/dpkg
 COPY bin/server /server
 ENTRYPOINT ["/server"]
 `,
