@@ -48,7 +48,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt needed"; exit 1; }
 
 test-unit:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration$$)
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
 
 test-integration: deps buildx
 	@mkdir -p out
@@ -66,8 +66,9 @@ devenv-down:
 
 ## frontend-image: assemble the frontend image from a local static binary.
 ##   make frontend-image PUSH=127.0.0.1:5055/hardenkit/frontend:dev   or   OCI_LAYOUT=out/frontend
+##   ORG_POLICY=policy.yaml bakes an organisation policy into it (/etc/hardenkit/policy.yaml).
 frontend-image:
-	$(DEVENV) frontend-image $(if $(PUSH),--push $(PUSH)) $(if $(OCI_LAYOUT),--oci-layout $(OCI_LAYOUT))
+	$(DEVENV) frontend-image $(if $(PUSH),--push $(PUSH)) $(if $(OCI_LAYOUT),--oci-layout $(OCI_LAYOUT)) $(if $(ORG_POLICY),--org-policy $(ORG_POLICY))
 
 ## demo: build examples/ with hardenkit against the dev environment and show the result.
 demo: deps build examples

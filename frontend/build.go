@@ -80,12 +80,17 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 		DockerfileName: src.Filename,
 		Known:          catalog.Known,
 		Now:            time.Now(),
+		Frontend:       selfImage,
+		Catalog:        catalog.All(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	if opt.Mode == options.ModeOff && !loaded.Policy.Controls.Mode.AllowOff {
-		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false)", errModeOffForbidden, loaded.Policy.Name)
+		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false; policy sources: %s)", errModeOffForbidden, loaded.Policy.Name, sourceNames(loaded.Policy))
+	}
+	if err := announcePolicy(ctx, src, loaded.Policy); err != nil {
+		return nil, err
 	}
 
 	// static checks
@@ -94,6 +99,15 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 		if findings, err = staticFindings(ctx, bc, src, dockerfile, loaded); err != nil {
 			return nil, err
 		}
+		ignore, err := bc.DockerIgnorePatterns(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading .dockerignore: %w", err)
+		}
+		triggers, err := onbuildFindings(ctx, c, bc, src, dockerfile, loaded, ignore)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, triggers...)
 	}
 
 	convertOpt := dockerfile2llb.ConvertOpt{

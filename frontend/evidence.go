@@ -144,9 +144,14 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 	if in.loaded.Exceptions != nil {
 		applied = compliance.AppliedExceptions(in.loaded.Exceptions.Exceptions, waivers)
 	}
+	announceExceptions(in.warn, applied)
+	polEvidence, err := policyEvidence(pol)
+	if err != nil {
+		return platformEvidence{}, err
+	}
 	pred := compliance.Predicate{
 		Hardenkit:       compliance.Tool{Version: Version},
-		Policy:          compliance.Policy{Name: pol.Name, Digest: pol.Digest(), Baseline: pol.Baseline},
+		Policy:          polEvidence,
 		Mode:            options.ModeEnforce,
 		SourceDateEpoch: in.epoch.Unix(),
 		BaseImages:      []compliance.BaseImage{{Name: in.hardened.BaseName, Digest: in.hardened.BaseDigest}},

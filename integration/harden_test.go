@@ -14,20 +14,24 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
-	"github.com/hardenkit/hardenkit/integration/devenv"
 )
 
 // hardenedExamples are the examples whose hardened image is run by a
 // follow-up build: selftest is an exec-form command that must succeed in it.
+// runc runs the same self-test from the exported image, as a container
+// runtime would (cmd replaced, entrypoint and user kept), and a server
+// example is started and asked for its page.
 var hardenedExamples = []struct {
 	dir      string
 	selftest string
+	runcCmd  []string // replaces the image's cmd under runc
+	serve    []string // args that start the server on 127.0.0.1:18080
 }{
-	{"debian-app", `["/usr/local/bin/app", "--selftest"]`},
-	{"python-app", `["python3", "/app/app.py", "--selftest"]`},
-	{"static-site", `["/server", "-selftest", "-root", "/www"]`},
+	{dir: "debian-app", selftest: `["/usr/local/bin/app", "--selftest"]`, runcCmd: []string{"--selftest"}},
+	{dir: "python-app", selftest: `["python3", "/app/app.py", "--selftest"]`, runcCmd: []string{"--selftest"}},
+	{dir: "static-site", selftest: `["/server", "-selftest", "-root", "/www"]`, runcCmd: []string{"-selftest"},
+		serve: []string{"/server", "-addr", "127.0.0.1:18080", "-root", "/www"}},
 }
 
 // TestHardenedExamplesRun builds each example with hardenkit (enforce
@@ -75,6 +79,25 @@ func TestHardenedExamplesRun(t *testing.T) {
 			}
 			if !strings.Contains(res.progress, "selftest ok") {
 				t.Errorf("selftest printed nothing:\n%s", res.progress)
+			}
+
+			// And from the exported image under runc, with nothing but its
+			// own files.
+			oci, err := os.ReadFile(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := unpackImage(t, oci, "")
+			runcOut, err := bundle.runImage(ctx, t, runSpec{cmd: ex.runcCmd})
+			if err != nil || !strings.Contains(runcOut, "selftest ok") {
+				t.Errorf("runc %v: %v\n%s", ex.runcCmd, err, runcOut)
+			}
+			if ex.serve != nil {
+				c := bundle.startImage(ctx, t, runSpec{args: ex.serve})
+				status, body, err := c.httpGet(ctx, 18080, "/", 30*time.Second)
+				if err != nil || status != 200 || !strings.Contains(body, "1.0.0") {
+					t.Errorf("GET / from the hardened static-site under runc: %d %v\n%s", status, err, body)
+				}
 			}
 		})
 	}
@@ -253,25 +276,7 @@ func TestReproducibleAcrossDaemons(t *testing.T) {
 	ctx := context.Background()
 	var addrs []string
 	for i := range 2 {
-		state, err := os.MkdirTemp("", fmt.Sprintf("hk-repro%d-", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _, err := daemon.Ensure(ctx, daemon.Config{
-			StateDir:    state,
-			Binary:      filepath.Join(binaries.dir, "buildkitd"),
-			ExtraConfig: devenv.BuildkitdConfig(env.Registry),
-		})
-		if err != nil {
-			t.Fatalf("starting buildkitd %d: %v", i, err)
-		}
-		t.Cleanup(func() {
-			if err := daemon.Stop(context.Background(), state); err != nil {
-				t.Errorf("stopping buildkitd %d: %v", i, err)
-			}
-			os.RemoveAll(state)
-		})
-		addrs = append(addrs, d.Addr)
+		addrs = append(addrs, freshDaemon(ctx, t, fmt.Sprintf("repro%d", i)))
 	}
 	for _, ex := range hardenedExamples {
 		t.Run(ex.dir, func(t *testing.T) {

@@ -190,21 +190,13 @@ func readOCI(t *testing.T, oci []byte) (*ocitar.Layout, *ocitar.Image) {
 // the image of an OCI tarball, by id.
 func complianceOf(t *testing.T, oci []byte) map[string]complianceRule {
 	t.Helper()
-	l, img := readOCI(t, oci)
-	atts, err := l.Attestations(img.Descriptor.Digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(atts[compliance.PredicateType]); n != 1 {
-		t.Fatalf("%d compliance attestations, want 1", n)
-	}
 	var st struct {
 		PredicateType string `json:"predicateType"`
 		Predicate     struct {
 			Rules []complianceRule `json:"rules"`
 		} `json:"predicate"`
 	}
-	if err := json.Unmarshal(atts[compliance.PredicateType][0], &st); err != nil {
+	if err := json.Unmarshal(complianceStatement(t, oci), &st); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]complianceRule{}

@@ -2,12 +2,13 @@ package integration
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
 )
 
 // sshDockerfile violates HK1043 (EXPOSE 22) at line 4 once a `# syntax=`
@@ -27,22 +28,15 @@ rules:
   HK1001: warn
 `
 
-// exceptionsFile waives HK1043 for Dockerfile, valid from created to expires.
-func exceptionsFile(created, expires time.Time) string {
-	return fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
-kind: Exceptions
-exceptions:
-  - id: EX-IT-1
-    rule: HK1043
-    scope:
-      path: Dockerfile
-    justification: The integration test image exposes SSH to exercise the waiver path.
-    owner: dev@example.com
-    approvedBy: security@example.com
-    created: %s
-    expires: %s
-    ticket: https://tracker.example.com/IT-1
-`, created.Format("2006-01-02"), expires.Format("2006-01-02"))
+// exceptionsFile waives HK1043 for Dockerfile, valid from created to
+// expires, signed by a: the built-in baselines accept signed exceptions only.
+func exceptionsFile(t *testing.T, a approver, created, expires time.Time) string {
+	return exceptionsYAML(t, &a, exceptions.Exception{
+		ID: "EX-IT-1", Rule: "HK1043", Scope: exceptions.Scope{Path: "Dockerfile"},
+		Justification: "The integration test image exposes SSH to exercise the waiver path.",
+		Owner:         "dev@example.com", ApprovedBy: "security@example.com",
+		Created: created.Truncate(24 * time.Hour), Expires: expires.Truncate(24 * time.Hour),
+	})
 }
 
 // TestPolicyThroughBuildx drives the policy the way a buildx user meets it:
@@ -53,6 +47,8 @@ func TestPolicyThroughBuildx(t *testing.T) {
 	ctx := context.Background()
 	envv := buildxConfig(ctx, t)
 	now := time.Now().UTC()
+	a := newApprover(t)
+	policy := unpinnedBasesPolicy + "controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indentLines(a.pem, "        ")
 
 	tests := []struct {
 		name       string
@@ -67,12 +63,12 @@ func TestPolicyThroughBuildx(t *testing.T) {
 		},
 		{
 			name:       "approved exception waives",
-			exceptions: exceptionsFile(now.AddDate(0, 0, -1), now.AddDate(0, 0, 30)),
+			exceptions: exceptionsFile(t, a, now.AddDate(0, 0, -1), now.AddDate(0, 0, 30)),
 			want:       []string{"HK1043", "waived by exception EX-IT-1", "HK1001"},
 		},
 		{
 			name:       "expired exception fails",
-			exceptions: exceptionsFile(now.AddDate(0, 0, -40), now.AddDate(0, 0, -2)),
+			exceptions: exceptionsFile(t, a, now.AddDate(0, 0, -40), now.AddDate(0, 0, -2)),
 			wantErr:    true,
 			want:       []string{"EX-IT-1", "expired"},
 		},
@@ -91,7 +87,7 @@ func TestPolicyThroughBuildx(t *testing.T) {
 			}
 			// The test base images are built on this machine: their digests
 			// cannot be pinned in the Dockerfile, so pinning only warns.
-			if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(unpinnedBasesPolicy), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(policy), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			args := []string{"buildx", "build", "--builder", "hardenkit-it", "--progress", "plain",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln/vulndbtest"
+	hkexceptions "github.com/hardenkit/hardenkit/frontend/exceptions"
 )
 
 // fixtureCVE affects bookworm's libc6, which ships in debian-app.
@@ -87,24 +88,26 @@ func TestVulnerabilityGate(t *testing.T) {
 
 	// An approved exception waives it, and the evidence says so.
 	now := time.Now().UTC()
+	// The built-in baselines accept signed exceptions only: CI's policy
+	// names the approver key.
+	a := newApprover(t)
+	ciPolicyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	ciPol := "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: vuln-ci\nbaseline: strict\nrules:\n  HK1001: warn\n  HK1030: warn\n" +
+		"controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indentLines(a.pem, "        ")
+	if err := os.WriteFile(ciPolicyFile, []byte(ciPol), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	exFile := filepath.Join(t.TempDir(), "exceptions.yaml")
-	ex := fmt.Sprintf(`apiVersion: hardenkit.dev/v1alpha1
-kind: Exceptions
-exceptions:
-  - id: EX-CVE-1
-    rule: HK4001
-    scope:
-      cve: %s
-    justification: glibc is patched by the platform team's next base image; tracked in SEC-1.
-    owner: dev@example.com
-    approvedBy: security@example.com
-    created: %s
-    expires: %s
-`, fixtureCVE, now.AddDate(0, 0, -1).Format("2006-01-02"), now.AddDate(0, 0, 20).Format("2006-01-02"))
+	ex := exceptionsYAML(t, &a, hkexceptions.Exception{
+		ID: "EX-CVE-1", Rule: "HK4001", Scope: hkexceptions.Scope{CVE: fixtureCVE},
+		Justification: "glibc is patched by the platform team's next base image; tracked in SEC-1.",
+		Owner:         "dev@example.com", ApprovedBy: "security@example.com",
+		Created: now.AddDate(0, 0, -1).Truncate(24 * time.Hour), Expires: now.AddDate(0, 0, 20).Truncate(24 * time.Hour),
+	})
 	if err := os.WriteFile(exFile, []byte(ex), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dest, out, err = build(t, "--build-context", "hardenkit-vulndb="+db, "--exceptions", exFile)
+	dest, out, err = build(t, "--build-context", "hardenkit-vulndb="+db, "--policy", ciPolicyFile, "--exceptions", exFile)
 	if err != nil {
 		t.Fatalf("build with an approved exception: %v\n%s", err, out)
 	}

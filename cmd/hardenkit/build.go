@@ -79,24 +79,30 @@ CONTEXT is a local directory or a git/http URL. Flags follow docker buildx:
 func addBuildFlags(f *pflag.FlagSet, o *buildOptions) {
 	// String arrays, not slices: values are CSV and must not be split on
 	// commas by the flag parser.
-	f.StringVarP(&o.file, "file", "f", "", `Dockerfile path (default "CONTEXT/Dockerfile"; "-" reads stdin)`)
-	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable, KEY=VALUE or KEY to take the value from the environment")
-	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
-	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
+	addInputFlags(f, o)
 	f.StringVar(&o.policy, "policy", "", "policy: a built-in baseline (strict, cis-docker) or a policy file (default: hardenkit.yaml beside the Dockerfile, else strict)")
 	f.StringVar(&o.provenance, "provenance", "mode=max", buildflags.ProvenanceFlagHelp())
 	f.StringVar(&o.exceptions, "exceptions", "", "exceptions file (passed as the hardenkit-exceptions build context)")
-	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated, e.g. linux/amd64,linux/arm64")
-	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
-	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh, default|ID[=PATH[,PATH]]")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "output, type=oci|docker|tar,dest=FILE | type=local,dest=DIR | type=image,name=REF[,push=true] | type=registry,name=REF")
 	f.StringArrayVarP(&o.tags, "tag", "t", nil, "image name for image/registry/oci/docker outputs")
-	f.StringVar(&o.progress, "progress", "auto", "progress output: "+strings.Join(progressModes, ", "))
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use the build cache")
 	f.StringArrayVar(&o.opts, "opt", nil, "raw frontend attribute KEY=VALUE (overrides the flags above)")
 	f.StringArrayVar(&o.labels, "label", nil, "image label KEY=VALUE")
 	f.StringArrayVar(&o.attests, "attest", nil, "attestation, e.g. type=sbom or type=provenance,mode=max")
 	f.StringVar(&o.metadataFile, "metadata-file", "", "write the build result metadata (e.g. containerimage.digest) to this JSON file")
+}
+
+// addInputFlags declares the flags that decide what a build reads,
+// resolves and installs; `hardenkit pin` takes them too.
+func addInputFlags(f *pflag.FlagSet, o *buildOptions) {
+	f.StringVarP(&o.file, "file", "f", "", `Dockerfile path (default "CONTEXT/Dockerfile"; "-" reads stdin)`)
+	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable, KEY=VALUE or KEY to take the value from the environment")
+	f.StringArrayVar(&o.buildContexts, "build-context", nil, "additional named context, NAME=DIR|URL|docker-image://REF|target:STAGE|oci-layout://DIR[:TAG]")
+	f.StringVar(&o.target, "target", "", "Dockerfile stage to build")
+	f.StringArrayVar(&o.platforms, "platform", nil, "target platform(s), comma separated, e.g. linux/amd64,linux/arm64")
+	f.StringArrayVar(&o.secrets, "secret", nil, "secret for RUN --mount=type=secret, id=ID[,src=PATH|env=VAR]")
+	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh, default|ID[=PATH[,PATH]]")
+	f.StringVar(&o.progress, "progress", "auto", "progress output: "+strings.Join(progressModes, ", "))
 }
 
 func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPath string) error {
@@ -160,13 +166,9 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
-	mounts := make(map[string]fsutil.FS, len(plan.LocalDirs))
-	for name, dir := range plan.LocalDirs {
-		fs, err := fsutil.NewFS(dir)
-		if err != nil {
-			return fmt.Errorf("local directory %s: %w", dir, err)
-		}
-		mounts[name] = fs
+	mounts, stores, err := localInputs(plan)
+	if err != nil {
+		return err
 	}
 	// Evidence too large for an LLB definition (the SBOM of a large image)
 	// reaches the build through this session directory.
@@ -184,14 +186,6 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	}
 	mounts[evidenceLocal] = evidenceFS
 	fe := frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: evidenceLocal}
-	stores := make(map[string]content.Store, len(plan.OCIStores))
-	for id, dir := range plan.OCIStores {
-		s, err := local.NewStore(dir)
-		if err != nil {
-			return fmt.Errorf("OCI layout %s: %w", dir, err)
-		}
-		stores[id] = s
-	}
 
 	addr, err := resolveAddr(ctx, g.addr)
 	if err != nil {
@@ -254,6 +248,28 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 // evidenceLocal is the session local the in-process frontend writes large
 // evidence documents through.
 const evidenceLocal = "hardenkit-evidence"
+
+// localInputs opens the plan's local directories and OCI layouts, which the
+// daemon reads through the session.
+func localInputs(plan *buildflags.Plan) (map[string]fsutil.FS, map[string]content.Store, error) {
+	mounts := make(map[string]fsutil.FS, len(plan.LocalDirs))
+	for name, dir := range plan.LocalDirs {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("local directory %s: %w", dir, err)
+		}
+		mounts[name] = fs
+	}
+	stores := make(map[string]content.Store, len(plan.OCIStores))
+	for id, dir := range plan.OCIStores {
+		s, err := local.NewStore(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("OCI layout %s: %w", dir, err)
+		}
+		stores[id] = s
+	}
+	return mounts, stores, nil
+}
 
 func progressMode(s string) (progressui.DisplayMode, error) {
 	for _, m := range progressModes {

@@ -47,7 +47,9 @@ first use and reuses it afterwards; "hardenkit daemon" manages it.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.addr, "addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address, e.g. unix:///run/buildkit/buildkitd.sock (default $BUILDKIT_HOST, else the embedded daemon)")
-	root.AddCommand(newBuildCommand(g), checkcmd.NewCheckCommand(), checkcmd.NewRulesCommand(), newDaemonCommand(), newInspectCommand(), newVersionCommand())
+	check := checkcmd.NewCheckCommand()
+	addFixFlag(check, g)
+	root.AddCommand(newBuildCommand(g), check, checkcmd.NewRulesCommand(), newDaemonCommand(), newInspectCommand(), newVersionCommand(), newPinCommand(g))
 	return root
 }
 

@@ -24,7 +24,7 @@ var ruleAddURLChecksum = rules.Rule{
 	Stage:       rules.StageStatic,
 	CIS:         []string{"4.9", "4.12"},
 	Rationale:   "ADD <url> puts whatever the server returns into the image. Without --checksum a compromised or changed download goes unnoticed and the build is not reproducible.",
-	Remediation: "Add --checksum=sha256:<digest> to the ADD (BuildKit verifies it before use), or download in a RUN and verify a checksum or signature there.",
+	Remediation: "Run `hardenkit pin CONTEXT`: it downloads the URL through buildkitd and writes ADD --checksum=sha256:<digest> (BuildKit verifies it before use). Or download in a RUN and verify a checksum or signature there.",
 	HelpURI:     helpURI("HK1010"),
 }
 
@@ -41,7 +41,7 @@ func checkAddChecksum(f *file, r *reporter) {
 		}
 		for _, src := range add.SourcePaths {
 			if isHTTPSource(src) {
-				r.add(ruleAddURLChecksum, in.at, in.stage, fmt.Sprintf("%sADD downloads %s without --checksum; add --checksum=sha256:<digest>", onbuildPrefix(in), redactURL(src)))
+				r.add(ruleAddURLChecksum, in.at, in.stage, fmt.Sprintf("%sADD downloads %s without --checksum; add --checksum=sha256:<digest> (`hardenkit pin` writes it)", onbuildPrefix(in), redactURL(src)))
 			}
 		}
 	})

@@ -24,7 +24,7 @@ var (
 		Stage:       rules.StageStatic,
 		CIS:         []string{"4.2"},
 		Rationale:   "A tag is a mutable pointer: the registry can serve different bytes for debian:bookworm tomorrow, so the build is neither reproducible nor reviewable. Only a digest names exactly the image that was vetted.",
-		Remediation: "Pin every FROM to a digest, e.g. FROM debian:bookworm@sha256:<digest> (keep the tag for readers); let a bot such as Renovate or Dependabot update the digest.",
+		Remediation: "Run `hardenkit pin CONTEXT`: it resolves every FROM through buildkitd (registry mirrors included) and writes FROM debian:bookworm@sha256:<digest>, keeping the tag for readers. Let a bot such as Renovate or Dependabot update the digest afterwards.",
 		HelpURI:     helpURI("HK1001"),
 	}
 	ruleBaseLatest = rules.Rule{
@@ -56,7 +56,7 @@ func checkBasePinned(f *file, r *reporter) {
 			continue
 		}
 		name := s.describeBase()
-		r.add(ruleBaseNotPinned, s.from, s, fmt.Sprintf("base image %s is not pinned by digest; pin it as %s@sha256:<digest>", name, reference.FamiliarString(ref)))
+		r.add(ruleBaseNotPinned, s.from, s, fmt.Sprintf("base image %s is not pinned by digest; pin it as %s@sha256:<digest> (`hardenkit pin` writes it)", name, reference.FamiliarString(ref)))
 		switch tagged, ok := ref.(reference.Tagged); {
 		case !ok:
 			r.add(ruleBaseLatest, s.from, s, fmt.Sprintf("base image %s has no tag, so it means :latest; name an explicit version", name))

@@ -19,7 +19,7 @@ var rulePackageUnpinned = rules.Rule{
 	Severity:    rules.SeverityMedium,
 	Stage:       rules.StageStatic,
 	Rationale:   "apt-get, apk, pip, npm, gem, yum and dnf install whatever version the index serves on the day of the build, so two builds of the same commit differ and a compromised release is picked up silently.",
-	Remediation: "Pin exact versions in the manager's syntax (apt/apk name=version, pip name==version, npm name@version, gem name:version or -v, yum/dnf name-version), or install from a lockfile or a dated snapshot repository.",
+	Remediation: "Run `hardenkit pin CONTEXT`: it builds the stage and writes the versions the build installed for apt, apk, pip, npm and gem (name=version, name==version, name@version, name:version). For yum/dnf and zypper pin exact versions by hand (name-version), or install from a lockfile or a dated snapshot repository.",
 	HelpURI:     helpURI("HK1030"),
 }
 
@@ -35,8 +35,8 @@ func checkPackagePins(f *file, r *reporter) {
 			return
 		}
 		if pkgs := op.unpinned(); len(pkgs) > 0 {
-			r.add(rulePackageUnpinned, in.at, in.stage, fmt.Sprintf("%sRUN %s %s installs %s without a version pin; pin as %s",
-				onbuildPrefix(in), op.tool, op.verb, strings.Join(pkgs, ", "), op.pinExample()))
+			r.add(rulePackageUnpinned, in.at, in.stage, fmt.Sprintf("%sRUN %s %s installs %s without a version pin; pin as %s%s",
+				onbuildPrefix(in), op.tool, op.verb, strings.Join(pkgs, ", "), op.pinExample(), op.pinHint()))
 		}
 	})
 }

@@ -221,6 +221,16 @@ func isLocalOrRemoteArtifact(p string) bool {
 	return false
 }
 
+// pinHint points to `hardenkit pin` for the managers whose installed
+// versions it reads.
+func (op pkgOp) pinHint() string {
+	switch op.manager {
+	case "apt", "apk", "pip", "npm", "gem":
+		return " (`hardenkit pin` writes the versions a build installs)"
+	}
+	return ""
+}
+
 // pinExample shows the manager's pin syntax for a remediation message.
 func (op pkgOp) pinExample() string {
 	switch op.manager {

@@ -61,6 +61,9 @@ type Exception struct {
 	Signature *Envelope `json:"signature,omitempty"`
 	// Line is where the record starts in its file, for messages.
 	Line int `json:"-"`
+	// SignerKeyID is the KeyID of the approver key whose signature
+	// verified; Validate fills it in. Not part of the record.
+	SignerKeyID string `json:"-"`
 }
 
 // Scope narrows an exception. Every non-empty field must match a finding;

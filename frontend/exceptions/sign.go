@@ -102,25 +102,31 @@ func Sign(rec Exception, key crypto.Signer, keyID string) (*Envelope, error) {
 // carrying a human-readable keyid would never verify, and it prints to
 // stdout.
 func Verify(env *Envelope, rec Exception, keys []crypto.PublicKey) error {
+	_, err := verifiedBy(env, rec, keys)
+	return err
+}
+
+// verifiedBy is Verify that returns the key the signature verified with.
+func verifiedBy(env *Envelope, rec Exception, keys []crypto.PublicKey) (crypto.PublicKey, error) {
 	if env == nil {
-		return errors.New("no signature")
+		return nil, errors.New("no signature")
 	}
 	if env.PayloadType != PayloadType {
-		return fmt.Errorf("payloadType %q, want %q", env.PayloadType, PayloadType)
+		return nil, fmt.Errorf("payloadType %q, want %q", env.PayloadType, PayloadType)
 	}
 	body, err := env.DecodeB64Payload()
 	if err != nil {
-		return fmt.Errorf("payload: %w", err)
+		return nil, fmt.Errorf("payload: %w", err)
 	}
 	want, err := CanonicalJSON(rec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !bytes.Equal(body, want) {
-		return errors.New("the signed payload is not this record (was it changed after signing?)")
+		return nil, errors.New("the signed payload is not this record (was it changed after signing?)")
 	}
 	if len(keys) == 0 {
-		return errors.New("the policy lists no approver keys to verify it with")
+		return nil, errors.New("the policy lists no approver keys to verify it with")
 	}
 	pae := dsse.PAE(env.PayloadType, body)
 	for _, s := range env.Signatures {
@@ -133,11 +139,11 @@ func Verify(env *Envelope, rec Exception, keys []crypto.PublicKey) error {
 		}
 		for _, k := range keys {
 			if verifyRaw(k, pae, sig) {
-				return nil
+				return k, nil
 			}
 		}
 	}
-	return errors.New("no signature verifies with an approver key")
+	return nil, errors.New("no signature verifies with an approver key")
 }
 
 func verifyRaw(key crypto.PublicKey, msg, sig []byte) bool {

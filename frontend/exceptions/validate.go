@@ -22,6 +22,11 @@ type ValidationPolicy struct {
 	// carries a signature must verify even if signatures are not required:
 	// a bad signature is never ignored.
 	ApproverKeys []crypto.PublicKey
+	// NarrowPaths reports whether rule's path scopes must name files
+	// (wildcards only in the last segment, no "**"): for secret rules a
+	// directory-wide waiver would let any secret placed there ship. Nil
+	// means no rule is narrowed.
+	NarrowPaths func(rule string) bool
 }
 
 // Validate checks every record at time now and returns all problems, each
@@ -36,16 +41,25 @@ func (s *Set) Validate(now time.Time, pol ValidationPolicy) error {
 		return nil
 	}
 	c := sy.NewCollector(s.Source)
-	for _, e := range s.Exceptions {
-		for _, why := range e.problems(now, pol) {
-			c.Addf(e.Line, "exception %q: %s", e.ID, why)
+	for i, e := range s.Exceptions {
+		why, signer := e.problems(now, pol)
+		for _, w := range why {
+			c.Addf(e.Line, "exception %q: %s", e.ID, w)
+		}
+		if signer != nil {
+			id, err := KeyID(signer)
+			if err != nil {
+				c.Addf(e.Line, "exception %q: identifying its signer key: %v", e.ID, err)
+			}
+			s.Exceptions[i].SignerKeyID = id
 		}
 	}
 	return c.Err()
 }
 
-// problems lists why one record is not acceptable.
-func (e Exception) problems(now time.Time, pol ValidationPolicy) []string {
+// problems lists why one record is not acceptable, and returns the
+// approver key its signature verified with (nil when unsigned).
+func (e Exception) problems(now time.Time, pol ValidationPolicy) ([]string, crypto.PublicKey) {
 	var out []string
 	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 
@@ -53,14 +67,21 @@ func (e Exception) problems(now time.Time, pol ValidationPolicy) []string {
 		add("justification is missing")
 	}
 	owner, approver := strings.TrimSpace(e.Owner), strings.TrimSpace(e.ApprovedBy)
-	if owner == "" {
+	ownerOK, approverOK := owner != "", approver != ""
+	if !ownerOK {
 		add("owner is missing")
+	} else if err := plainEmail(e.Owner); err != nil {
+		add("owner %q %v", e.Owner, err)
+		ownerOK = false
 	}
-	switch {
-	case approver == "":
+	if !approverOK {
 		add("unapproved: approvedBy is missing")
-	case owner != "" && strings.EqualFold(owner, approver):
-		add("approvedBy %q is the owner: an exception needs a second person's approval", e.ApprovedBy)
+	} else if err := plainEmail(e.ApprovedBy); err != nil {
+		add("approvedBy %q %v", e.ApprovedBy, err)
+		approverOK = false
+	}
+	if ownerOK && approverOK && SameIdentity(owner, approver) {
+		add("approvedBy %q is the owner %q (compared after Unicode normalisation and confusable folding): an exception needs a second person's approval", e.ApprovedBy, e.Owner)
 	}
 
 	switch {
@@ -86,22 +107,29 @@ func (e Exception) problems(now time.Time, pol ValidationPolicy) []string {
 		}
 	}
 
-	out = append(out, e.breadthProblems()...)
+	out = append(out, e.breadthProblems(pol.NarrowPaths != nil && pol.NarrowPaths(e.Rule))...)
 
+	var signer crypto.PublicKey
 	switch {
+	case e.Signature == nil && pol.RequireSignature && len(pol.ApproverKeys) == 0:
+		add("unsigned: the policy requires a signature by an approver key and names none; a policy must list controls.exceptions.approverKeys")
 	case e.Signature == nil && pol.RequireSignature:
-		add("unsigned: the policy requires a signature by an approver key")
+		add("unsigned: the policy requires a signature by an approver key (hardenkit exceptions sign)")
 	case e.Signature != nil && (pol.RequireSignature || len(pol.ApproverKeys) > 0):
-		if err := Verify(e.Signature, e, pol.ApproverKeys); err != nil {
+		k, err := verifiedBy(e.Signature, e, pol.ApproverKeys)
+		if err != nil {
 			add("bad signature: %v", err)
 		}
+		signer = k
 	}
-	return out
+	return out, signer
 }
 
 // breadthProblems reports scopes that waive more than a reviewer could
-// have meant: none at all, or patterns without a single literal character.
-func (e Exception) breadthProblems() []string {
+// have meant: none at all, patterns without a single literal character,
+// and — when narrow is set (secret rules) — path patterns that reach a
+// whole directory tree.
+func (e Exception) breadthProblems(narrow bool) []string {
 	if e.Scope.Empty() {
 		return []string{"over-broad: no scope; narrow it by stage, path, package, cve or image"}
 	}
@@ -112,7 +140,25 @@ func (e Exception) breadthProblems() []string {
 	if e.Scope.Image != "" && pathglob.WildcardOnly(e.Scope.Image) {
 		out = append(out, fmt.Sprintf("over-broad: scope.image %q matches every image", e.Scope.Image))
 	}
+	if narrow && e.Scope.Path != "" && !pathglob.WildcardOnly(e.Scope.Path) && spansDirectories(e.Scope.Path) {
+		out = append(out, fmt.Sprintf("over-broad: scope.path %q waives %s in a whole directory tree; a secret waiver names files (wildcards only in the file name, no **)", e.Scope.Path, e.Rule))
+	}
+	if narrow && e.Scope.Path == "" {
+		out = append(out, fmt.Sprintf("over-broad: a waiver of %s must name the file it covers in scope.path", e.Rule))
+	}
 	return out
+}
+
+// spansDirectories reports whether a path pattern has "**" or a wildcard
+// in a directory segment: "/a*/**", "/app/*/key.pem".
+func spansDirectories(p string) bool {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	for i, seg := range segs {
+		if seg == "**" || (i < len(segs)-1 && strings.ContainsAny(seg, "*?[\\")) {
+			return true
+		}
+	}
+	return false
 }
 
 // day formats t for messages: a date when it is midnight UTC, else RFC 3339.

@@ -63,6 +63,7 @@ func TestValidate(t *testing.T) {
 		f(&e)
 		return e
 	}
+	secretRules := ValidationPolicy{NarrowPaths: func(rule string) bool { return rule == "HK3052" }}
 	tampered := signed(t, valid(), ed)
 	tampered.Justification = "something else"
 	wrongType := signed(t, valid(), ed)
@@ -93,14 +94,36 @@ func TestValidate(t *testing.T) {
 		{"missing justification", with(func(e *Exception) { e.Justification = "  " }), base, []string{"justification is missing"}},
 		{"missing owner", with(func(e *Exception) { e.Owner = "" }), base, []string{"owner is missing"}},
 		{"unapproved", with(func(e *Exception) { e.ApprovedBy = "" }), base, []string{"unapproved: approvedBy is missing"}},
-		{"approved by owner", with(func(e *Exception) { e.ApprovedBy = " Alice@Example.com" }), base,
-			[]string{`approvedBy " Alice@Example.com" is the owner: an exception needs a second person's approval`}},
+		{"approved by owner", with(func(e *Exception) { e.ApprovedBy = "Alice@Example.com" }), base,
+			[]string{`approvedBy "Alice@Example.com" is the owner "alice@example.com" (compared after Unicode normalisation and confusable folding): an exception needs a second person's approval`}},
+		{"approved by owner in Cyrillic", with(func(e *Exception) { e.ApprovedBy = "\u0430lice@example.com" }), base,
+			[]string{"approvedBy \"\u0430lice@example.com\" is the owner \"alice@example.com\" (compared after Unicode normalisation and confusable folding): an exception needs a second person's approval"}},
+		{"approved by owner with look-alike digits", with(func(e *Exception) { e.Owner, e.ApprovedBy = "bob1@example.com", "bobl@example.com" }), base,
+			[]string{`approvedBy "bobl@example.com" is the owner "bob1@example.com" (compared after Unicode normalisation and confusable folding): an exception needs a second person's approval`}},
+		{"full-width approver", with(func(e *Exception) { e.ApprovedBy = "\uff41lice@example.com" }), base,
+			[]string{"approvedBy \"\uff41lice@example.com\" is not in Unicode NFKC form: write it as it is normally typed"}},
+		{"approver with a display name", with(func(e *Exception) { e.ApprovedBy = "Bob <bob@example.com>" }), base,
+			[]string{`approvedBy "Bob <bob@example.com>" must be a plain e-mail address like alice@example.com, without a name or brackets`}},
+		{"approver padded", with(func(e *Exception) { e.ApprovedBy = " bob@example.com" }), base,
+			[]string{`approvedBy " bob@example.com" must be a plain e-mail address like alice@example.com`}},
+		{"owner not an address", with(func(e *Exception) { e.Owner = "alice" }), base,
+			[]string{`owner "alice" must be a plain e-mail address like alice@example.com, without a name or brackets`}},
+		{"secret waiver over a directory tree", with(func(e *Exception) { e.Rule, e.Scope = "HK3052", Scope{Path: "/a*/**"} }), secretRules,
+			[]string{`over-broad: scope.path "/a*/**" waives HK3052 in a whole directory tree; a secret waiver names files (wildcards only in the file name, no **)`}},
+		{"secret waiver with a wildcard directory", with(func(e *Exception) { e.Rule, e.Scope = "HK3052", Scope{Path: "/app/*/key.pem"} }), secretRules,
+			[]string{`over-broad: scope.path "/app/*/key.pem" waives HK3052 in a whole directory tree; a secret waiver names files (wildcards only in the file name, no **)`}},
+		{"secret waiver without a path", with(func(e *Exception) { e.Rule, e.Scope = "HK3052", Scope{Stage: "build"} }), secretRules,
+			[]string{`over-broad: a waiver of HK3052 must name the file it covers in scope.path`}},
+		{"secret waiver of one file", with(func(e *Exception) { e.Rule, e.Scope = "HK3052", Scope{Path: "/app/testdata/fixture-*.pem"} }), secretRules, nil},
+		{"directory tree for another rule", with(func(e *Exception) { e.Scope = Scope{Path: "/a*/**"} }), secretRules, nil},
+		{"unsigned when no key is named", valid(), ValidationPolicy{RequireSignature: true},
+			[]string{"unsigned: the policy requires a signature by an approver key and names none; a policy must list controls.exceptions.approverKeys"}},
 		{"no scope", with(func(e *Exception) { e.Scope = Scope{} }), base, []string{"over-broad: no scope; narrow it by stage, path, package, cve or image"}},
 		{"path matches everything", with(func(e *Exception) { e.Scope.Path = "**" }), base, []string{`over-broad: scope.path "**" matches every path`}},
 		{"path matches every file", with(func(e *Exception) { e.Scope = Scope{Path: "/**/*"} }), base, []string{`over-broad: scope.path "/**/*" matches every path`}},
 		{"image matches everything", with(func(e *Exception) { e.Scope = Scope{Image: "*/*"} }), base, []string{`over-broad: scope.image "*/*" matches every image`}},
 		{"narrow path", with(func(e *Exception) { e.Scope = Scope{Path: "**/testdata/**"} }), base, nil},
-		{"unsigned when required", valid(), signing, []string{"unsigned: the policy requires a signature by an approver key"}},
+		{"unsigned when required", valid(), signing, []string{"unsigned: the policy requires a signature by an approver key (hardenkit exceptions sign)"}},
 		{"ed25519 signature", signed(t, valid(), ed), signing, nil},
 		{"ECDSA P-256 signature", signed(t, valid(), ec), signing, nil},
 		{"second signature verifies", twoSigs, signing, nil},
@@ -111,8 +134,10 @@ func TestValidate(t *testing.T) {
 		{"bad signature checked when keys are known", signed(t, valid(), other), ValidationPolicy{ApproverKeys: signing.ApproverKeys}, []string{"bad signature: no signature verifies with an approver key"}},
 		{"signature without keys or requirement", signed(t, valid(), other), base, nil},
 		{"required but no keys", signed(t, valid(), ed), ValidationPolicy{RequireSignature: true}, []string{"bad signature: the policy lists no approver keys to verify it with"}},
-		{"several problems", with(func(e *Exception) { e.Owner, e.ApprovedBy, e.Expires = "x", "X", date("2026-01-01") }), base,
-			[]string{`approvedBy "X" is the owner: an exception needs a second person's approval`, "expired on 2026-01-01", "expires 2026-01-01 is not after created 2026-11-01"}},
+		{"several problems", with(func(e *Exception) {
+			e.Owner, e.ApprovedBy, e.Expires = "x@example.com", "X@example.com", date("2026-01-01")
+		}), base,
+			[]string{`approvedBy "X@example.com" is the owner "x@example.com" (compared after Unicode normalisation and confusable folding): an exception needs a second person's approval`, "expired on 2026-01-01", "expires 2026-01-01 is not after created 2026-11-01"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +160,26 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() =\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 			}
 		})
+	}
+}
+
+// TestValidateRecordsSigner: the key a signature verified with is named in
+// the record, so evidence can say who approved it.
+func TestValidateRecordsSigner(t *testing.T) {
+	ed, ec, _ := keys(t)
+	set := &Set{Source: "ex.yaml", Exceptions: []Exception{signed(t, valid(), ec)}}
+	if err := set.Validate(now, ValidationPolicy{RequireSignature: true, ApproverKeys: []crypto.PublicKey{ed.Public(), ec.Public()}}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := KeyID(ec.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Exceptions[0].SignerKeyID; got != want || !strings.HasPrefix(got, "sha256:") {
+		t.Errorf("SignerKeyID = %q, want %q", got, want)
+	}
+	if edID, _ := KeyID(ed.Public()); edID == want {
+		t.Error("two keys share an id")
 	}
 }
 

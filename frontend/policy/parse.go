@@ -69,7 +69,7 @@ func Baseline(name string) (*Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := parse(file, data, nil, name)
+	p, _, err := parse(file, data, nil, name)
 	if err != nil {
 		return nil, fmt.Errorf("built-in baseline %s: %w", name, err)
 	}
@@ -97,22 +97,29 @@ func BaselineFile(name string) ([]byte, string, error) {
 // keys, wrong types, unknown rule ids and bad values are errors; every
 // error starts with "FILENAME:LINE: ".
 func Parse(filename string, data []byte, known func(ruleID string) bool) (*Policy, error) {
-	p, err := parse(filename, data, known, "")
+	p, _, err := parseWritten(filename, data, known)
+	return p, err
+}
+
+// parseWritten is Parse that also returns the settings the file wrote,
+// which precedence judges a lower-ranked source by.
+func parseWritten(filename string, data []byte, known func(ruleID string) bool) (*Policy, written, error) {
+	p, w, err := parse(filename, data, known, "")
 	if err != nil {
-		return nil, err
+		return nil, written{}, err
 	}
 	p.Source = filename
-	return p, nil
+	return p, w, nil
 }
 
 // parse decodes a policy file. For a built-in baseline (asBaseline set) it
 // starts from an empty policy, since a baseline file writes out every
 // setting (TestBaseline checks it does); otherwise from the baseline the
 // file selects.
-func parse(filename string, data []byte, known func(string) bool, asBaseline string) (*Policy, error) {
+func parse(filename string, data []byte, known func(string) bool, asBaseline string) (*Policy, written, error) {
 	var f policyFile
 	if err := sy.Decode(filename, data, &f); err != nil {
-		return nil, err
+		return nil, written{}, err
 	}
 	m := &merger{c: sy.NewCollector(filename), known: known, lines: map[string]int{}}
 	m.header(&f)
@@ -122,13 +129,13 @@ func parse(filename string, data []byte, known func(string) bool, asBaseline str
 	}
 	if !slices.Contains(baselineNames, baseName) {
 		m.c.Addf(f.Baseline.Line, "baseline %q is not one of %s", baseName, strings.Join(baselineNames, ", "))
-		return nil, m.c.Err()
+		return nil, written{}, m.c.Err()
 	}
 	p := &Policy{}
 	if asBaseline == "" {
 		base, err := Baseline(baseName)
 		if err != nil {
-			return nil, err
+			return nil, written{}, err
 		}
 		p = base
 	} else {
@@ -144,9 +151,9 @@ func parse(filename string, data []byte, known func(string) bool, asBaseline str
 	normalize(p)
 	m.check(p)
 	if err := m.c.Err(); err != nil {
-		return nil, err
+		return nil, written{}, err
 	}
-	return p, nil
+	return p, written{lines: m.lines}, nil
 }
 
 // merger applies the settings a file makes onto a policy, checking each,
@@ -330,10 +337,9 @@ func (m *merger) check(p *Policy) {
 	if p.Controls.User.Inject && p.Controls.User.UID == 0 {
 		m.c.Addf(at("controls.user.uid", "controls.user.inject"), "controls.user.uid: the injected user must not be root (0)")
 	}
-	if p.Controls.Exceptions.RequireSignature && len(p.Controls.Exceptions.ApproverKeys) == 0 {
-		m.c.Addf(at("controls.exceptions.requireSignature", "controls.exceptions.approverKeys"),
-			"controls.exceptions.requireSignature needs at least one controls.exceptions.approverKeys entry")
-	}
+	// requireSignature without approverKeys is allowed: it accepts no
+	// exception at all, which is what the built-in baselines do until a
+	// policy names the keys that approve.
 }
 
 // normalize makes absent lists and maps empty, except the tool lists where

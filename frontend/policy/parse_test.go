@@ -135,8 +135,6 @@ func TestParseErrors(t *testing.T) {
 		{"bad failOn", hdr + "controls:\n  vulnerabilities:\n    failOn: none\n", `p.yaml:6: controls.vulnerabilities.failOn: "none" is not one of low, medium, high, critical`},
 		{"bad duration", hdr + "controls:\n  vulnerabilities:\n    maxDBAge: 5 days\n", `p.yaml:6: controls.vulnerabilities.maxDBAge: duration "5 days": unknown unit ' ' (want d, h, m or s)`},
 		{"zero lifetime", hdr + "controls:\n  exceptions:\n    maxLifetime: 0d\n", `p.yaml:6: controls.exceptions.maxLifetime: must be longer than 0`},
-		{"signature without keys", hdr + "controls:\n  exceptions:\n    requireSignature: true\n", `p.yaml:6: controls.exceptions.requireSignature needs at least one controls.exceptions.approverKeys entry`},
-		{"signature with emptied keys", hdr + "controls:\n  exceptions:\n    requireSignature: true\n    approverKeys: []\n", `p.yaml:6: controls.exceptions.requireSignature needs at least one controls.exceptions.approverKeys entry`},
 		{"P-384 key", hdr + "controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indent(pemKey(t, &p384.PublicKey), "        ") + "\n", `inline key: ECDSA key on P-384, want P-256`},
 		{"RSA key", hdr + "controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indent(pemKey(t, &rsaKey.PublicKey), "        ") + "\n", `inline key: unsupported key type *rsa.PublicKey (want Ed25519 or ECDSA P-256)`},
 		{"broken PEM", hdr + "controls:\n  exceptions:\n    approverKeys:\n      - \"-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n\"\n", `inline key: parsing public key:`},

@@ -64,6 +64,10 @@ type Policy struct {
 	// It is not part of the digest: the same content is the same policy
 	// wherever it is stored.
 	Source string `json:"-"`
+	// Sources are the policy sources the build consulted, highest rank
+	// first (Discover fills it in). Not part of the digest either: the
+	// compliance statement records them beside it.
+	Sources []SourceRef `json:"-"`
 }
 
 // Defaults decide a rule's level when Policy.Rules does not name it: the

@@ -158,11 +158,11 @@ func TestBaselineRejectsDeclaringAnother(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = parse(file, data, nil, BaselineCISDocker)
+	_, _, err = parse(file, data, nil, BaselineCISDocker)
 	if err == nil || !strings.Contains(err.Error(), "built-in baseline cis-docker must declare baseline: cis-docker") {
 		t.Errorf("parse(strict as cis-docker) = %v", err)
 	}
-	_, err = parse(file, append(data, "rules:\n  HK1001: warn\n"...), nil, BaselineStrict)
+	_, _, err = parse(file, append(data, "rules:\n  HK1001: warn\n"...), nil, BaselineStrict)
 	if err == nil || !strings.Contains(err.Error(), "a baseline decides levels with defaults, not per-rule overrides") {
 		t.Errorf("parse(baseline with rules) = %v", err)
 	}
@@ -299,13 +299,17 @@ func TestDiscover(t *testing.T) {
 		{name: "explicit baseline name", src: Sources{Explicit: "cis-docker"}, wantName: "cis-docker", wantSource: "builtin:cis-docker"},
 		{name: "explicit builtin prefix", src: Sources{Explicit: "builtin:strict"}, wantName: "strict", wantSource: "builtin:strict"},
 		{name: "explicit unknown builtin", src: Sources{Explicit: "builtin:lax"}, wantErr: "policy builtin:lax: unknown baseline (known: strict, cis-docker)"},
-		{name: "explicit file beats everything", src: Sources{
+		{name: "named context outranks the explicit file", src: Sources{
 			Explicit: "policies/prod.yaml",
 			ReadExplicit: func(_ context.Context, path string) ([]byte, error) {
 				return file("prod"), nil
 			},
 			NamedContext:     func() ([]byte, string, bool, error) { return file("ctx"), "p.yaml", true, nil },
 			BesideDockerfile: func() ([]byte, bool, error) { return file("beside"), true, nil },
+		}, wantName: "ctx", wantSource: "p.yaml"},
+		{name: "explicit file alone", src: Sources{
+			Explicit:     "policies/prod.yaml",
+			ReadExplicit: func(context.Context, string) ([]byte, error) { return file("prod"), nil },
 		}, wantName: "prod", wantSource: "policies/prod.yaml"},
 		{name: "explicit unreadable", src: Sources{
 			Explicit:     "prod.yaml",

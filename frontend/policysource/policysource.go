@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/tooling"
 )
 
 // ExceptionsContext is the named build context that carries an exceptions
@@ -45,12 +48,27 @@ type Request struct {
 	Known func(string) bool
 	// Now is when exceptions are judged for expiry.
 	Now time.Time
+	// Frontend is the frontend's own image (nil in-process): an
+	// organisation's frontend image carries its policy at
+	// policy.OrgPolicyPath.
+	Frontend *llb.State
+	// Catalog is every rule of the build; policy precedence compares
+	// levels rule by rule.
+	Catalog []rules.Rule
 }
 
 // Load discovers the policy and the exceptions of a build.
 func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request) (*Loaded, error) {
 	files := &dockerfileDir{bc: bc, c: c, dir: path.Dir(req.DockerfileName)}
 	pol, err := policy.Discover(ctx, policy.Sources{
+		Organisation: func() ([]byte, string, bool, error) {
+			if req.Frontend == nil {
+				return nil, "", false, nil
+			}
+			dt, found, err := readFromState(ctx, c, *req.Frontend, policy.OrgPolicyPath)
+			return dt, "frontend:" + policy.OrgPolicyPath, found, err
+		},
+		Ranking:  policy.Ranking{Catalog: req.Catalog, BuiltinTools: BuiltinTools},
 		Explicit: req.Explicit,
 		ReadExplicit: func(ctx context.Context, p string) ([]byte, error) {
 			dt, found, err := files.read(ctx, p)
@@ -76,6 +94,52 @@ func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request
 		return nil, err
 	}
 	return &Loaded{Policy: pol, Exceptions: set}, nil
+}
+
+// BuiltinTools returns hardenkit's built-in list of a policy tooling
+// category, which a null list in a policy stands for.
+func BuiltinTools(category string) []string {
+	l := tooling.DefaultLists()
+	switch category {
+	case "packageManagers":
+		return l.PackageManagers
+	case "networkTools":
+		return l.NetworkTools
+	case "debuggers":
+		return l.Debuggers
+	case "shells":
+		return l.Shells
+	}
+	return nil
+}
+
+// keysFromTrustedPlace refuses approver keys given as file paths when the
+// policy comes from the organisation's frontend image or CI: a path is read
+// beside the Dockerfile, where the build's author could put their own key.
+func keysFromTrustedPlace(pol *policy.Policy) error {
+	if len(pol.Sources) == 0 || (pol.Sources[0].Rank != policy.RankOrganisation && pol.Sources[0].Rank != policy.RankCI) {
+		return nil
+	}
+	for _, k := range pol.Controls.Exceptions.ApproverKeys {
+		if !strings.Contains(k, "-----BEGIN") {
+			return fmt.Errorf("policy %s (%s): approver key %s is a path, which would be read beside the Dockerfile where the build's author controls it; give the key inline as PEM",
+				pol.Sources[0].Name, pol.Sources[0].Rank, k)
+		}
+	}
+	return nil
+}
+
+// NarrowPaths returns which rules' exception path scopes must name files:
+// the secret rules, whose directory-wide waiver would let any secret placed
+// there ship.
+func NarrowPaths(catalog []rules.Rule) func(rule string) bool {
+	secret := map[string]bool{}
+	for _, r := range catalog {
+		if r.Family == rules.FamilySecrets {
+			secret[r.ID] = true
+		}
+	}
+	return func(rule string) bool { return secret[rule] }
 }
 
 func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, files *dockerfileDir, pol *policy.Policy, req Request) (*exceptions.Set, error) {
@@ -105,6 +169,9 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 	if err != nil {
 		return nil, fmt.Errorf("parsing exceptions: %w", err)
 	}
+	if err := keysFromTrustedPlace(pol); err != nil {
+		return nil, err
+	}
 	vp, err := pol.Controls.Exceptions.ValidationPolicy(ctx, func(ctx context.Context, p string) ([]byte, error) {
 		dt, ok, err := files.read(ctx, p)
 		if err == nil && !ok {
@@ -115,6 +182,7 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", pol.Name, err)
 	}
+	vp.NarrowPaths = NarrowPaths(req.Catalog)
 	if err := set.Validate(req.Now, vp); err != nil {
 		return nil, fmt.Errorf("invalid exceptions: %w", err)
 	}

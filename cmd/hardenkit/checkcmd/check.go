@@ -22,6 +22,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/report"
 )
 
@@ -240,6 +241,7 @@ func discoverPolicy(ctx context.Context, o CheckOptions, dockerfileDir string) (
 			dir = dockerfileDir
 			return readOptional(filepath.Join(dockerfileDir, policy.FileName))
 		},
+		Ranking: policy.Ranking{Catalog: catalog.All(), BuiltinTools: policysource.BuiltinTools},
 	}, catalog.Known)
 	if err != nil {
 		return nil, "", err
@@ -278,6 +280,7 @@ func loadExceptions(ctx context.Context, o CheckOptions, pol *policy.Policy, pol
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", pol.Source, err)
 	}
+	vp.NarrowPaths = policysource.NarrowPaths(catalog.All())
 	if err := set.Validate(o.Now, vp); err != nil {
 		return nil, err
 	}

@@ -292,12 +292,25 @@ exceptions:
 	return p
 }
 
+// unsignedExceptionsPolicy is a team policy that accepts unsigned
+// exceptions; the built-in baselines do not.
+const unsignedExceptionsPolicy = "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: team\ncontrols:\n  exceptions:\n    requireSignature: false\n"
+
 func TestCheckExceptions(t *testing.T) {
 	dir := project(t, map[string]string{"Dockerfile": "FROM debian:bookworm@" + digest + "\nUSER root\n"})
 	now := time.Now().UTC()
 
 	valid := writeExceptions(t, t.TempDir(), now.AddDate(0, 0, -1), now.AddDate(0, 0, 30))
-	r := check(t, "--exceptions", valid, "--format", "json", dir)
+	// Under the strict baseline an unsigned exception is refused.
+	r := check(t, "--exceptions", valid, dir)
+	wantCode(t, r, ExitUsage)
+	if !strings.Contains(r.stderr, "unsigned: the policy requires a signature by an approver key and names none") {
+		t.Errorf("strict accepted an unsigned exception: %s", r.stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(unsignedExceptionsPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = check(t, "--exceptions", valid, "--format", "json", dir)
 	wantCode(t, r, ExitClean)
 	var doc report.JSONReport
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
@@ -324,7 +337,7 @@ func TestCheckExceptions(t *testing.T) {
 func TestCheckExceptionsNamedByPolicy(t *testing.T) {
 	dir := project(t, map[string]string{
 		"Dockerfile":     "FROM debian:bookworm@" + digest + "\nUSER root\n",
-		"hardenkit.yaml": "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: team\ncontrols:\n  exceptions:\n    file: waivers.yaml\n",
+		"hardenkit.yaml": "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: team\ncontrols:\n  exceptions:\n    file: waivers.yaml\n    requireSignature: false\n",
 	})
 	now := time.Now().UTC()
 	p := writeExceptions(t, dir, now.AddDate(0, 0, -1), now.AddDate(0, 0, 30))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
 
@@ -90,6 +91,7 @@ func Rules(ctx context.Context, o RulesOptions) error {
 		p, err := policy.Discover(ctx, policy.Sources{
 			Explicit:     o.Policy,
 			ReadExplicit: func(_ context.Context, path string) ([]byte, error) { return os.ReadFile(path) },
+			Ranking:      policy.Ranking{Catalog: catalog.All(), BuiltinTools: policysource.BuiltinTools},
 		}, catalog.Known)
 		if err != nil {
 			return usageErr(err)

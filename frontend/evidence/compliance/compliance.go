@@ -25,6 +25,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policy/canonjson"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
@@ -142,9 +143,25 @@ type Policy struct {
 	Name string `json:"name"`
 	// Digest is policy.Policy.Digest ("sha256:…").
 	Digest string `json:"digest"`
-	// Baseline is the built-in baseline the policy extends.
+	// Baseline is the built-in baseline the policy extends. It is not a
+	// claim of conformance: BelowBaseline lists the rules the policy
+	// enforces less than the baseline does.
 	Baseline string `json:"baseline"`
+	// Sources are the policy sources the build consulted, highest rank
+	// first, each with the digest of its bytes.
+	Sources []PolicySource `json:"sources"`
+	// DisabledRules are the rules the effective policy switches off: a
+	// release gate can refuse a build that disabled any.
+	DisabledRules []string `json:"disabledRules"`
+	// BelowBaseline are the rules whose effective level is lower than
+	// the baseline's level for them.
+	BelowBaseline []string `json:"belowBaseline"`
 }
+
+// PolicySource is one policy source a build consulted: rank
+// (organisation, ci, dockerfile, build-arg or default), name (the file, or
+// builtin:<baseline>) and the sha256 of its bytes.
+type PolicySource = policy.SourceRef
 
 // BaseImage is one base image.
 type BaseImage struct {
@@ -162,6 +179,9 @@ type Rule struct {
 	Family rules.Family `json:"family,omitempty"`
 	// CIS lists the CIS Docker Benchmark items the rule maps to.
 	CIS []string `json:"cis"`
+	// Level is the level the effective policy enforces the rule at:
+	// enforce, warn or off.
+	Level rules.Level `json:"level,omitempty"`
 	// Result is the rule's outcome.
 	Result Result `json:"result"`
 	// Findings are the rule's findings, redacted.
@@ -199,6 +219,15 @@ type Exception struct {
 	ApprovedBy string `json:"approvedBy"`
 	// Expires is when the exception stops applying (UTC).
 	Expires time.Time `json:"expires"`
+	// Owner is who asked for the exception.
+	Owner string `json:"owner,omitempty"`
+	// SignerKeyID identifies the approver key whose signature verified
+	// ("sha256:<hex>" of its PKIX DER); empty for an unsigned record.
+	SignerKeyID string `json:"signerKeyId,omitempty"`
+	// JustificationDigest is "sha256:<hex>" of the justification text.
+	JustificationDigest string `json:"justificationDigest,omitempty"`
+	// Scope is what the exception waives.
+	Scope *exceptions.Scope `json:"scope,omitempty"`
 }
 
 // Vulnerabilities is the vulnerability gate's outcome.
@@ -296,7 +325,7 @@ func EvaluateRules(catalog []rules.Rule, level func(rules.Rule) rules.Level, ran
 		if len(fs) == 0 && (level(r) == rules.LevelOff || !ran(r.Stage)) {
 			res = ResultNotEvaluated
 		}
-		out = append(out, Rule{ID: r.ID, Family: r.Family, CIS: slices.Clone(r.CIS), Result: res, Findings: Redact(fs)})
+		out = append(out, Rule{ID: r.ID, Family: r.Family, CIS: slices.Clone(r.CIS), Level: level(r), Result: res, Findings: Redact(fs)})
 	}
 	for id, fs := range byRule {
 		out = append(out, Rule{ID: id, Result: resultOf(fs), Findings: Redact(fs)})
@@ -325,7 +354,10 @@ func AppliedExceptions(all []exceptions.Exception, used []string) []Exception {
 	var out []Exception
 	for _, e := range all {
 		if slices.Contains(used, e.ID) {
-			out = append(out, Exception{ID: e.ID, Rule: e.Rule, ApprovedBy: e.ApprovedBy, Expires: e.Expires})
+			scope := e.Scope
+			jd := sha256.Sum256([]byte(e.Justification))
+			out = append(out, Exception{ID: e.ID, Rule: e.Rule, ApprovedBy: e.ApprovedBy, Expires: e.Expires,
+				Owner: e.Owner, SignerKeyID: e.SignerKeyID, JustificationDigest: "sha256:" + hex.EncodeToString(jd[:]), Scope: &scope})
 		}
 	}
 	return out
@@ -353,6 +385,11 @@ func (p Predicate) Validate() error {
 	if !digestRe.MatchString(p.Policy.Digest) {
 		bad("policy.digest %q is not sha256:<hex>", p.Policy.Digest)
 	}
+	for _, s := range p.Policy.Sources {
+		if s.Rank == "" || s.Name == "" || !digestRe.MatchString(s.Digest) {
+			bad("policy source %q: rank, name and sha256 digest are required", s.Name)
+		}
+	}
 	if p.Mode != options.ModeEnforce && p.Mode != options.ModeOff {
 		bad("mode %q is not enforce or off", p.Mode)
 	}
@@ -370,6 +407,9 @@ func (p Predicate) Validate() error {
 	for _, r := range p.Rules {
 		if !ruleIDRe.MatchString(r.ID) {
 			bad("rule id %q", r.ID)
+		}
+		if r.Level != "" && r.Level != rules.LevelEnforce && r.Level != rules.LevelWarn && r.Level != rules.LevelOff {
+			bad("rule %s: level %q", r.ID, r.Level)
 		}
 		if !slices.Contains([]Result{ResultPass, ResultFail, ResultWaived, ResultWarn, ResultNotEvaluated}, r.Result) {
 			bad("rule %s: result %q", r.ID, r.Result)
@@ -438,6 +478,10 @@ func (p Predicate) Marshal() ([]byte, error) {
 // normalized returns a deep copy of p with every list sorted and non-nil,
 // every count present and every time in UTC.
 func (p Predicate) normalized() Predicate {
+	// Sources keep their rank order; the rule lists are sets.
+	p.Policy.Sources = sorted(p.Policy.Sources, func(PolicySource, PolicySource) int { return 0 })
+	p.Policy.DisabledRules = sorted(p.Policy.DisabledRules, cmp.Compare[string])
+	p.Policy.BelowBaseline = sorted(p.Policy.BelowBaseline, cmp.Compare[string])
 	p.BaseImages = sorted(p.BaseImages, func(a, b BaseImage) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Digest, b.Digest))
 	})

@@ -28,8 +28,13 @@ var (
 // fullPredicate exercises every field, lists deliberately unsorted.
 func fullPredicate() Predicate {
 	return Predicate{
-		Hardenkit:       Tool{Version: "v0.3.0", FrontendDigest: "sha256:" + strings.Repeat("cd", 32)},
-		Policy:          Policy{Name: "acme", Digest: policyDigest, Baseline: "strict"},
+		Hardenkit: Tool{Version: "v0.3.0", FrontendDigest: "sha256:" + strings.Repeat("cd", 32)},
+		Policy: Policy{Name: "acme", Digest: policyDigest, Baseline: "strict",
+			Sources: []PolicySource{
+				{Rank: "ci", Name: "hardenkit-policy:hardenkit.yaml", Digest: policyDigest},
+				{Rank: "dockerfile", Name: "hardenkit.yaml", Digest: baseDigest},
+			},
+			DisabledRules: []string{"HK3001"}, BelowBaseline: []string{"HK3001", "HK1002"}},
 		Mode:            options.ModeEnforce,
 		SourceDateEpoch: 1714564800,
 		BaseImages: []BaseImage{
@@ -44,10 +49,11 @@ func fullPredicate() Predicate {
 				{Level: rules.LevelEnforce, File: "Dockerfile", Line: 9, EndLine: 9, Message: "b", Stage: "build"},
 				{Level: rules.LevelEnforce, File: "Dockerfile", Line: 3, Message: "a"},
 			}},
-			{ID: "HK3001", Family: rules.FamilyNonRoot, Result: ResultNotEvaluated},
+			{ID: "HK3001", Family: rules.FamilyNonRoot, Level: rules.LevelOff, Result: ResultNotEvaluated},
 		},
 		Exceptions: []Exception{
-			{ID: "EX-2", Rule: "HK2001", ApprovedBy: "alice", Expires: expires},
+			{ID: "EX-2", Rule: "HK2001", ApprovedBy: "alice@example.com", Expires: expires, Owner: "bob@example.com",
+				SignerKeyID: baseDigest, JustificationDigest: policyDigest, Scope: &exceptions.Scope{Path: "/app/.env"}},
 			{ID: "EX-1", Rule: "HK4001", ApprovedBy: "bob", Expires: expires},
 		},
 		Vulnerabilities: Vulnerabilities{
@@ -306,8 +312,12 @@ func TestAppliedExceptions(t *testing.T) {
 		{ID: "A", Rule: "HK1", ApprovedBy: "x", Owner: "o", Justification: "secret reasoning", Expires: expires},
 		{ID: "B", Rule: "HK2", ApprovedBy: "y", Expires: expires},
 	}
+	all[1].SignerKeyID, all[1].Owner, all[1].Scope = baseDigest, "o", exceptions.Scope{Path: "/x"}
 	got := AppliedExceptions(all, []string{"B", "C"})
-	if len(got) != 1 || got[0] != (Exception{ID: "B", Rule: "HK2", ApprovedBy: "y", Expires: expires}) {
+	// The justification is recorded by digest: "" here.
+	want := Exception{ID: "B", Rule: "HK2", ApprovedBy: "y", Expires: expires, Owner: "o", SignerKeyID: baseDigest,
+		JustificationDigest: "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Scope: &exceptions.Scope{Path: "/x"}}
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("AppliedExceptions() = %+v", got)
 	}
 }

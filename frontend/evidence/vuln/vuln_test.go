@@ -169,8 +169,8 @@ func TestEvaluateWaivedByException(t *testing.T) {
 	const rule = "HK9001"
 	now := f.built
 	set := &exceptions.Set{Source: "exceptions.yaml", Exceptions: []exceptions.Exception{
-		{ID: "EX-other", Rule: rule, Scope: exceptions.Scope{Package: "pkg:deb/debian/curl", CVE: "CVE-2099-0001"}, Justification: "j", Owner: "o", ApprovedBy: "a", Created: now.Add(-time.Hour), Expires: now.Add(30 * 24 * time.Hour)},
-		{ID: "EX-apt", Rule: rule, Scope: exceptions.Scope{Package: "pkg:deb/debian/apt", CVE: "cve-2099-0001"}, Justification: "mitigated by seccomp profile", Owner: "dev", ApprovedBy: "security", Created: now.Add(-time.Hour), Expires: now.Add(30 * 24 * time.Hour)},
+		{ID: "EX-other", Rule: rule, Scope: exceptions.Scope{Package: "pkg:deb/debian/curl", CVE: "CVE-2099-0001"}, Justification: "j", Owner: "o@example.com", ApprovedBy: "a@example.com", Created: now.Add(-time.Hour), Expires: now.Add(30 * 24 * time.Hour)},
+		{ID: "EX-apt", Rule: rule, Scope: exceptions.Scope{Package: "pkg:deb/debian/apt", CVE: "cve-2099-0001"}, Justification: "mitigated by seccomp profile", Owner: "dev@example.com", ApprovedBy: "security@example.com", Created: now.Add(-time.Hour), Expires: now.Add(30 * 24 * time.Hour)},
 	}}
 	if err := set.Validate(now, exceptions.ValidationPolicy{}); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@
 //	eval "$(go run ./integration/cmd/devenv up)"
 //	go run ./integration/cmd/devenv env
 //	go run ./integration/cmd/devenv down
-//	go run ./integration/cmd/devenv frontend-image [--push REF] [--oci-layout DIR] [--oci-tar FILE]
+//	go run ./integration/cmd/devenv frontend-image [--push REF] [--oci-layout DIR] [--oci-tar FILE] [--org-policy FILE]
 //
 // Progress goes to stderr; stdout carries only what scripts consume.
 package main
@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/integration/devenv"
 )
 
@@ -150,6 +151,7 @@ func cmdFrontendImage(ctx context.Context, args []string, stdout, stderr io.Writ
 	ociTar := fs.String("oci-tar", "", "write the image as an OCI layout tarball to this file")
 	port := fs.Int("port", devenv.DefaultRegistryPort, "port of the local registry for the default push")
 	pkg := fs.String("pkg", devenv.DefaultFrontendPackage, "Go package to build into the image")
+	orgPolicy := fs.String("org-policy", "", "bake this policy file into the image as the organisation policy ("+policy.OrgPolicyPath+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -164,6 +166,15 @@ func cmdFrontendImage(ctx context.Context, args []string, stdout, stderr io.Writ
 	img, err := devenv.BuildFrontendImage(ctx, "", *pkg, stderr)
 	if err != nil {
 		return err
+	}
+	if *orgPolicy != "" {
+		data, err := os.ReadFile(*orgPolicy)
+		if err != nil {
+			return fmt.Errorf("--org-policy: %w", err)
+		}
+		if img, err = devenv.WithOrgPolicy(img, data); err != nil {
+			return err
+		}
 	}
 	dgst, err := img.Digest()
 	if err != nil {

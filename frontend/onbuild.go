@@ -1,0 +1,192 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+)
+
+// Parent image triggers. A base image's ONBUILD triggers run as the first
+// instructions of every stage built FROM it: `ADD http://…` without a
+// checksum in a parent image downloads into the child just as if the
+// child's Dockerfile said so. The static rules therefore check the
+// triggers of every base image (from its resolved config), and report what
+// they find at the FROM line, with the trigger's text.
+
+// onbuildFindings runs the static rules over the ONBUILD triggers of the
+// base images of dockerfile's stages and applies the build's exceptions.
+// A base that cannot be resolved fails the build: its triggers would run
+// unchecked.
+func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded, ignore []string) ([]rules.Finding, error) {
+	platform := platformOrDefault(nil)
+	if len(bc.TargetPlatforms) > 0 {
+		platform = bc.TargetPlatforms[0]
+	}
+	buildArgs := options.StripBuildArgs(bc.BuildArgs)
+	df, err := parseDockerfile(dockerfile, buildArgs, platform, bc.BuildPlatforms[0])
+	if err != nil {
+		return nil, fmt.Errorf("reading the Dockerfile's FROM lines for ONBUILD triggers: %w", err)
+	}
+	needed, err := neededStages(df, bc.Target)
+	if err != nil {
+		return nil, err
+	}
+	var out []rules.Finding
+	for i, s := range df.stages {
+		if !needed[i] {
+			// BuildKit does not build it: its triggers never run.
+			continue
+		}
+		base, err := df.expand(s.BaseName)
+		if err != nil {
+			return nil, fmt.Errorf("expanding FROM %s: %w", s.BaseName, err)
+		}
+		if strings.EqualFold(base, "scratch") || df.stageIndex(base, i) >= 0 {
+			continue
+		}
+		if nc, err := bc.NamedContext(base, dockerui.ContextOpt{Platform: &platform}); err != nil {
+			return nil, fmt.Errorf("base image %s: %w", base, err)
+		} else if nc != nil {
+			// A named context replaces the image: dockerfile2llb runs no
+			// triggers of the name.
+			continue
+		}
+		triggers, err := baseTriggers(ctx, c, bc, base, platform)
+		if err != nil {
+			return nil, err
+		}
+		if len(triggers) == 0 {
+			continue
+		}
+		from := 0
+		if len(s.Location) > 0 {
+			from = s.Location[0].Start.Line
+		}
+		stage := s.Name
+		if stage == "" {
+			stage = fmt.Sprint(i)
+		}
+		fs, err := checkTriggers(triggers, base, from, stage, dockerfilecheck.Options{
+			Filename:             src.Filename,
+			BuildArgs:            buildArgs,
+			DockerignorePatterns: ignore,
+			HasDockerignore:      len(ignore) > 0,
+			Policy:               loaded.Policy,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return loaded.Exceptions.Apply(out, exceptions.MatchContext{}), nil
+}
+
+// neededStages returns the stages a build of target runs: the target,
+// the stages it is built FROM, and those COPY --from or RUN
+// --mount=from use, transitively.
+func neededStages(df parsedDockerfile, target string) (map[int]bool, error) {
+	idx, err := df.targetIndex(target)
+	if err != nil {
+		return nil, err
+	}
+	needed := map[int]bool{}
+	ref := func(name string, before int) int {
+		if i := df.stageIndex(name, before); i >= 0 {
+			return i
+		}
+		if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < before {
+			return n
+		}
+		return -1
+	}
+	var visit func(i int)
+	visit = func(i int) {
+		if i < 0 || needed[i] {
+			return
+		}
+		needed[i] = true
+		s := df.stages[i]
+		if base, err := df.expand(s.BaseName); err == nil {
+			visit(ref(base, i))
+		}
+		for _, cmd := range s.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					visit(ref(c.From, i))
+				}
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(c) {
+					if m.From != "" {
+						visit(ref(m.From, i))
+					}
+				}
+			}
+		}
+	}
+	visit(idx)
+	return needed, nil
+}
+
+// checkTriggers runs the static rules over the ONBUILD triggers of base,
+// the image of the stage whose FROM is at line from, and returns what they
+// find placed at that line, each message naming the trigger.
+func checkTriggers(triggers []string, base string, from int, stage string, opt dockerfilecheck.Options) ([]rules.Finding, error) {
+	// The triggers as a Dockerfile of their own: line n+2 is trigger n.
+	var synthetic strings.Builder
+	synthetic.WriteString("FROM scratch\n")
+	for _, t := range triggers {
+		synthetic.WriteString(strings.ReplaceAll(t, "\n", " ") + "\n")
+	}
+	fs, err := dockerfilecheck.Check([]byte(synthetic.String()), opt)
+	if err != nil {
+		return nil, fmt.Errorf("checking the ONBUILD triggers of base image %s: %w", base, err)
+	}
+	var out []rules.Finding
+	for _, f := range fs {
+		// Line 1 is the synthetic FROM; findings about the stage as a
+		// whole (HEALTHCHECK, USER) belong to the real Dockerfile.
+		if f.Line < 2 || f.Line-2 >= len(triggers) {
+			continue
+		}
+		f.Message = fmt.Sprintf("ONBUILD trigger of base image %s, %q: %s", base, triggers[f.Line-2], f.Message)
+		f.File, f.Line, f.EndLine, f.StageName = opt.Filename, from, from, stage
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// baseTriggers returns the ONBUILD triggers in the config of image ref.
+func baseTriggers(ctx context.Context, c client.Client, bc *dockerui.Client, ref string, platform ocispecs.Platform) ([]string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, fmt.Errorf("base image %s: %w", ref, err)
+	}
+	_, _, cfg, err := c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: bc.ImageResolveMode.String()},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolving base image %s for its ONBUILD triggers: %w", ref, err)
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(cfg, &img); err != nil {
+		return nil, fmt.Errorf("reading the config of base image %s: %w", ref, err)
+	}
+	return img.Config.OnBuild, nil
+}

@@ -1,0 +1,95 @@
+package frontend
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/rules"
+)
+
+// TestCheckTriggers: the static rules see a parent image's ONBUILD
+// triggers, and report them at the child's FROM line with the trigger text.
+func TestCheckTriggers(t *testing.T) {
+	tests := []struct {
+		name     string
+		triggers []string
+		want     []string // rule ids found
+		text     string   // in every message
+	}{
+		{name: "download without checksum", triggers: []string{"ADD http://example.com/tool.tgz /opt/"}, want: []string{"HK1010"}, text: `"ADD http://example.com/tool.tgz /opt/"`},
+		{name: "curl piped to a shell", triggers: []string{"RUN echo ok", "RUN curl -fsSL https://example.com/i.sh | sh"}, want: []string{"HK1020"}, text: "curl -fsSL"},
+		{name: "harmless triggers", triggers: []string{"COPY --chown=65532 app.conf /etc/app.conf", "RUN echo ok"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs, err := checkTriggers(tt.triggers, "registry.example/base:1", 3, "app", dockerfilecheck.Options{Filename: "Dockerfile"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fs {
+				got = append(got, f.Rule)
+				if f.File != "Dockerfile" || f.Line != 3 || f.EndLine != 3 || f.StageName != "app" {
+					t.Errorf("finding placed at %s:%d-%d stage %q, want the FROM line 3 of stage app", f.File, f.Line, f.EndLine, f.StageName)
+				}
+				if !strings.Contains(f.Message, "ONBUILD trigger of base image registry.example/base:1") || !strings.Contains(f.Message, tt.text) {
+					t.Errorf("message %q does not name the base and the trigger", f.Message)
+				}
+				if f.Level != rules.LevelEnforce {
+					t.Errorf("%s level %s under strict", f.Rule, f.Level)
+				}
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(strings.Join(got, " "), w) {
+					t.Errorf("findings %v lack %s", got, w)
+				}
+			}
+			if len(tt.want) == 0 && len(got) > 0 {
+				t.Errorf("harmless triggers found %v: %+v", got, fs)
+			}
+		})
+	}
+}
+
+// TestNeededStages: only the stages a build runs have their base image's
+// triggers checked (and resolved): an unused stage's triggers never run.
+func TestNeededStages(t *testing.T) {
+	df := `FROM private.example/unused AS unused
+RUN true
+FROM busybox AS mnt
+FROM busybox AS lib
+RUN --mount=type=bind,from=mnt,target=/m true
+FROM busybox AS base
+FROM base
+COPY --from=lib /x /x
+COPY --from=1 /y /y
+`
+	p, err := parseDockerfile([]byte(df), nil, platformOrDefault(nil), platformOrDefault(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		target string
+		want   []int
+	}{
+		{"", []int{1, 2, 3, 4}},
+		{"lib", []int{1, 2}},
+		{"base", []int{3}},
+	} {
+		got, err := neededStages(p, tt.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for i := range p.stages {
+			if got[i] {
+				ids = append(ids, i)
+			}
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(tt.want) {
+			t.Errorf("target %q: stages %v, want %v", tt.target, ids, tt.want)
+		}
+	}
+}
