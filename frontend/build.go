@@ -35,12 +35,12 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
 
-// Build is hardenkit's gateway BuildFunc. It is what the frontend image runs
-// (through `# syntax=`) and what `hardenkit build` runs in-process.
+// Build is hardenkit's gateway BuildFunc with cfg. It is what `hardenkit
+// build` runs in-process; the frontend image runs the package's Build.
 //
 // The pipeline: options → policy → static checks → convert → harden (LLB) →
 // inspect → evidence → result.
-func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
+func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 	// The frontend's own image runs the in-build scanner; nil in-process.
 	selfImage, err := currentFrontend(c)
 	if err != nil {
@@ -216,6 +216,11 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			if epoch.IsZero() {
 				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[keySourceDateEpoch])
 			}
+			// The build context's commit time, a stage or the policy's
+			// default can be as far off as the build arg itself.
+			if err := options.CheckEpochTime("the resolved SOURCE_DATE_EPOCH", epoch); err != nil {
+				return nil, err
+			}
 			hardened, err := hardenPlatform(ctx, c, bc, src, dockerfile, popt, dfRes, platformOrDefault(platform), epoch, loaded)
 			if err != nil {
 				return nil, err
@@ -228,7 +233,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading the Dockerfile's COPY and ADD sources: %w", err)
 			}
+			origins, err := shippedOrigins(dockerfile, src.Filename, popt.Target, popt.BuildArgs, platformOrDefault(platform), bc.BuildPlatforms[0])
+			if err != nil {
+				return nil, fmt.Errorf("reading the shipped stage's instructions: %w", err)
+			}
 			ins, err := inspectImage(ctx, c, bc, inspectInput{
+				origins:    origins,
 				hardened:   hardened,
 				loaded:     loaded,
 				buildArgs:  convertOpt.BuildArgs,
@@ -246,7 +256,7 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 			}
 
 			// evidence: SBOM of the verified filesystem, compliance statement
-			ev, err := collectEvidence(ctx, evidenceInput{
+			ev, err := collectEvidence(ctx, c, evidenceInput{
 				hardened:   hardened,
 				epoch:      epoch,
 				loaded:     loaded,
@@ -259,6 +269,12 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 						src.Warn(ctx, msg, client.WarnOpts{Level: 1})
 					}
 				},
+				self:         selfImage,
+				noCache:      noCacheAll(bc),
+				platform:     platformID(platform),
+				out:          cfg,
+				sessionID:    bc.BuildOpts().SessionID,
+				cacheImports: bc.CacheImports,
 			})
 			if err != nil {
 				return nil, err
@@ -290,7 +306,8 @@ func Build(ctx context.Context, c client.Client) (_ *client.Result, err error) {
 		if !ok {
 			return nil
 		}
-		return attachEvidence(ctx, c, rb, id, ev)
+		attachEvidence(rb, id, ev)
+		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -18,7 +20,9 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
+	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
+	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
@@ -28,15 +32,43 @@ import (
 
 // Attestation file names and predicate types hardenkit attaches.
 const (
-	sbomSPDXPath       = "/sbom.spdx.json"
-	sbomCycloneDXPath  = "/sbom.cdx.json"
+	sbomSPDXPath       = "/" + sbomstep.SPDXFile
+	sbomCycloneDXPath  = "/" + sbomstep.CycloneDXFile
 	compliancePath     = "/compliance.json"
 	predicateCycloneDX = "https://cyclonedx.org/bom"
 )
 
-// platformEvidence is one platform's attestations, encoded.
+// maxInlineEvidence bounds the bytes of evidence the frontend writes into
+// one LLB definition with llb.Mkfile. A definition travels in one gRPC
+// message, which BuildKit caps at 16 MiB (defaults.DefaultMaxSendMsgSize);
+// what is larger goes through a build step or the client's session.
+const maxInlineEvidence = 8 << 20
+
+// Config is what a caller that runs the frontend in-process can give it
+// beyond the build request. The zero Config is what the frontend image
+// runs with.
+type Config struct {
+	// EvidenceDir is a directory of the client's session, served to
+	// BuildKit as the local named EvidenceLocal. With no frontend image to
+	// run the SBOM step in, the frontend writes evidence documents too
+	// large for an LLB definition there and reads them into the build as
+	// that local. Both empty: such documents fail the build with a message
+	// that says so.
+	EvidenceDir   string
+	EvidenceLocal string
+}
+
+// Build is hardenkit's gateway BuildFunc for the frontend image (through
+// `# syntax=`) and for in-process callers that give no Config.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	return Config{}.Build(ctx, c)
+}
+
+// platformEvidence is one platform's attestations, already in the build.
 type platformEvidence struct {
-	spdx, cyclonedx, compliance []byte
+	// sbom holds sbomSPDXPath and sbomCycloneDXPath, compliance holds
+	// compliancePath.
+	sbom, compliance client.Reference
 }
 
 // evidenceInput is what one platform's evidence is made from.
@@ -54,25 +86,28 @@ type evidenceInput struct {
 	vex    [][]byte
 	// warn shows a message in the build's progress.
 	warn func(msg string)
+	// self is the frontend's own image (nil in-process): the SBOM is then
+	// written by a step of the build.
+	self    *llb.State
+	noCache bool
+	// platform names the platform's evidence directory in out.
+	platform string
+	out      Config
+	// sessionID is the client session that serves out.EvidenceLocal.
+	sessionID    string
+	cacheImports []client.CacheOptionsEntry
 }
 
 // collectEvidence catalogs the hardened filesystem into SPDX and CycloneDX
-// SBOMs (syft, image catalogers) and writes the compliance statement that
-// records every rule's result. The filesystem is written to a temporary
-// directory first: syft reads a real directory.
-func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, error) {
-	dir, err := os.MkdirTemp("", "hardenkit-sbom-")
+// SBOMs (syft, image catalogers), runs the vulnerability gate on the SPDX
+// document and writes the compliance statement that records every rule's
+// result.
+func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (platformEvidence, error) {
+	spdx, sbomRef, err := sbomDocuments(ctx, c, in)
 	if err != nil {
-		return platformEvidence{}, fmt.Errorf("SBOM: %w", err)
+		return platformEvidence{}, err
 	}
-	defer os.RemoveAll(dir)
-	if err := rootfs.Materialize(ctx, in.hardened.Tree, in.hardened.Src, dir); err != nil {
-		return platformEvidence{}, fmt.Errorf("SBOM: writing the hardened filesystem: %w", err)
-	}
-	doc, err := sbom.Generate(ctx, dir, sbom.Options{Epoch: in.epoch})
-	if err != nil {
-		return platformEvidence{}, fmt.Errorf("SBOM: %w", err)
-	}
+	doc := &sbom.Result{SPDX: spdx}
 
 	pol := in.loaded.Policy
 	vc := pol.Controls.Vulnerabilities
@@ -92,14 +127,7 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 		in.warn(fmt.Sprintf("%s: vulnerabilities not evaluated: %s", vuln.RuleVulnerablePackage.ID, gate.Warning))
 	}
 	if gate.Failed {
-		var failing []string
-		for _, m := range gate.Matches {
-			if m.Result == compliance.MatchFail {
-				failing = append(failing, fmt.Sprintf("%s (%s) in %s %s", m.CVE, m.Severity, m.Name, m.Version))
-			}
-		}
-		return platformEvidence{}, fmt.Errorf("%s: %d vulnerabilities at or above %s in the hardened image:\n  %s\nupgrade the packages, or waive each with an approved exception (rule %s) or a VEX statement (%s build context)",
-			vuln.RuleVulnerablePackage.ID, len(failing), vc.FailOn, strings.Join(failing, "\n  "), vuln.RuleVulnerablePackage.ID, vexContext)
+		return platformEvidence{}, vulnGateError(gate, string(vc.FailOn))
 	}
 	var waivers []string
 	for _, f := range in.findings {
@@ -140,7 +168,130 @@ func collectEvidence(ctx context.Context, in evidenceInput) (platformEvidence, e
 	if err != nil {
 		return platformEvidence{}, fmt.Errorf("compliance statement: %w", err)
 	}
-	return platformEvidence{spdx: doc.SPDX, cyclonedx: doc.CycloneDX, compliance: statement}, nil
+	st, err := evidenceState(in, "compliance statement", map[string][]byte{compliancePath: statement})
+	if err != nil {
+		return platformEvidence{}, err
+	}
+	complianceRef, err := solveState(ctx, c, st, nil)
+	if err != nil {
+		return platformEvidence{}, fmt.Errorf("writing the compliance statement into the build: %w", err)
+	}
+	return platformEvidence{sbom: sbomRef, compliance: complianceRef}, nil
+}
+
+// sbomDocuments returns the SPDX document of the hardened filesystem and a
+// reference holding both SBOMs at sbomSPDXPath and sbomCycloneDXPath. From
+// the frontend image, a build step writes them and the SPDX is read back
+// in bounded ranges; in-process, syft runs here on a copy of the
+// filesystem, and the documents reach the build inline when small, else
+// through the client's session.
+func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]byte, client.Reference, error) {
+	if in.self != nil {
+		var opts []llb.RunOption
+		if in.noCache {
+			opts = append(opts, llb.IgnoreCache)
+		}
+		st := sbomstep.Step(*in.self, in.hardened.State, in.epoch, opts...)
+		ref, err := solveState(ctx, c, st, nil)
+		if err != nil {
+			return nil, nil, sbomStepError(err)
+		}
+		spdx, err := rootfs.ReferenceSource(ref).ReadFile(ctx, "/"+sbomstep.SPDXFile, 0, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("SBOM: reading %s back from the SBOM step: %w", sbomstep.SPDXFile, err)
+		}
+		return spdx, ref, nil
+	}
+
+	dir, err := os.MkdirTemp("", "hardenkit-sbom-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("SBOM: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := rootfs.Materialize(ctx, in.hardened.Tree, in.hardened.Src, dir); err != nil {
+		return nil, nil, fmt.Errorf("SBOM: writing the hardened filesystem: %w", err)
+	}
+	doc, err := sbom.Generate(ctx, dir, sbom.Options{Epoch: in.epoch})
+	if err != nil {
+		return nil, nil, fmt.Errorf("SBOM: %w", err)
+	}
+	st, err := evidenceState(in, "SBOM", map[string][]byte{
+		sbomSPDXPath:      doc.SPDX,
+		sbomCycloneDXPath: doc.CycloneDX,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := solveState(ctx, c, st, in.cacheImports)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SBOM: writing the documents into the build: %w", err)
+	}
+	return doc.SPDX, ref, nil
+}
+
+// sbomStepError says that the SBOM step failed and where its own output,
+// which says why, is: an exec's error is only its exit code.
+func sbomStepError(err error) error {
+	return fmt.Errorf("SBOM: the in-build SBOM step (%s %s) failed: %w\nto fix: the step's output in the progress ([hardenkit] SBOM of the hardened image) names the file syft could not read; remove or fix it in the final stage",
+		scanstep.BinaryPath, sbomstep.Subcommand, err)
+}
+
+// evidenceState returns a state holding files (absolute paths at the root),
+// written inline with llb.Mkfile when they fit in maxInlineEvidence, else
+// through the session directory of in.out. what names the evidence in
+// errors.
+func evidenceState(in evidenceInput, what string, files map[string][]byte) (llb.State, error) {
+	total := 0
+	for _, dt := range files {
+		total += len(dt)
+	}
+	names := slices.Sorted(maps.Keys(files))
+	if total <= maxInlineEvidence {
+		st := llb.Scratch()
+		for _, name := range names {
+			st = st.File(llb.Mkfile(name, 0o644, files[name]), llb.WithCustomName("[hardenkit] "+what+" "+strings.TrimPrefix(name, "/")))
+		}
+		return st, nil
+	}
+	if in.out.EvidenceDir == "" || in.out.EvidenceLocal == "" {
+		return llb.State{}, fmt.Errorf("%s: the documents are %.1f MiB, more than one BuildKit request carries (%d MiB inline), and no session directory was given for evidence: build with `hardenkit build` (it gives one), or through `# syntax=` (a build step writes the SBOM)",
+			what, float64(total)/(1<<20), maxInlineEvidence>>20)
+	}
+	// One subdirectory per platform and kind, so concurrent platforms
+	// never see each other's files.
+	sub := evidenceSubdir(in.platform, what)
+	dir := filepath.Join(in.out.EvidenceDir, sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return llb.State{}, fmt.Errorf("%s: %w", what, err)
+	}
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), files[name], 0o644); err != nil {
+			return llb.State{}, fmt.Errorf("%s: writing %s to the session directory: %w", what, name, err)
+		}
+	}
+	local := llb.Local(in.out.EvidenceLocal,
+		llb.SessionID(in.sessionID),
+		llb.IncludePatterns([]string{sub}),
+		llb.WithCustomName("[hardenkit] "+what+" (through the client session)"))
+	return llb.Scratch().File(llb.Copy(local, "/"+sub+"/", "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
+		llb.WithCustomName("[hardenkit] "+what)), nil
+}
+
+// evidenceSubdir is a file name for a platform's evidence of one kind.
+func evidenceSubdir(platform, what string) string {
+	return strings.NewReplacer("/", "-", " ", "-", ",", "-").Replace(platform + "-" + strings.ToLower(what))
+}
+
+// vulnGateError is HK4001's failure: every failing match, and what to do.
+func vulnGateError(gate vuln.Result, failOn string) error {
+	var failing []string
+	for _, m := range gate.Matches {
+		if m.Result == compliance.MatchFail {
+			failing = append(failing, fmt.Sprintf("%s (%s) in %s %s", m.CVE, m.Severity, m.Name, m.Version))
+		}
+	}
+	return fmt.Errorf("%s: %d vulnerabilities at or above %s in the hardened image:\n  %s\nto fix: upgrade the packages, or waive each with an approved exception (rule %s) or a VEX statement (%s build context)",
+		vuln.RuleVulnerablePackage.ID, len(failing), failOn, strings.Join(failing, "\n  "), vuln.RuleVulnerablePackage.ID, vexContext)
 }
 
 // gateFindings are the waived matches of the gate, so the compliance
@@ -159,18 +310,10 @@ func gateFindings(r vuln.Result) []rules.Finding {
 // attachEvidence adds the platform's attestations to the result. The SPDX
 // one is BuildKit's SBOM attestation (reason sbom), so BuildKit exports it
 // as the image's SBOM and starts no scanner of its own.
-func attachEvidence(ctx context.Context, c client.Client, rb *dockerui.ResultBuilder, id string, ev platformEvidence) error {
-	st := llb.Scratch().
-		File(llb.Mkfile(sbomSPDXPath, 0o644, ev.spdx), llb.WithCustomName("[hardenkit] SBOM (SPDX)")).
-		File(llb.Mkfile(sbomCycloneDXPath, 0o644, ev.cyclonedx), llb.WithCustomName("[hardenkit] SBOM (CycloneDX)")).
-		File(llb.Mkfile(compliancePath, 0o644, ev.compliance), llb.WithCustomName("[hardenkit] compliance statement"))
-	ref, err := solveState(ctx, c, st, nil)
-	if err != nil {
-		return fmt.Errorf("writing attestations for %s: %w", id, err)
-	}
+func attachEvidence(rb *dockerui.ResultBuilder, id string, ev platformEvidence) {
 	rb.AddAttestation(id, client.Attestation{
 		Kind: gatewaypb.AttestationKind_InToto,
-		Ref:  ref,
+		Ref:  ev.sbom,
 		Path: sbomSPDXPath,
 		Metadata: map[string][]byte{
 			result.AttestationReasonKey: []byte(result.AttestationReasonSBOM),
@@ -180,15 +323,14 @@ func attachEvidence(ctx context.Context, c client.Client, rb *dockerui.ResultBui
 	})
 	rb.AddAttestation(id, client.Attestation{
 		Kind:   gatewaypb.AttestationKind_InToto,
-		Ref:    ref,
+		Ref:    ev.sbom,
 		Path:   sbomCycloneDXPath,
 		InToto: result.InTotoAttestation{PredicateType: predicateCycloneDX},
 	})
 	rb.AddAttestation(id, client.Attestation{
 		Kind:   gatewaypb.AttestationKind_InToto,
-		Ref:    ref,
+		Ref:    ev.compliance,
 		Path:   compliancePath,
 		InToto: result.InTotoAttestation{PredicateType: compliance.PredicateType},
 	})
-	return nil
 }

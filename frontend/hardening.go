@@ -106,9 +106,17 @@ func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, 
 // violationsError is one error for all violations, with each one's
 // Dockerfile ranges attached so the client shows every offending line.
 func violationsError(vs harden.Violations, src *dockerui.Source) error {
-	var err error = vs
+	// A violation whose message says what to do itself (HK2050) needs
+	// no catalog remedy after it.
+	var ids []string
+	for _, v := range vs {
+		if !strings.Contains(v.Message, "to fix: ") {
+			ids = append(ids, v.Rule)
+		}
+	}
+	var err error = fmt.Errorf("%w%s", vs, remedies(ids))
 	if len(vs) == 1 {
-		err = fmt.Errorf("hardenkit: %w", vs[0])
+		err = fmt.Errorf("hardenkit: %w%s", vs[0], remedies(ids))
 	}
 	for _, v := range vs {
 		if len(v.Ranges) > 0 {

@@ -56,6 +56,8 @@ type inspectInput struct {
 	dockerfile string
 	// static are the static checks' findings, exceptions applied.
 	static []rules.Finding
+	// origins name the instruction that wrote an image path.
+	origins origins
 }
 
 // inspection is what inspecting one platform found.
@@ -67,6 +69,9 @@ type inspection struct {
 	// ranges locate HK3054 findings in the Dockerfile, by index in
 	// findings.
 	ranges map[int][]parser.Range
+	// origins locate, by index in findings, the instruction that wrote
+	// an image finding's path.
+	origins map[int][]parser.Range
 	// unscanned are the files over controls.secrets.maxFileSize: image
 	// paths, and context paths prefixed "context:".
 	unscanned []string
@@ -141,6 +146,16 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	}
 
 	out.findings = followStatic(in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{}), in.static)
+	out.origins = map[int][]parser.Range{}
+	for i := range out.findings {
+		f := &out.findings[i]
+		if !strings.HasPrefix(f.File, "/") {
+			continue // a config finding or a build context file
+		}
+		what, rs := in.origins.of(f.File)
+		f.Message += " [" + what + "]"
+		out.origins[i] = rs
+	}
 	out.unscanned = res.Unscanned
 	out.secretScans = secretScans(res.SecretStats, ctxStats, in.hardened.Image, in.buildArgs)
 	for _, u := range ctxUnscanned {
@@ -232,7 +247,7 @@ func checkInspected(res inspect.Result, level func(rules.Rule) rules.Level) erro
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("inspection of the hardened image failed, so the build fails:\n%w", err)
+		return fmt.Errorf("inspection of the hardened image failed, so the build fails:\n%w\nto fix: remove the cause named above from the final stage (a file the check cannot read or parse), or set the rule to off in the policy if it does not apply; a rule is never skipped silently", err)
 	}
 	return nil
 }
@@ -255,18 +270,18 @@ func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p
 // client's progress, and fails on enforced findings with every one listed;
 // HK3054 findings carry their COPY or ADD line as a source snippet.
 func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection, warn bool) error {
-	var violations []string
+	var violations, failed []string
 	var ranges [][]parser.Range
 	for i, f := range ins.findings {
 		r, _ := catalog.Lookup(f.Rule)
-		where := f.File
-		if _, ok := ins.ranges[i]; ok {
-			where = fmt.Sprintf("%s:%d", f.File, f.Line)
-		}
+		where := f.Where()
 		switch f.Level {
 		case rules.LevelEnforce:
 			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
+			failed = append(failed, f.Rule)
 			if rs := ins.ranges[i]; len(rs) > 0 {
+				ranges = append(ranges, rs)
+			} else if rs := ins.origins[i]; len(rs) > 0 {
 				ranges = append(ranges, rs)
 			}
 		case rules.LevelWarn, rules.LevelWaived:
@@ -277,8 +292,8 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 			if f.Level == rules.LevelWaived {
 				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
 			}
-			if _, ok := ins.ranges[i]; !ok && f.File != "" {
-				msg = f.File + ": " + msg
+			if _, ok := ins.ranges[i]; !ok {
+				msg = f.Where() + ": " + msg
 			}
 			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
 		}
@@ -290,7 +305,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 	if len(violations) == 0 {
 		return nil
 	}
-	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s", len(violations), strings.Join(violations, "\n  "))
+	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s%s", len(violations), strings.Join(violations, "\n  "), remedies(failed))
 	for _, rs := range ranges {
 		err = WithSource(err, src.SourceMap, rs)
 	}

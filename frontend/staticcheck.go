@@ -63,9 +63,9 @@ func reportStatic(ctx context.Context, src *dockerui.Source, findings []rules.Fi
 	}
 	lines := make([]string, 0, len(violations))
 	for _, f := range violations {
-		lines = append(lines, fmt.Sprintf("%s:%d %s: %s", f.File, f.Line, f.Rule, f.Message))
+		lines = append(lines, fmt.Sprintf("%s %s: %s", f.Where(), f.Rule, f.Message))
 	}
-	err := fmt.Errorf("hardenkit policy violations (%d):\n  %s", len(violations), strings.Join(lines, "\n  "))
+	err := fmt.Errorf("hardenkit policy violations (%d):\n  %s%s", len(violations), strings.Join(lines, "\n  "), remedies(findingRules(violations)))
 	for _, f := range violations {
 		err = WithSource(err, src.SourceMap, dockerfilecheck.Ranges(f))
 	}

@@ -1,7 +1,8 @@
 // Command hardenkit-frontend is the entry point of hardenkit's frontend
 // image: BuildKit starts it for `# syntax=<registry>/hardenkit:<ver>`.
 // The frontend also runs it inside the build as `hardenkit-frontend scan`,
-// the in-build image scanner (frontend/inspect/scanstep).
+// the in-build image scanner (frontend/inspect/scanstep), and as
+// `hardenkit-frontend sbom`, the in-build SBOM writer (frontend/evidence/sbomstep).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
 
 	"github.com/hardenkit/hardenkit/frontend"
+	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 )
 
@@ -21,6 +23,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == scanstep.Subcommand {
 		if err := scanstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "hardenkit-frontend scan: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == sbomstep.Subcommand {
+		if err := sbomstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "hardenkit-frontend sbom: %v\n", err)
 			os.Exit(1)
 		}
 		return

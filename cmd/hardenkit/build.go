@@ -179,6 +179,22 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
+	// Evidence too large for an LLB definition (the SBOM of a large image)
+	// reaches the build through this session directory.
+	evidenceDir, err := os.MkdirTemp("", "hardenkit-evidence-")
+	if err != nil {
+		return fmt.Errorf("evidence directory: %w", err)
+	}
+	defer os.RemoveAll(evidenceDir)
+	evidenceFS, err := fsutil.NewFS(evidenceDir)
+	if err != nil {
+		return fmt.Errorf("evidence directory %s: %w", evidenceDir, err)
+	}
+	if _, taken := mounts[evidenceLocal]; taken {
+		return fmt.Errorf("the local name %s is reserved for hardenkit's evidence", evidenceLocal)
+	}
+	mounts[evidenceLocal] = evidenceFS
+	fe := frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: evidenceLocal}
 
 	addr, err := resolveAddr(ctx, g.addr)
 	if err != nil {
@@ -211,7 +227,7 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	var warnings []client.VertexWarning
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, solveOpt, "hardenkit", frontend.Build, ch)
+		resp, err = c.Build(ectx, solveOpt, "hardenkit", fe.Build, ch)
 		return err
 	})
 	eg.Go(func() error {
@@ -242,6 +258,10 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	}
 	return nil
 }
+
+// evidenceLocal is the session local the in-process frontend writes large
+// evidence documents through.
+const evidenceLocal = "hardenkit-evidence"
 
 // localInputs opens the plan's local directories and OCI layouts, which the
 // daemon reads through the session.

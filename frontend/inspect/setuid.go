@@ -13,6 +13,7 @@ import (
 	"io/fs"
 
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
 var ruleSetuid = imageRule(rules.Rule{
@@ -41,7 +42,7 @@ func checkSetuid(_ context.Context, e *env) ([]rules.Finding, error) {
 		default:
 			continue
 		}
-		out = append(out, finding(ruleSetuid, ent.Path, 0, "%s is %s (owner %d:%d, mode %s)", ent.Path, bits, ent.UID, ent.GID, ent.Mode))
+		out = append(out, finding(ruleSetuid, ent.Path, 0, "%s is %s (owner %d:%d, mode %s)", ent.Path, bits, ent.UID, ent.GID, rootfs.ModeString(ent.Mode)))
 	}
 	return out, nil
 }

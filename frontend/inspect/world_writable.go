@@ -18,6 +18,7 @@ import (
 	"io/fs"
 
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
 var ruleWorldWritable = imageRule(rules.Rule{
@@ -42,7 +43,7 @@ func checkWorldWritable(_ context.Context, e *env) ([]rules.Finding, error) {
 		if ent.IsDir() {
 			kind = "directory"
 		}
-		out = append(out, finding(ruleWorldWritable, ent.Path, 0, "%s is a world-writable %s (mode %s)", ent.Path, kind, ent.Mode))
+		out = append(out, finding(ruleWorldWritable, ent.Path, 0, "%s is a world-writable %s (mode %s)", ent.Path, kind, rootfs.ModeString(ent.Mode)))
 	}
 	return out, nil
 }

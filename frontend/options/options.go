@@ -53,6 +53,12 @@ func Parse(frontendOpts map[string]string) (Options, error) {
 	o := Options{Mode: ModeEnforce}
 	for _, key := range slices.Sorted(maps.Keys(frontendOpts)) {
 		name, ok := strings.CutPrefix(key, buildArgPrefix)
+		if ok && name == KeySourceDateEpoch {
+			if err := ValidateEpochArg(frontendOpts[key]); err != nil {
+				return Options{}, err
+			}
+			continue
+		}
 		if !ok || !strings.HasPrefix(name, Prefix) {
 			continue
 		}

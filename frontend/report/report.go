@@ -66,12 +66,9 @@ func (r Report) Count() Counts {
 // rule alone. A finding waived by an exception names the exception.
 func Text(w io.Writer, r Report) error {
 	for _, f := range r.Findings {
-		loc := f.File
-		if f.Line > 0 {
-			loc = fmt.Sprintf("%s:%d", f.File, f.Line)
-		}
-		if loc != "" {
-			loc += " "
+		loc := ""
+		if f.File != "" {
+			loc = f.Where() + " "
 		}
 		msg := f.Message
 		if f.Level == rules.LevelWaived && f.Waiver != "" && !isInlineWaiver(f.Waiver) {

@@ -59,7 +59,7 @@ func worldWritable(t *rootfs.Tree, level rules.Level) []rules.Finding {
 		// The full mode string shows the type and the sticky bit, so a
 		// reader sees why a directory was not exempt.
 		out = append(out, rules.Finding{Rule: ruleWorldWritable.ID, Level: level, File: e.Path,
-			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, e.Mode)})
+			Message: fmt.Sprintf("%s is world-writable (%s)", e.Path, rootfs.ModeString(e.Mode))})
 	}
 	return out
 }

@@ -96,11 +96,32 @@ func verify(ctx context.Context, ev Evaluator, in Input, res *Result, tl tooling
 	if len(problems) == 0 {
 		return reported, nil
 	}
-	if len(problems) > maxVerifyProblems {
-		problems = append(problems[:maxVerifyProblems], fmt.Sprintf("… and %d more", len(problems)-maxVerifyProblems))
-	}
-	return nil, &Violation{Rule: ruleVerify.ID, Message: "the hardened image failed verification:\n    " + strings.Join(problems, "\n    ")}
+	return nil, &Violation{Rule: ruleVerify.ID, Message: verifyMessage(problems)}
 }
+
+// verifyMessage is HK2050's message: the first problem on the first line —
+// clients that show one line of an error still show the reason — the rest
+// below it, bounded, and what to do.
+func verifyMessage(problems []string) string {
+	n := len(problems)
+	if n == 0 {
+		// verify returns no violation without a problem; a message that
+		// ends in a colon must never be shown.
+		problems, n = []string{"no problem was recorded (a bug in hardenkit)"}, 1
+	}
+	msg := "the hardened image failed verification: " + problems[0]
+	rest := problems[1:]
+	if len(rest) > maxVerifyProblems-1 {
+		rest = append(rest[:maxVerifyProblems-1], fmt.Sprintf("… and %d more", n-maxVerifyProblems))
+	}
+	if len(rest) > 0 {
+		msg += fmt.Sprintf(" (and %d more)\n    %s", n-1, strings.Join(rest, "\n    "))
+	}
+	return msg + "\n  to fix: " + verifyRemedy
+}
+
+// verifyRemedy says what to do about an HK2050 failure.
+const verifyRemedy = "a tool that is still present is kept by controls.tooling.keep or shipped under a name hardenkit does not recognise — remove it from the final stage (or list it in controls.tooling.keep if the application needs it); a USER that does not resolve needs its entry in /etc/passwd and /etc/group of the final stage, or a numeric uid:gid; world-writable paths need chmod o-w in the instruction that creates them; anything else (a setuid bit or a timestamp that survived) is a bug in hardenkit — report it with the Dockerfile"
 
 // Rules returns the rules of the LLB hardening controls.
 func Rules() []rules.Rule {

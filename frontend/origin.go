@@ -1,0 +1,141 @@
+package frontend
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/hardenkit/hardenkit/llb/rootfs"
+)
+
+// step is one instruction of the shipped stage's chain that can write
+// files: a COPY or ADD (dest set) or a RUN.
+type step struct {
+	text   string
+	ranges []parser.Range
+	// dest is the absolute destination of a COPY or ADD; "" for RUN.
+	dest string
+	// run marks a RUN.
+	run bool
+}
+
+// origins says which Dockerfile instruction wrote a path of the shipped
+// image, from the instructions alone: the last COPY or ADD whose
+// destination covers the path, else the last RUN of the stage chain (it
+// could have), else the base image. It reads no file, so naming an
+// instruction costs nothing per finding.
+type origins struct {
+	dockerfile string
+	steps      []step
+	base       string
+	from       []parser.Range
+}
+
+// shippedOrigins reads the instructions of the shipped stage and the
+// stages it is built on, oldest first.
+func shippedOrigins(dt []byte, dockerfile, target string, buildArgs map[string]string, platform, buildPlatform ocispecs.Platform) (origins, error) {
+	df, err := parseDockerfile(dt, buildArgs, platform, buildPlatform)
+	if err != nil {
+		return origins{}, err
+	}
+	idx, err := df.targetIndex(target)
+	if err != nil {
+		return origins{}, err
+	}
+	var chain []int
+	for i := idx; i >= 0; {
+		chain = append([]int{i}, chain...)
+		base, err := df.expand(df.stages[i].BaseName)
+		if err != nil {
+			return origins{}, fmt.Errorf("expanding FROM %s: %w", df.stages[i].BaseName, err)
+		}
+		i = df.stageIndex(base, i)
+	}
+	first := df.stages[chain[0]]
+	o := origins{dockerfile: dockerfile, from: first.Location}
+	if o.base, err = df.expand(first.BaseName); err != nil {
+		return origins{}, err
+	}
+	for _, i := range chain {
+		wd := "/"
+		for _, c := range df.stages[i].Commands {
+			switch c := c.(type) {
+			case *instructions.WorkdirCommand:
+				if !strings.Contains(c.Path, "$") {
+					wd = path.Join(wd, c.Path)
+				}
+			case *instructions.RunCommand:
+				o.steps = append(o.steps, step{text: c.String(), ranges: c.Location(), run: true})
+			case *instructions.CopyCommand:
+				o.steps = append(o.steps, copyStep(c.String(), c.Location(), wd, c.DestPath))
+			case *instructions.AddCommand:
+				o.steps = append(o.steps, copyStep(c.String(), c.Location(), wd, c.DestPath))
+			}
+		}
+	}
+	return o, nil
+}
+
+// copyStep is a COPY or ADD to dest, relative to the working directory wd.
+// Its destination covers dest itself and everything below it, which is
+// what a copy into a directory or onto a file can write.
+func copyStep(text string, ranges []parser.Range, wd, dest string) step {
+	if strings.Contains(dest, "$") {
+		// Not expanded here: the step cannot be matched to a path, and a
+		// wrong attribution is worse than the RUN fallback.
+		return step{text: text, ranges: ranges}
+	}
+	abs := dest
+	if !strings.HasPrefix(abs, "/") {
+		abs = path.Join(wd, dest)
+	}
+	return step{text: text, ranges: ranges, dest: rootfs.Clean(abs)}
+}
+
+// covers reports whether s (a COPY or ADD) may have written p.
+func (s step) covers(p string) bool {
+	if s.dest == "" {
+		return false
+	}
+	return rootfs.IsUnder(p, s.dest)
+}
+
+// of describes the instruction that created or last changed p, and its
+// Dockerfile ranges (nil for the base image).
+func (o origins) of(p string) (string, []parser.Range) {
+	p = rootfs.Clean(p)
+	for i := len(o.steps) - 1; i >= 0; i-- {
+		if s := o.steps[i]; s.dest != "" && s.covers(p) {
+			return fmt.Sprintf("written by %s (%s:%d)", oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+		}
+	}
+	for i := len(o.steps) - 1; i >= 0; i-- {
+		if s := o.steps[i]; s.run {
+			return fmt.Sprintf("no COPY or ADD writes it: from the base image %s, or changed by %s (%s:%d)", o.base, oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+		}
+	}
+	return fmt.Sprintf("from the base image %s (%s:%d)", o.base, o.dockerfile, firstRangeLine(o.from)), o.from
+}
+
+// oneLine shortens an instruction to its first line, at most 80 bytes.
+func oneLine(s string) string {
+	s, _, cut := strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s, cut = s[:77], true
+	}
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+func firstRangeLine(r []parser.Range) int {
+	if len(r) == 0 {
+		return 0
+	}
+	return r[0].Start.Line
+}
