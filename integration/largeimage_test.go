@@ -52,7 +52,7 @@ ENTRYPOINT ["/server"]
 `,
 			check: func(t *testing.T, out, tar string, err error) {
 				if err != nil {
-					t.Fatalf("build failed: %v\n%s", err, tail(out))
+					t.Fatalf("build failed: %v\n%s", err, tail(out, 80))
 				}
 				img := readImage(t, tar)
 				files, err := img.Files()
@@ -125,7 +125,7 @@ ENTRYPOINT ["/server"]
 				}
 				// A real finding fails the build with its rule and what to do.
 				if !regexp.MustCompile(`HK[0-9]{4}`).MatchString(out) {
-					t.Errorf("the build failed without naming a rule:\n%s", tail(out))
+					t.Errorf("the build failed without naming a rule:\n%s", tail(out, 80))
 				}
 			},
 		},
@@ -155,23 +155,14 @@ ENTRYPOINT ["/server"]
 				out, err := p.build(context.Background(), t, root, df, tar, []string{"SOURCE_DATE_EPOCH=0"})
 				for _, bad := range transportFailures {
 					if strings.Contains(out, bad) {
-						t.Fatalf("the build hit a transport limit (%q):\n%s", bad, tail(out))
+						t.Fatalf("the build hit a transport limit (%q):\n%s", bad, tail(out, 80))
 					}
 				}
 				if err != nil && strings.Contains(out, "exit code: 1") && !regexp.MustCompile(`HK[0-9]{4}`).MatchString(out) {
-					t.Fatalf("a step failed with a bare exit code:\n%s", tail(out))
+					t.Fatalf("a step failed with a bare exit code:\n%s", tail(out, 80))
 				}
 				tc.check(t, out, tar, err)
 			})
 		}
 	}
-}
-
-// tail is the end of a build's output, where its error is.
-func tail(out string) string {
-	const n = 6000
-	if len(out) > n {
-		return "…" + out[len(out)-n:]
-	}
-	return out
 }
