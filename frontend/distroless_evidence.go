@@ -43,6 +43,7 @@ func distrolessEvidence(r harden.Result) *compliance.Distroless {
 	for _, e := range r.Executables {
 		d.Executables = append(d.Executables, compliance.ShippedExecutable{Path: e.Path, Reason: e.Reason})
 	}
+	d.OwnedByUser = r.OwnedByUser
 	for name, why := range r.RuntimePackages {
 		d.RuntimePackages = append(d.RuntimePackages, compliance.RuntimePackage{Name: name, Reason: why})
 	}

@@ -71,6 +71,24 @@ type fsPlan struct {
 	notAllowed      []keep.Dropped
 	executables     []keep.Allowed
 	runtimePackages map[string]string
+
+	// stateDirs are the directories the image's user must own when it is
+	// not root (keep.KeepSet.StateDirs); owner is that user, nil when the
+	// image runs as root.
+	stateDirs []string
+	owner     *owner
+}
+
+// owner is a numeric user and group.
+type owner struct{ uid, gid uint32 }
+
+// ownedStateDirs are the state directories handed to the image's user:
+// none when it runs as root.
+func (p fsPlan) ownedStateDirs() []string {
+	if p.owner == nil {
+		return nil
+	}
+	return p.stateDirs
 }
 
 func checkBaseAllowed(in Input) error {
@@ -134,7 +152,8 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: rebaseMessage(ctx, in, final, src, err), Ranges: entrypointRanges(in.Lines)}
 	}
 	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed,
-		rebased: true, notAllowed: ks.NotAllowed, executables: ks.Executables, runtimePackages: ks.RuntimePackages}
+		rebased: true, notAllowed: ks.NotAllowed, executables: ks.Executables, runtimePackages: ks.RuntimePackages,
+		stateDirs: ks.StateDirs}
 	for _, n := range ks.Notes {
 		plan.findings = append(plan.findings, rules.Finding{Rule: ruleRebase.ID, Level: rules.LevelWarn, Message: n})
 	}

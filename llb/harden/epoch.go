@@ -20,6 +20,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -27,6 +28,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
 var ruleReproducible = rules.Rule{
@@ -47,12 +49,26 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 	named := func(name string) []llb.ConstraintsOpt {
 		return append([]llb.ConstraintsOpt{llb.WithCustomName(name)}, opts...)
 	}
+	owned := plan.ownedStateDirs()
 	selected := llb.Scratch().Platform(p).File(llb.Copy(final, "/", "/", &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		IncludePatterns:     nilIfEmpty(copyPatterns(plan.include)),
-		ExcludePatterns:     copyPatterns(plan.exclude),
+		ExcludePatterns:     copyPatterns(append(slices.Clone(plan.exclude), owned...)),
 		AllowEmptyWildcard:  true,
 	}), named("[hardenkit] "+plan.summary())...)
+	// State directories are copied again, subtree and all, owned by the
+	// image's user; the normalising copy below stamps their times.
+	for _, dir := range owned {
+		selected = selected.File(llb.Copy(final, dir, dir, &llb.CopyInfo{
+			CreateDestPath:     true,
+			AllowEmptyWildcard: true,
+			ExcludePatterns:    copyPatterns(relativeBelow(plan.exclude, dir)),
+			ChownOpt: &llb.ChownOpt{
+				User:  &llb.UserOpt{UID: int(plan.owner.uid)},
+				Group: &llb.UserOpt{UID: int(plan.owner.gid)},
+			},
+		}), named(fmt.Sprintf("[hardenkit] %s owned by %d:%d", dir, plan.owner.uid, plan.owner.gid))...)
+	}
 
 	for _, name := range slices.Sorted(maps.Keys(plan.generated)) {
 		if dir := path.Dir(name); dir != "/" && !ships(plan, dir) {
@@ -66,6 +82,18 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 		Mode:                stripSetuid,
 		CreatedTime:         &epoch,
 	}), named(fmt.Sprintf("[hardenkit] write reproducible layer (SOURCE_DATE_EPOCH=%d)", epoch.Unix()))...)
+}
+
+// relativeBelow returns the paths strictly below dir, relative to it (as
+// absolute paths of a copy whose source is dir).
+func relativeBelow(paths []string, dir string) []string {
+	var out []string
+	for _, p := range paths {
+		if p != dir && rootfs.IsUnder(p, dir) {
+			out = append(out, strings.TrimPrefix(p, dir))
+		}
+	}
+	return out
 }
 
 func nilIfEmpty(s []string) []string {

@@ -27,6 +27,7 @@ import (
 	"github.com/hardenkit/hardenkit/llb/keep"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/llb/users"
 )
 
 // Evaluator solves LLB and gives read access to the result. The frontend
@@ -86,6 +87,9 @@ type Result struct {
 	// RuntimePackages are the packages of the runtime closure, with why
 	// each is in it (rebase mode).
 	RuntimePackages map[string]string
+	// OwnedByUser are the directories handed to the non-root image user
+	// (/run and the runtime closure's state directories), sorted.
+	OwnedByUser []string
 	// Rebased says the distroless control rebased the shipped stage, so
 	// the three fields above are meaningful.
 	Rebased bool
@@ -176,6 +180,11 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	for p, dt := range who.generated {
 		plan.generated[p] = dt
 	}
+	// A non-root image must still write where its packages write at run
+	// time: /run and their state directories become the user's.
+	if !users.IsRoot(who.uid, who.gid) {
+		plan.owner = &owner{uid: who.uid, gid: who.gid}
+	}
 
 	shipped := map[string]bool{}
 	for _, p := range plan.paths {
@@ -204,6 +213,7 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		NotAllowed:      plan.notAllowed,
 		Executables:     plan.executables,
 		RuntimePackages: plan.runtimePackages,
+		OwnedByUser:     plan.ownedStateDirs(),
 		Rebased:         plan.rebased,
 		Shipped:         len(plan.paths),
 		InjectedUser:    who.injected,

@@ -42,7 +42,9 @@ const (
 
 // identity is who the hardened image runs as.
 type identity struct {
-	user      string
+	user string
+	// uid and gid are user resolved to numbers.
+	uid, gid  uint32
 	injected  bool
 	generated map[string][]byte
 	findings  []rules.Finding
@@ -113,6 +115,8 @@ func identify(in Input, passwd, group []byte) (identity, error) {
 		newPasswd, newGroup := users.InjectNonroot(passwd, group, uid, gid, injectedName)
 		return identity{
 			user:      fmt.Sprintf("%d:%d", uid, gid),
+			uid:       uid,
+			gid:       gid,
 			injected:  true,
 			generated: map[string][]byte{passwdPath: newPasswd, groupPath: newGroup},
 		}, nil
@@ -125,14 +129,14 @@ func identify(in Input, passwd, group []byte) (identity, error) {
 	}
 	resolved := fmt.Sprintf("%d:%d", id.UID, id.GID)
 	if !users.IsRoot(id.UID, id.GID) || level == rules.LevelOff {
-		return identity{user: resolved}, nil
+		return identity{user: resolved, uid: id.UID, gid: id.GID}, nil
 	}
 	what := fmt.Sprintf("the image runs as %s (USER %q)", resolved, user)
 	if user == "" {
 		what = "the image runs as root: no USER is set and the policy does not inject one"
 	}
 	if level == rules.LevelWarn {
-		return identity{user: resolved, findings: []rules.Finding{{Rule: ruleRunsAsRoot.ID, Level: rules.LevelWarn, Message: what}}}, nil
+		return identity{user: resolved, uid: id.UID, gid: id.GID, findings: []rules.Finding{{Rule: ruleRunsAsRoot.ID, Level: rules.LevelWarn, Message: what}}}, nil
 	}
 	return identity{}, &Violation{Rule: ruleRunsAsRoot.ID, Ranges: in.Lines.User,
 		Message: what + "; use a non-root user such as USER 65532:65532"}

@@ -109,6 +109,9 @@ type KeepSet struct {
 	// Notes are warnings for the user: an entrypoint interpreter whose
 	// runtime files hardenkit cannot know.
 	Notes []string
+	// StateDirs are the shipped directories a non-root image user must own
+	// (see statedirs.go), sorted, none below another.
+	StateDirs []string
 }
 
 // Rebase computes the keep-set of a final stage (see the package comment):
@@ -225,6 +228,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		NotAllowed:      r.dropped,
 		Notes:           r.notes,
 	}
+	ks.StateDirs = r.stateDirs(ks.Paths)
 	sort.Slice(ks.NotAllowed, func(i, j int) bool { return ks.NotAllowed[i].Path < ks.NotAllowed[j].Path })
 	for _, p := range ks.Paths {
 		if r.executable(p) {

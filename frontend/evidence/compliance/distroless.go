@@ -28,6 +28,10 @@ type Distroless struct {
 	// RuntimePackages are the packages in the runtime closure, sorted,
 	// each with why it is in it.
 	RuntimePackages []RuntimePackage `json:"runtimePackages"`
+	// OwnedByUser are the directories (with their subtrees) handed to the
+	// non-root user the image runs as: /run and the runtime closure's
+	// state directories. Empty when the image runs as root.
+	OwnedByUser []string `json:"ownedByUser,omitempty"`
 }
 
 // Removal is one path (or package) left out.
