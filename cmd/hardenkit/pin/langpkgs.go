@@ -109,6 +109,16 @@ func pipVersions(ctx context.Context, fs fsReader, se stageEnv, name string) ([]
 	if h := se.env["HOME"]; h != "" && h != "/root" {
 		prefixes = append(prefixes, path.Join(h, ".local/lib"))
 	}
+	// A virtualenv activated only through PATH (ENV PATH=/opt/venv/bin:…,
+	// the common Dockerfile idiom): the pip that ran is the first on PATH,
+	// and its site directories are under the same prefix.
+	for _, dir := range strings.Split(se.env["PATH"], ":") {
+		if prefix, ok := strings.CutSuffix(path.Clean(dir), "/bin"); ok && prefix != "" && prefix != "/usr" && prefix != "/usr/local" {
+			if lib := path.Join(prefix, "lib"); !slices.Contains(prefixes, lib) {
+				prefixes = append(prefixes, lib)
+			}
+		}
+	}
 	var sites []string
 	for _, p := range prefixes {
 		entries, err := fs.ReadDir(ctx, p)

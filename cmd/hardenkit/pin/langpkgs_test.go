@@ -75,6 +75,15 @@ func TestLanguageVersions(t *testing.T) {
 			want: map[string]string{"Flask": "3.0.3", "jinja2": "3.1.4", "zope.interface": "7.1.1", "legacy": "0.9"},
 		},
 		{
+			name:    "pip: a venv activated only through PATH",
+			manager: "pip", names: []string{"hkgreet"},
+			se: stageEnv{env: map[string]string{"PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin"}},
+			fs: mapFS{
+				"/opt/venv/lib/python3.11/site-packages/hkgreet-1.0.0.dist-info/METADATA": "",
+			},
+			want: map[string]string{"hkgreet": "1.0.0"},
+		},
+		{
 			name:    "gem: GEM_HOME, Debian and platform gems; a prefix is not a match",
 			manager: "gem", names: []string{"sinatra", "nokogiri", "rack"},
 			se: stageEnv{env: map[string]string{"GEM_HOME": "/usr/local/bundle"}},
