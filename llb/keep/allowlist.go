@@ -169,7 +169,11 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 			seeds = append(seeds, p)
 		}
 	}
-	r.pkgs = db.closure(seeds, db.toolingPackages(removedPaths))
+	toolingPkgs := db.toolingPackages(removedPaths)
+	r.pkgs = db.closure(seeds, toolingPkgs)
+	if err := r.addRequestedPackages(ctx, toolingPkgs); err != nil {
+		return fmt.Errorf("rebase: %w", err)
+	}
 
 	// The closure packages' own files: their data (/usr/share, Perl
 	// modules, /etc configuration) ships wherever it came from.

@@ -21,6 +21,7 @@ import (
 // dpkgPackage is one installed package of a dpkg database.
 type dpkgPackage struct {
 	name string
+	arch string
 	// depends are the package names of Depends and Pre-Depends, every
 	// alternative included: which alternative is installed is decided
 	// when the closure looks them up.
@@ -57,7 +58,7 @@ func readDpkgDB(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (*dpkgDB
 		if name == "" || !strings.HasSuffix(field(st, "Status"), " installed") {
 			continue
 		}
-		p := &dpkgPackage{name: name}
+		p := &dpkgPackage{name: name, arch: arch}
 		p.depends = append(depNames(field(st, "Depends")), depNames(field(st, "Pre-Depends"))...)
 		p.provides = depNames(field(st, "Provides"))
 		for _, base := range []string{name + ":" + arch, name} {
@@ -129,6 +130,13 @@ func (db *dpkgDB) closure(seeds []string, tooling map[string]bool) map[string]st
 			}
 		}
 	}
+	db.addDependencies(in, queue, tooling)
+	return in
+}
+
+// addDependencies adds to the closure in the installed dependencies of
+// the packages in queue, transitively, except packages in tooling.
+func (db *dpkgDB) addDependencies(in map[string]string, queue []string, tooling map[string]bool) {
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
@@ -146,7 +154,6 @@ func (db *dpkgDB) closure(seeds []string, tooling map[string]bool) map[string]st
 			}
 		}
 	}
-	return in
 }
 
 // toolingPackages returns the packages that own a removed tool.

@@ -271,6 +271,9 @@ type rebaser struct {
 	// entry are the entrypoint's own closure paths; entryExe its program.
 	entry    map[string]bool
 	entryExe string
+	// entryLinks are the symlinks crossed on the way to entryExe
+	// (/usr/bin/ruby → ruby3.1): their packages are the runtime's too.
+	entryLinks []string
 
 	db      *dpkgDB
 	pkgs    map[string]string
@@ -440,6 +443,7 @@ func (r *rebaser) entrypoint(ctx context.Context, pathEnv string, removed func(s
 		r.allow(p, "entrypoint "+name+": "+res.Reasons[p])
 	}
 	r.entryExe = own.Path
+	r.entryLinks = own.Links
 	addUnresolved(unresolved, res)
 	phys, _ := r.t.Resolve(exe)
 	r.runtimes(append([]string{phys}, res.Interpreters...))

@@ -1,0 +1,166 @@
+package keep
+
+// Packages the Dockerfile asked for.
+//
+// The runtime closure follows Depends from what the image runs, so it
+// never reaches the libraries an interpreter loads by name at run time:
+// `apt-get install ruby-sinatra` (sinatra depends on ruby, not the other
+// way round), `apt-get install perl` when perl-base from the base image
+// owns /usr/bin/perl (JSON::PP is in perl-modules), or a data package the
+// application reads (iso-codes). apt records which packages were asked for
+// by name: /var/lib/apt/extended_states marks the others Auto-Installed.
+// A package the shipped stage asked for, that the base image did not
+// have, and that owns no tool joins the closure, with its dependencies,
+// when it
+//
+//   - depends, directly or through other installed packages, on a package
+//     of the program the image runs (its interpreter): a library or
+//     extension of that runtime; or
+//   - owns no executable file at all: data.
+//
+// Its executables still need an allowlist entry of their own; a package
+// asked for that is neither (mksh, socat, openssl next to a Python app)
+// stays out.
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// aptExtendedStates is where apt records which packages it installed only
+// as dependencies.
+const aptExtendedStates = "/var/lib/apt/extended_states"
+
+// addRequestedPackages extends r.pkgs with the packages the shipped stage
+// asked apt for that extend the runtime or are data (see above).
+func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]bool) error {
+	requested, err := r.requestedPackages(ctx)
+	if err != nil || len(requested) == 0 {
+		return err
+	}
+	roots := r.runtimeRoots()
+	if len(roots) == 0 {
+		return nil
+	}
+	var queue []string
+	for _, name := range requested {
+		if _, ok := r.pkgs[name]; ok || tooling[name] {
+			continue
+		}
+		why := ""
+		switch {
+		case r.db.reaches(name, roots, tooling):
+			why = "asked for in the Dockerfile; extends " + describe(sortedKeys(roots))
+		case r.dataOnly(name):
+			why = "asked for in the Dockerfile; data only (no executable files)"
+		default:
+			continue
+		}
+		r.pkgs[name] = why
+		queue = append(queue, name)
+	}
+	r.db.addDependencies(r.pkgs, queue, tooling)
+	return nil
+}
+
+// requestedPackages returns the installed packages apt installed by name
+// (not Auto-Installed) that the base image does not have. Without apt's
+// record no package counts as asked for.
+func (r *rebaser) requestedPackages(ctx context.Context) ([]string, error) {
+	pm := pkgMeta{ctx: ctx, t: r.t, src: r.in.Src}
+	if !pm.exists(aptExtendedStates) {
+		return nil, nil
+	}
+	text, err := pm.read(aptExtendedStates)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", aptExtendedStates, err)
+	}
+	auto := map[string]bool{}
+	for _, st := range stanzas(text) {
+		if field(st, "Auto-Installed") == "1" {
+			auto[field(st, "Package")] = true
+		}
+	}
+	var out []string
+	for _, name := range sortedKeys(r.db.pkgs) {
+		p := r.db.pkgs[name]
+		if auto[name] || r.inBase(p) {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// inBase reports whether the base image has package p installed.
+func (r *rebaser) inBase(p *dpkgPackage) bool {
+	if r.in.Base == nil {
+		return false
+	}
+	for _, list := range []string{p.name + ".list", p.name + ":" + p.arch + ".list"} {
+		if _, ok := r.in.Base.Lookup(path.Join(dpkgInfo, list)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// runtimeRoots are the packages of the program the image runs and of its
+// interpreters, and the names they provide.
+func (r *rebaser) runtimeRoots() map[string]bool {
+	roots := map[string]bool{}
+	for _, p := range append(append([]string{}, r.entryLinks...), r.interps...) {
+		for _, name := range r.owners(p) {
+			roots[name] = true
+			for _, v := range r.db.pkgs[name].provides {
+				roots[v] = true
+			}
+		}
+	}
+	return roots
+}
+
+// reaches reports whether package name depends, through installed
+// packages that are not tools, on one of roots.
+func (db *dpkgDB) reaches(name string, roots, tooling map[string]bool) bool {
+	seen := map[string]bool{name: true}
+	queue := []string{name}
+	for len(queue) > 0 {
+		p := db.pkgs[queue[0]]
+		queue = queue[1:]
+		if p == nil {
+			continue
+		}
+		for _, dep := range p.depends {
+			if roots[dep] {
+				return true
+			}
+			cands := append([]string{dep}, db.providers[dep]...)
+			for _, c := range cands {
+				if _, installed := db.pkgs[c]; installed && !seen[c] && !tooling[c] {
+					seen[c] = true
+					queue = append(queue, c)
+				}
+			}
+		}
+	}
+	return false
+}
+
+// dataOnly reports whether no file of package name is executable: no
+// execute bit and nothing in a bin or sbin directory.
+func (r *rebaser) dataOnly(name string) bool {
+	for _, f := range r.db.pkgs[name].files {
+		e, ok := r.t.Lookup(f)
+		if !ok || !e.IsRegular() {
+			continue
+		}
+		if e.Mode&fs.FileMode(0o111) != 0 || strings.HasSuffix(path.Dir(f), "/bin") || strings.HasSuffix(path.Dir(f), "/sbin") {
+			return false
+		}
+	}
+	return true
+}

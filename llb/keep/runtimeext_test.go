@@ -1,0 +1,51 @@
+package keep
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRequestedPackages: packages the Dockerfile asked apt for join the
+// runtime closure when they extend the interpreter the image runs (a Perl
+// module package that depends on perl-base) or are data only (iso-codes);
+// one installed only as a dependency, or one with executables that
+// extends nothing the image runs (mksh), stays out.
+func TestRequestedPackages(t *testing.T) {
+	base, final := allowlistFinal(t)
+	files := map[string]string{
+		"libjson-pp-perl": "/usr/share/perl5/JSON/PP.pm",
+		"iso-codes":       "/usr/share/iso-codes/json/iso_3166-1.json",
+		"node-lib":        "/usr/share/nodejs/lib/index.js",
+	}
+	status := string(final.Read("/var/lib/dpkg/status"))
+	for name, f := range files {
+		final.File(f, []byte("data of "+name), 0o644)
+		final.File("/var/lib/dpkg/info/"+name+".list", []byte("/.\n"+f+"\n"), 0o644)
+		st := stanza(name, false, "install ok installed")
+		if name != "iso-codes" {
+			st = strings.Replace(st, "Version:", "Depends: perl-base (>= 5.36)\nVersion:", 1)
+		}
+		status += "\n" + st
+	}
+	final.File("/var/lib/dpkg/status", []byte(status), 0o644)
+	final.File(aptExtendedStates, []byte("Package: node-lib\nArchitecture: "+debArch()+"\nAuto-Installed: 1\n"), 0o644)
+
+	ks, err := rebase(t, base, final, func(in *RebaseInput) { in.Entrypoint = []string{"/app/tool.pl"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{files["libjson-pp-perl"], files["iso-codes"]} {
+		if !slices.Contains(ks.Paths, p) {
+			t.Errorf("%s not kept (closure %v)", p, ks.RuntimePackages)
+		}
+	}
+	for _, p := range []string{files["node-lib"], "/usr/share/mksh/dot.mkshrc", "/usr/bin/mksh-static"} {
+		if slices.Contains(ks.Paths, p) {
+			t.Errorf("%s kept: %s", p, ks.Reasons[p])
+		}
+	}
+	if why := ks.RuntimePackages["libjson-pp-perl"]; !strings.Contains(why, "extends") {
+		t.Errorf("libjson-pp-perl in the closure for %q", why)
+	}
+}
