@@ -9,18 +9,19 @@ package keep
 // owns /usr/bin/perl (JSON::PP is in perl-modules), or a data package the
 // application reads (iso-codes). apt records which packages were asked for
 // by name: /var/lib/apt/extended_states marks the others Auto-Installed.
-// A package the shipped stage asked for, that the base image did not
-// have, and that owns no tool joins the closure, with its dependencies,
-// when it
+// A package asked for by name that owns no tool joins the closure, with
+// its dependencies, when it
 //
 //   - depends, directly or through other installed packages, on a package
 //     of the program the image runs (its interpreter): a library or
-//     extension of that runtime; or
-//   - owns no executable file at all: data.
+//     extension of that runtime, whether the base image or the stage
+//     installed it (Debian's minbase already has perl); or
+//   - owns no executable file at all and the base image did not have it:
+//     data the stage installed.
 //
 // Its executables still need an allowlist entry of their own; a package
 // asked for that is neither (mksh, socat, openssl next to a Python app)
-// stays out.
+// stays out, and so does one that owns a tool (python3-pip).
 
 import (
 	"context"
@@ -54,7 +55,7 @@ func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]b
 		switch {
 		case r.db.reaches(name, roots, tooling):
 			why = "asked for in the Dockerfile; extends " + describe(sortedKeys(roots))
-		case r.dataOnly(name):
+		case !r.inBase(r.db.pkgs[name]) && r.dataOnly(name):
 			why = "asked for in the Dockerfile; data only (no executable files)"
 		default:
 			continue
@@ -67,8 +68,8 @@ func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]b
 }
 
 // requestedPackages returns the installed packages apt installed by name
-// (not Auto-Installed) that the base image does not have. Without apt's
-// record no package counts as asked for.
+// (not Auto-Installed). Without apt's record no package counts as asked
+// for.
 func (r *rebaser) requestedPackages(ctx context.Context) ([]string, error) {
 	pm := pkgMeta{ctx: ctx, t: r.t, src: r.in.Src}
 	if !pm.exists(aptExtendedStates) {
@@ -86,11 +87,9 @@ func (r *rebaser) requestedPackages(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, name := range sortedKeys(r.db.pkgs) {
-		p := r.db.pkgs[name]
-		if auto[name] || r.inBase(p) {
-			continue
+		if !auto[name] {
+			out = append(out, name)
 		}
-		out = append(out, name)
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package keep
 
 import (
+	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -17,30 +18,46 @@ func TestRequestedPackages(t *testing.T) {
 		"libjson-pp-perl": "/usr/share/perl5/JSON/PP.pm",
 		"iso-codes":       "/usr/share/iso-codes/json/iso_3166-1.json",
 		"node-lib":        "/usr/share/nodejs/lib/index.js",
+		"perl-modules":    "/usr/share/perl/5.36/JSON/PP.pm",
+		"perl":            "/usr/bin/cpan",
 	}
 	status := string(final.Read("/var/lib/dpkg/status"))
 	for name, f := range files {
-		final.File(f, []byte("data of "+name), 0o644)
+		content, mode := []byte("data of "+name), fs.FileMode(0o644)
+		if name == "perl" {
+			content, mode = []byte("#!/usr/bin/perl\n"), 0o755
+		}
+		final.File(f, content, mode)
 		final.File("/var/lib/dpkg/info/"+name+".list", []byte("/.\n"+f+"\n"), 0o644)
 		st := stanza(name, false, "install ok installed")
-		if name != "iso-codes" {
+		switch name {
+		case "iso-codes", "perl-modules":
+		case "perl":
+			st = strings.Replace(st, "Version:", "Depends: perl-base (>= 5.36), perl-modules\nVersion:", 1)
+		default:
 			st = strings.Replace(st, "Version:", "Depends: perl-base (>= 5.36)\nVersion:", 1)
 		}
 		status += "\n" + st
 	}
 	final.File("/var/lib/dpkg/status", []byte(status), 0o644)
-	final.File(aptExtendedStates, []byte("Package: node-lib\nArchitecture: "+debArch()+"\nAuto-Installed: 1\n"), 0o644)
+	// Debian's minbase already has perl (asked for by name there): a base
+	// package that extends the runtime joins too.
+	base.File("/var/lib/dpkg/info/perl.list", []byte("/.\n/usr/bin/cpan\n"), 0o644)
+	final.File(aptExtendedStates, []byte("Package: node-lib\nArchitecture: "+debArch()+"\nAuto-Installed: 1\n\n"+
+		"Package: perl-modules\nArchitecture: "+debArch()+"\nAuto-Installed: 1\n"), 0o644)
 
 	ks, err := rebase(t, base, final, func(in *RebaseInput) { in.Entrypoint = []string{"/app/tool.pl"} })
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{files["libjson-pp-perl"], files["iso-codes"]} {
+	// perl extends perl-base: the modules it depends on ship; its own
+	// program cpan, which nothing runs, does not (the allowlist).
+	for _, p := range []string{files["libjson-pp-perl"], files["iso-codes"], files["perl-modules"]} {
 		if !slices.Contains(ks.Paths, p) {
 			t.Errorf("%s not kept (closure %v)", p, ks.RuntimePackages)
 		}
 	}
-	for _, p := range []string{files["node-lib"], "/usr/share/mksh/dot.mkshrc", "/usr/bin/mksh-static"} {
+	for _, p := range []string{files["node-lib"], files["perl"], "/usr/share/mksh/dot.mkshrc", "/usr/bin/mksh-static"} {
 		if slices.Contains(ks.Paths, p) {
 			t.Errorf("%s kept: %s", p, ks.Reasons[p])
 		}
