@@ -13,7 +13,9 @@ import (
 )
 
 // largeFiles is how many files the many-files image ships, a few bytes
-// each to keep CI fast; a dpkg database names the package that owns them.
+// each to keep CI fast; a dpkg database names the package that owns them,
+// and apt's record says it was asked for by name (a data package, so it
+// ships: llb/keep/runtimeext.go).
 // (syft does not list files without digests in the package database, so
 // this SBOM stays small: that documents over 16 MiB never enter an LLB
 // definition is checked by TestEvidenceState and sbomstep's tests.)
@@ -43,10 +45,11 @@ func TestLargeImages(t *testing.T) {
 		{
 			name: "100k-files",
 			dockerfile: `FROM busybox:1.35 AS gen
-RUN mkdir -p /data /var/lib/dpkg/info && cd /data && for d in $(seq 0 99); do mkdir $d; for f in $(seq 0 999); do echo "$d/$f" > $d/$f; echo "/data/$d/$f"; done >> /var/lib/dpkg/info/bigdata.list; done && printf 'Package: bigdata\nStatus: install ok installed\nPriority: optional\nSection: misc\nMaintainer: hardenkit tests <tests@example.invalid>\nArchitecture: all\nVersion: 1.0\nDescription: 100,000 small files\n' > /var/lib/dpkg/status
+RUN mkdir -p /data /var/lib/dpkg/info && cd /data && for d in $(seq 0 99); do mkdir $d; for f in $(seq 0 999); do echo "$d/$f" > $d/$f; echo "/data/$d/$f"; done >> /var/lib/dpkg/info/bigdata.list; done && printf 'Package: bigdata\nStatus: install ok installed\nPriority: optional\nSection: misc\nMaintainer: hardenkit tests <tests@example.invalid>\nArchitecture: all\nVersion: 1.0\nDescription: 100,000 small files\n' > /var/lib/dpkg/status && mkdir -p /var/lib/apt && : > /var/lib/apt/extended_states
 FROM scratch
 COPY --from=gen /data /data
 COPY --from=gen /var/lib/dpkg /var/lib/dpkg
+COPY --from=gen /var/lib/apt /var/lib/apt
 COPY bin/server /server
 ENTRYPOINT ["/server"]
 `,
