@@ -112,10 +112,17 @@ func newReleaseFixture(ctx context.Context, t *testing.T) *releaseFixture {
 	// The built-in baselines accept signed exceptions only: the policy
 	// names the approver's key.
 	approverKey := newApprover(t)
+	// The application is a static binary (the static-site example's
+	// server): a build with no warning, so the release policy, which
+	// refuses warnings, passes it.
+	server, err := os.ReadFile(filepath.Join("..", "examples", "static-site", "bin", "server"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	app := t.TempDir()
 	for name, content := range map[string]string{
 		"Dockerfile":     sshDockerfile,
-		"app":            "#!/app\n",
+		"app":            string(server),
 		".dockerignore":  ".git\n.env\n**/*.key\n**/*.pem\n",
 		"hardenkit.yaml": unpinnedBasesPolicy + "controls:\n  exceptions:\n    approverKeys:\n      - |\n" + indentLines(approverKey.pem, "        "),
 	} {

@@ -2,6 +2,9 @@ package dockerfilecheck
 
 import (
 	"bytes"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
@@ -33,12 +36,56 @@ func Redact(dt []byte) []byte {
 		return out
 	}
 	var assigns []secrets.Assignment
+	labels := map[string]string{}
 	if f, err := analyse(dt, Options{Filename: DefaultFilename}); err == nil {
 		f.each(func(in *instr) {
 			if in.node != nil {
 				assigns = append(assigns, assignments(rawAssignments(in))...)
+				for _, kv := range labelValues(in) {
+					labels[kv[0]] = kv[1]
+				}
 			}
 		})
 	}
-	return sc.Mask(dt, assigns)
+	return maskSplitLabels(sc.Mask(dt, assigns), sc, labels)
+}
+
+// maskSplitLabels masks the halves of a token split across two LABELs:
+// neither is a secret alone, so Mask leaves them, but a snippet showing
+// both lines would show the token. The scanner's own label joining
+// (ScanLabels, "label:A+B") decides which labels hold one.
+func maskSplitLabels(dt []byte, sc *secrets.Scanner, labels map[string]string) []byte {
+	if len(labels) < 2 {
+		return dt
+	}
+	for _, f := range sc.ScanLabels(labels) {
+		keys := strings.TrimPrefix(f.Where, secrets.WhereLabel)
+		a, b, split := strings.Cut(keys, "+")
+		if !split {
+			continue
+		}
+		for _, k := range []string{a, b} {
+			if v := labels[k]; v != "" {
+				dt = bytes.ReplaceAll(dt, []byte(v), bytes.Repeat([]byte("*"), len(v)))
+			}
+		}
+	}
+	return dt
+}
+
+// labelValues returns a LABEL instruction's keys and literal values.
+func labelValues(in *instr) [][2]string {
+	cmd, err := parseCommand(in.node)
+	if err != nil {
+		return nil
+	}
+	c, ok := cmd.(*instructions.LabelCommand)
+	if !ok {
+		return nil
+	}
+	var out [][2]string
+	for _, kv := range c.Labels {
+		out = append(out, [2]string{unquote(kv.Key), unquote(kv.Value)})
+	}
+	return out
 }

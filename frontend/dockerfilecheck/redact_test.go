@@ -61,3 +61,18 @@ func TestRedactEncoded(t *testing.T) {
 		t.Errorf("HK1061 findings = %+v, want the base64 and the reversed token", fs)
 	}
 }
+
+// TestRedactSplitLabels: a token split across two LABELs is masked in both
+// halves, so no snippet shows the two lines together; unrelated labels
+// stay as they are.
+func TestRedactSplitLabels(t *testing.T) {
+	a, b := fakeGitHub[:14], fakeGitHub[14:]
+	df := "FROM alpine:3.20\nLABEL com.example.part-a=" + a + "\nLABEL com.example.part-b=" + b + "\nLABEL version=1.2.3\n"
+	got := string(Redact([]byte(df)))
+	if strings.Contains(got, a) || strings.Contains(got, b) || len(got) != len(df) {
+		t.Errorf("Redact left a label half:\n%s", got)
+	}
+	if !strings.Contains(got, "LABEL version=1.2.3") {
+		t.Errorf("Redact masked an ordinary label:\n%s", got)
+	}
+}
