@@ -42,10 +42,8 @@ func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]b
 	if err != nil || len(requested) == 0 {
 		return err
 	}
+	// No roots (a static binary owned by no package): only data joins.
 	roots := r.runtimeRoots()
-	if len(roots) == 0 {
-		return nil
-	}
 	var queue []string
 	for _, name := range requested {
 		if _, ok := r.pkgs[name]; ok || tooling[name] {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hardenkit/hardenkit/llb/rootfs/rootfstest"
 )
 
 // TestRequestedPackages: packages the Dockerfile asked apt for join the
@@ -64,5 +66,27 @@ func TestRequestedPackages(t *testing.T) {
 	}
 	if why := ks.RuntimePackages["libjson-pp-perl"]; !strings.Contains(why, "extends") {
 		t.Errorf("libjson-pp-perl in the closure for %q", why)
+	}
+}
+
+// TestRequestedDataWithoutInterpreter: an image that runs a static binary
+// owned by no package still ships a data package the Dockerfile asked for.
+func TestRequestedDataWithoutInterpreter(t *testing.T) {
+	base, final := allowlistFinal(t)
+	final.File("/app/server", rootfstest.ELF(rootfstest.ELFSpec{Payload: []byte("static server")}), 0o755)
+	final.File("/data/1", []byte("one"), 0o644)
+	final.File("/var/lib/dpkg/info/bigdata.list", []byte("/.\n/data\n/data/1\n"), 0o644)
+	status := string(final.Read("/var/lib/dpkg/status")) + "\n" + stanza("bigdata", false, "install ok installed")
+	final.File("/var/lib/dpkg/status", []byte(status), 0o644)
+	final.File(aptExtendedStates, []byte{}, 0o644)
+	ks, err := rebase(t, base, final, func(in *RebaseInput) { in.Entrypoint = []string{"/app/server"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(ks.Paths, "/data/1") {
+		t.Errorf("/data/1 not kept (closure %v)", ks.RuntimePackages)
+	}
+	if slices.Contains(ks.Paths, "/usr/bin/mksh-static") {
+		t.Error("mksh kept")
 	}
 }
