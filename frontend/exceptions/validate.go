@@ -114,7 +114,7 @@ func (e Exception) problems(now time.Time, pol ValidationPolicy) ([]string, cryp
 	case e.Signature == nil && pol.RequireSignature && len(pol.ApproverKeys) == 0:
 		add("unsigned: the policy requires a signature by an approver key and names none; a policy must list controls.exceptions.approverKeys")
 	case e.Signature == nil && pol.RequireSignature:
-		add("unsigned: the policy requires a signature by an approver key (hardenkit exceptions sign)")
+		add("unsigned: the policy requires a signature by an approver key (a DSSE envelope, docs/exceptions.md#signing)")
 	case e.Signature != nil && (pol.RequireSignature || len(pol.ApproverKeys) > 0):
 		k, err := verifiedBy(e.Signature, e, pol.ApproverKeys)
 		if err != nil {

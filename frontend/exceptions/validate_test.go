@@ -123,7 +123,7 @@ func TestValidate(t *testing.T) {
 		{"path matches every file", with(func(e *Exception) { e.Scope = Scope{Path: "/**/*"} }), base, []string{`over-broad: scope.path "/**/*" matches every path`}},
 		{"image matches everything", with(func(e *Exception) { e.Scope = Scope{Image: "*/*"} }), base, []string{`over-broad: scope.image "*/*" matches every image`}},
 		{"narrow path", with(func(e *Exception) { e.Scope = Scope{Path: "**/testdata/**"} }), base, nil},
-		{"unsigned when required", valid(), signing, []string{"unsigned: the policy requires a signature by an approver key (hardenkit exceptions sign)"}},
+		{"unsigned when required", valid(), signing, []string{"unsigned: the policy requires a signature by an approver key (a DSSE envelope, docs/exceptions.md#signing)"}},
 		{"ed25519 signature", signed(t, valid(), ed), signing, nil},
 		{"ECDSA P-256 signature", signed(t, valid(), ec), signing, nil},
 		{"second signature verifies", twoSigs, signing, nil},
