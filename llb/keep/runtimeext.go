@@ -147,17 +147,28 @@ func (db *dpkgDB) reaches(name string, roots, tooling map[string]bool) bool {
 	return false
 }
 
-// dataOnly reports whether no file of package name is executable: no
-// execute bit and nothing in a bin or sbin directory.
+// dataOnly reports whether package name is data: it has a regular file
+// outside the documentation directories, none of its files is executable,
+// and nothing of it (file or symlink) is in a bin or sbin directory. A
+// metapackage (php-cli, ruby: documentation and command links) is not.
 func (r *rebaser) dataOnly(name string) bool {
+	hasData := false
 	for _, f := range r.db.pkgs[name].files {
 		e, ok := r.t.Lookup(f)
-		if !ok || !e.IsRegular() {
+		if !ok || e.IsDir() {
 			continue
 		}
-		if e.Mode&fs.FileMode(0o111) != 0 || strings.HasSuffix(path.Dir(f), "/bin") || strings.HasSuffix(path.Dir(f), "/sbin") {
+		dir := path.Dir(f)
+		if strings.HasSuffix(dir, "/bin") || strings.HasSuffix(dir, "/sbin") {
 			return false
 		}
+		if !e.IsRegular() {
+			continue
+		}
+		if e.Mode&fs.FileMode(0o111) != 0 {
+			return false
+		}
+		hasData = hasData || !isDoc(f)
 	}
-	return true
+	return hasData
 }

@@ -22,6 +22,8 @@ func TestRequestedPackages(t *testing.T) {
 		"node-lib":        "/usr/share/nodejs/lib/index.js",
 		"perl-modules":    "/usr/share/perl/5.36/JSON/PP.pm",
 		"perl":            "/usr/bin/cpan",
+		// A metapackage: documentation and a command link, no data.
+		"php-cli": "/usr/share/doc/php-cli/changelog.gz",
 	}
 	status := string(final.Read("/var/lib/dpkg/status"))
 	for name, f := range files {
@@ -33,7 +35,7 @@ func TestRequestedPackages(t *testing.T) {
 		final.File("/var/lib/dpkg/info/"+name+".list", []byte("/.\n"+f+"\n"), 0o644)
 		st := stanza(name, false, "install ok installed")
 		switch name {
-		case "iso-codes", "perl-modules":
+		case "iso-codes", "perl-modules", "php-cli":
 		case "perl":
 			st = strings.Replace(st, "Version:", "Depends: perl-base (>= 5.36), perl-modules\nVersion:", 1)
 		default:
@@ -59,10 +61,13 @@ func TestRequestedPackages(t *testing.T) {
 			t.Errorf("%s not kept (closure %v)", p, ks.RuntimePackages)
 		}
 	}
-	for _, p := range []string{files["node-lib"], files["perl"], "/usr/share/mksh/dot.mkshrc", "/usr/bin/mksh-static"} {
+	for _, p := range []string{files["node-lib"], files["perl"], files["php-cli"], "/usr/share/mksh/dot.mkshrc", "/usr/bin/mksh-static"} {
 		if slices.Contains(ks.Paths, p) {
 			t.Errorf("%s kept: %s", p, ks.Reasons[p])
 		}
+	}
+	if why, ok := ks.RuntimePackages["php-cli"]; ok {
+		t.Errorf("metapackage php-cli in the closure: %s", why)
 	}
 	if why := ks.RuntimePackages["libjson-pp-perl"]; !strings.Contains(why, "extends") {
 		t.Errorf("libjson-pp-perl in the closure for %q", why)
