@@ -20,6 +20,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
 // Parent image triggers. A base image's ONBUILD triggers run as the first
@@ -158,6 +159,12 @@ func checkTriggers(triggers []string, base string, from int, stage string, opt d
 	if err != nil {
 		return nil, fmt.Errorf("checking the ONBUILD triggers of base image %s: %w", base, err)
 	}
+	// The message quotes the trigger: a secret in it (also encoded) is
+	// masked, as it is in the Dockerfile BuildKit shows.
+	scanner, err := secrets.Default()
+	if err != nil {
+		return nil, fmt.Errorf("checking the ONBUILD triggers of base image %s: %w", base, err)
+	}
 	var out []rules.Finding
 	for _, f := range fs {
 		// Line 1 is the synthetic FROM; findings about the stage as a
@@ -165,7 +172,8 @@ func checkTriggers(triggers []string, base string, from int, stage string, opt d
 		if f.Line < 2 || f.Line-2 >= len(triggers) {
 			continue
 		}
-		f.Message = fmt.Sprintf("ONBUILD trigger of base image %s, %q: %s", base, triggers[f.Line-2], f.Message)
+		shown := string(scanner.Mask([]byte(triggers[f.Line-2]), nil))
+		f.Message = fmt.Sprintf("ONBUILD trigger of base image %s, %q: %s", base, shown, f.Message)
 		f.File, f.Line, f.EndLine, f.StageName = opt.Filename, from, from, stage
 		out = append(out, f)
 	}

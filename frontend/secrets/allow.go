@@ -100,7 +100,11 @@ func builtinAllowed(rule, match, secret string) bool {
 // next literals read as a GitLab token. In binaries a match counts only
 // when it stands apart; rules whose pattern carries its own boundary
 // (a quote, a space) satisfy this by construction.
-func delimitedIn(text, match string) bool {
+func delimitedIn(text, match string) bool { return apartIn(text, match, true) }
+
+// apartIn reports whether match occurs in text with a non-token
+// character or the start of text before it and, if after, also after it.
+func apartIn(text, match string, after bool) bool {
 	if match == "" {
 		return true
 	}
@@ -111,7 +115,7 @@ func delimitedIn(text, match string) bool {
 		}
 		start, end := off+i, off+i+len(match)
 		left := start == 0 || !isTokenByte(text[start-1]) || !isTokenByte(match[0])
-		right := end == len(text) || !isTokenByte(text[end]) || !isTokenByte(match[len(match)-1])
+		right := !after || end == len(text) || !isTokenByte(text[end]) || !isTokenByte(match[len(match)-1])
 		if left && right {
 			return true
 		}

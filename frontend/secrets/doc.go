@@ -26,7 +26,9 @@
 // first 8000 bytes, as git and grep decide) are reduced to their
 // printable strings first and scanned with the high-confidence detectors
 // only, as are files whose bytes match their package database's digest
-// (pkgdigest.go). Encoded, compressed and reversed secrets are decoded
+// (pkgdigest.go) and those gitleaks' global allow-list skips by path. In a binary a match must stand apart from the bytes
+// around it, except a provider token whose checksum or layout tells it
+// from packed string literals (glued.go). Encoded, compressed and reversed secrets are decoded
 // (decode.go); entry names, symlink targets and git object stores are
 // checked too (tree.go). The static Dockerfile rules use the same
 // detectors (text.go).

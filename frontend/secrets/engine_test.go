@@ -189,6 +189,52 @@ func TestEachFragment(t *testing.T) {
 	}
 }
 
+// TestPrintableRunsSkipsNothing compares printableRuns, which skips
+// bytes, with testing every byte, on random data of every printable
+// density and on the edges (runs at the start, the end, exactly
+// minPrintableRun long).
+func TestPrintableRunsSkipsNothing(t *testing.T) {
+	everyByte := func(dt []byte) string {
+		var b strings.Builder
+		start := -1
+		for i := 0; i <= len(dt); i++ {
+			if i < len(dt) && isPrintable(dt[i]) {
+				if start < 0 {
+					start = i
+				}
+				continue
+			}
+			if start >= 0 && i-start >= minPrintableRun {
+				b.Write(dt[start:i])
+				b.WriteByte('\n')
+			}
+			start = -1
+		}
+		return b.String()
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, density := range []float64{0, 0.2, 0.5, 0.8, 0.95, 1} {
+		for range 200 {
+			dt := make([]byte, rng.IntN(64))
+			for i := range dt {
+				if rng.Float64() < density {
+					dt[i] = byte(0x20 + rng.IntN(0x5f))
+				} else {
+					dt[i] = byte(rng.IntN(0x20))
+				}
+			}
+			if got, want := printableRuns(dt), everyByte(dt); got != want {
+				t.Fatalf("printableRuns(%q) = %q, want %q", dt, got, want)
+			}
+		}
+	}
+	for _, dt := range []string{"", "1234567", "12345678", "\x0012345678", "12345678\x00", "\x001234567\x0012345678"} {
+		if got, want := printableRuns([]byte(dt)), everyByte([]byte(dt)); got != want {
+			t.Errorf("printableRuns(%q) = %q, want %q", dt, got, want)
+		}
+	}
+}
+
 func TestPrintableRuns(t *testing.T) {
 	dt := []byte("\x00\x01short\x00long enough run\x00\x7fanother\tone here\n-----BEGIN X-----\nABCDEFGH\x00")
 	got := printableRuns(dt)

@@ -75,28 +75,40 @@ func isBinary(dt []byte) bool {
 // printableRuns returns the runs of at least minPrintableRun printable
 // ASCII bytes (tab included) of dt, one per line. A PEM block stored in a
 // binary comes out as its lines, so the text detectors see it as text.
+//
+// A run long enough to keep that starts in dt[i:i+minPrintableRun] must
+// contain dt[i+minPrintableRun-1], so where that byte is not printable the
+// scan skips minPrintableRun bytes at once: most bytes of a binary are
+// never looked at, which makes this several times faster on binaries, the
+// bulk of an image, than testing every byte.
 func printableRuns(dt []byte) string {
 	var b strings.Builder
-	start := -1
-	flush := func(end int) {
-		if start >= 0 && end-start >= minPrintableRun {
+	// Invariant: i == 0 or dt[i-1] is not printable, so no run crosses i.
+	for i := 0; i+minPrintableRun <= len(dt); {
+		j := i + minPrintableRun - 1
+		if !isPrintable(dt[j]) {
+			i = j + 1
+			continue
+		}
+		start := j
+		for start > i && isPrintable(dt[start-1]) {
+			start--
+		}
+		end := j + 1
+		for end < len(dt) && isPrintable(dt[end]) {
+			end++
+		}
+		if end-start >= minPrintableRun {
 			b.Write(dt[start:end])
 			b.WriteByte('\n')
 		}
-		start = -1
+		i = end + 1
 	}
-	for i, c := range dt {
-		if c == '\t' || (c >= 0x20 && c < 0x7f) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		flush(i)
-	}
-	flush(len(dt))
 	return b.String()
 }
+
+// isPrintable reports whether c is a byte printableRuns keeps.
+func isPrintable(c byte) bool { return c == '\t' || (c >= 0x20 && c < 0x7f) }
 
 // eachFragment calls fn for consecutive pieces of text of at most
 // fragmentSize bytes, cut after a newline, with the 1-based line each

@@ -92,8 +92,9 @@ type gitleaksEngine struct {
 	// restNeedsContent is set when a keyword-less rule has a content
 	// regex; otherwise rest only needs the path.
 	restNeedsContent bool
-	// pathAllow are the global allow-lists that skip a file by its path,
-	// checked once per file rather than once per window.
+	// pathAllow are gitleaks' global allow-lists by path, checked once
+	// per file rather than once per window. gitleaks skips these files;
+	// here they get the high-confidence rules only (scan).
 	pathAllow []*config.Allowlist
 	ruleIDs   []string
 	// reversed finds the keywords of the high-confidence rules written
@@ -119,6 +120,11 @@ type keywordRule struct {
 	// both a path and a content pattern only applies to matching paths
 	// (kubernetes-secret-yaml to *.yaml), so it is not run elsewhere.
 	path interface{ MatchString(string) bool }
+	// glued, for the provider formats of gluedFormats, is the rule
+	// without its boundaries, run where matches must stand apart; what
+	// it finds counts when format validates it (glued.go).
+	glued  *detect.Detector
+	format gluedFormat
 }
 
 // newGitleaks compiles gitleaks' embedded default configuration. It uses a
@@ -192,7 +198,20 @@ func newGitleaks() (*gitleaksEngine, error) {
 		if kr.window == windowAssign {
 			kr.value = valueSpecFor(r)
 		}
+		if f, ok := gluedFormats[id]; ok {
+			if kr.glued, err = gluedDetector(cfg, r); err != nil {
+				return nil, err
+			}
+			kr.format = f
+		}
 		g.keywordRules = append(g.keywordRules, kr)
+	}
+	for id := range gluedFormats {
+		if _, ok := cfg.Rules[id]; !ok {
+			// A gitleaks upgrade renamed or dropped it: glued tokens of
+			// that format would go unseen.
+			return nil, fmt.Errorf("gitleaks has no rule %s for glued tokens", id)
+		}
 	}
 	g.keywordList = slices.Sorted(maps.Keys(g.byKeyword))
 	g.keywords = ahocorasick.NewTrieBuilder().AddStrings(g.keywordList).Build()
@@ -285,10 +304,16 @@ type window struct{ start, end int }
 // whose values stay in this package.
 //
 // low says whether the low-confidence rules run too (keywordRule.low).
+// Files on gitleaks' global allow-lists by path (vendored and installed
+// libraries, lock files, media and binary formats it does not read) get
+// the high-confidence rules only: the lists are written for repositories,
+// where those files are someone else's code; in an image a name is
+// whatever wrote the file chose, and a token in /app/token.bin or under
+// node_modules/ ships all the same.
 func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool, whole []byte, low bool) []hit {
 	for _, a := range g.pathAllow {
-		if a.PathAllowed(path) {
-			return nil
+		if low && a.PathAllowed(path) {
+			low = false
 		}
 	}
 	var found []report.Finding
@@ -299,14 +324,22 @@ func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool
 		applies[i] = (r.path == nil || r.path.MatchString(path)) && (low || !r.low)
 	}
 	for i, ws := range g.windows(text, nl, applies) {
-		d := g.keywordRules[i].detector
+		r := g.keywordRules[i]
 		for _, w := range ws {
 			if ctx.Err() != nil {
 				return nil
 			}
 			frag := detect.Fragment{Raw: text[w.start:w.end], FilePath: path, StartLine: lineOf(w.start)}
-			for _, f := range d.DetectContext(ctx, frag) {
+			for _, f := range r.detector.DetectContext(ctx, frag) {
 				if lines || delimitedIn(frag.Raw, f.Match) {
+					found = append(found, f)
+				}
+			}
+			if lines || r.glued == nil {
+				continue
+			}
+			for _, f := range r.glued.DetectContext(ctx, frag) {
+				if r.format.valid(frag.Raw, f.Match, f.Secret) {
 					found = append(found, f)
 				}
 			}

@@ -422,3 +422,33 @@ func TestFrontendBinaryClean(t *testing.T) {
 		t.Errorf("frontend binary (%d bytes): findings %+v, want none", len(dt), got)
 	}
 }
+
+// TestGitleaksAllowedPaths: the files gitleaks' global allow-lists skip
+// by path — binary and media extensions, node_modules, installed Python
+// libraries — are scanned with the high-confidence detectors in an
+// image, where any program picks its files' names; the low-confidence
+// ones stay off them.
+func TestGitleaksAllowedPaths(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	p := secretstest.Generate(t)
+	generic := []byte(`api_key = "` + genericValue(t) + `"` + "\n")
+	if got := s.ScanBytes("file:/app/settings.py", generic); len(got) != 1 || got[0].Rule != "generic-api-key" {
+		t.Fatalf("generic assignment elsewhere: findings %+v, want generic-api-key", got)
+	}
+	for _, where := range []string{
+		"file:/app/token.bin",
+		"file:/app/logo.png",
+		"file:/app/node_modules/left-pad/index.js",
+		"file:/usr/lib/python3.11/site-packages/app/settings.py",
+	} {
+		t.Run(where, func(t *testing.T) {
+			got := s.ScanBytes(where, []byte("deploy = "+p.GitHubToken+"\n"))
+			if len(got) != 1 || got[0].Rule != "github-pat" || got[0].Fingerprint != secrets.Fingerprint(p.GitHubToken) {
+				t.Errorf("findings %+v: want the token as github-pat", got)
+			}
+			if got := s.ScanBytes(where, generic); len(got) != 0 {
+				t.Errorf("generic assignment: findings %+v, want none on an allow-listed path", got)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -27,6 +28,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hardenkit/hardenkit/frontend/secrets/tokensum"
 )
 
 // Planted is one set of distinct secrets in their issuers' formats.
@@ -35,8 +38,9 @@ type Planted struct {
 	AWSAccessKeyID string
 	// AWSSecretAccessKey is a 40-character secret access key.
 	AWSSecretAccessKey string
-	// GitHubToken is a classic personal access token, ghp_ and 36
-	// characters.
+	// GitHubToken is a classic personal access token: ghp_, 30 random
+	// characters and their checksum (tokensum.Base62CRC32), as GitHub
+	// issues them.
 	GitHubToken string
 	// PrivateKeyPEM is a PKCS#8 Ed25519 private key in PEM.
 	PrivateKeyPEM string
@@ -44,7 +48,8 @@ type Planted struct {
 	JWT string
 	// Password is a random password.
 	Password string
-	// NPMToken is an npm access token, npm_ and 36 characters.
+	// NPMToken is an npm access token: npm_, 30 random characters and
+	// their checksum, as npm issues them.
 	NPMToken string
 }
 
@@ -71,14 +76,52 @@ func Generate(t testing.TB) Planted {
 		t.Fatal(err)
 	}
 	return Planted{
-		AWSAccessKeyID:     "AKIA" + randomString(t, base32, 16),
+		AWSAccessKeyID:     awsKeyID(t),
 		AWSSecretAccessKey: alternating(t, "0123456789+/", 40),
-		GitHubToken:        "ghp_" + randomString(t, alnum, 36),
+		GitHubToken:        checksummed(t, "ghp_"),
 		PrivateKeyPEM:      string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		JWT:                header + "." + base64.RawURLEncoding.EncodeToString(claims) + "." + randomString(t, alnum+"-_", 43),
 		Password:           alternating(t, "0123456789!#%+-._", 24),
-		NPMToken:           "npm_" + randomString(t, alnum, 36),
+		NPMToken:           checksummed(t, "npm_"),
 	}
+}
+
+// awsKeyID returns an AKIA access key id that gitleaks' aws-access-token
+// rule reports. The rule wants more than 3 bits of entropy per character;
+// about one random id in 3,000 has less ("AKIAKIAIWM5MAM7WJ44I"), and the
+// detector — by design, as gitleaks' — does not report it, so a test that
+// planted it would see it printed. Real key ids are that repetitive as
+// rarely.
+func awsKeyID(t testing.TB) string {
+	for {
+		id := "AKIA" + randomString(t, base32, 16)
+		if bitsPerChar(id) > 3.2 {
+			return id
+		}
+	}
+}
+
+// bitsPerChar is the Shannon entropy of s per character, as gitleaks
+// computes it for its entropy thresholds.
+func bitsPerChar(s string) float64 {
+	counts := map[rune]float64{}
+	for _, r := range s {
+		counts[r]++
+	}
+	var h float64
+	n := float64(len(s))
+	for _, c := range counts {
+		h -= c / n * math.Log2(c/n)
+	}
+	return h
+}
+
+// checksummed returns prefix, 30 random base62 characters and their
+// checksum: GitHub's and npm's token layout.
+func checksummed(t testing.TB, prefix string) string {
+	t.Helper()
+	body := randomString(t, alnum, 30)
+	return prefix + body + tokensum.Base62CRC32(body)
 }
 
 // alternating draws n characters alternating between a letter and one of

@@ -1,0 +1,173 @@
+package secrets
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+
+	"github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
+
+	"github.com/hardenkit/hardenkit/frontend/secrets/tokensum"
+)
+
+// Tokens glued to other bytes. In the printable strings of a binary, and
+// in decoded or config text, a match counts only when it stands apart
+// (delimitedIn): a Go binary packs its string literals back to back, so a
+// prefix constant and the next literals read as a token. A token written
+// into a binary between other bytes ("\x01abcghp_…def\x02") does not
+// stand apart either, and gitleaks' rules that carry a boundary (\b, a
+// terminator group) do not match it at all.
+//
+// The provider formats below have a fixed prefix and a fixed alphabet
+// (most a fixed length). Each runs a second time where matches must stand
+// apart, with its gitleaks regexp minus its boundaries, and a match glued
+// to its neighbours counts when it passes the format's own validation:
+//
+//   - the CRC32 checksum of GitHub's and npm's tokens (tokensum): one
+//     random candidate in 2^32 passes, so these count glued on both
+//     sides;
+//   - a layout that packed identifiers do not have — OpenAI's "T3BlbkFJ"
+//     marker between two fixed-length runs, Slack's digit groups, and,
+//     with upper- and lower-case letters and digits in each random part,
+//     github_pat_'s two parts and PyPI's 20-character macaroon header
+//     followed by at least 50 characters: also on both sides;
+//   - for short formats with neither (GitLab's glpat-, AWS key ids,
+//     Google's AIza, Stripe, Slack's legacy xoxa/xoxr), a random part
+//     with that mix of characters, and a separator or the start of the
+//     string before the prefix. A Go binary's string table packs a prefix
+//     constant between other literals ("runtime.mainglpat-_live_HK1042…"
+//     is in hardenkit's own frontend, mixed case and digits included),
+//     so for these a token glued on its left is not told apart from
+//     packed literals; glued on its right only, it is found.
+//
+// gluedFormats maps a gitleaks rule id to its validation.
+var gluedFormats = map[string]gluedFormat{
+	"github-pat":              {check: tokensum.Valid},
+	"github-oauth":            {check: tokensum.Valid},
+	"github-app-token":        {check: tokensum.Valid},
+	"github-refresh-token":    {check: tokensum.Valid},
+	"npm-access-token":        {check: tokensum.Valid},
+	"github-fine-grained-pat": {check: fineGrainedPATValid},
+	"openai-api-key":          {check: always},
+	"slack-bot-token":         {check: always},
+	"slack-user-token":        {check: always},
+	"pypi-upload-token":       {prefixes: []string{"pypi-AgEIcHlwaS5vcmc"}, check: mixedAlnum},
+	"gitlab-pat":              {prefixes: []string{"glpat-"}, check: mixedAlnum, apartBefore: true},
+	// AWS key ids are base32 ([A-Z2-7]): the random part has a digit.
+	"aws-access-token":             {prefixes: []string{"A3T", "AKIA", "ASIA", "ABIA", "ACCA"}, check: hasDigit, apartBefore: true},
+	"gcp-api-key":                  {prefixes: []string{"AIza"}, check: mixedAlnum, apartBefore: true},
+	"stripe-access-token":          {prefixes: []string{"sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_"}, check: mixedAlnum, apartBefore: true},
+	"slack-legacy-workspace-token": {prefixes: []string{"xoxa-", "xoxr-"}, check: mixedAlnum, apartBefore: true},
+}
+
+// gluedFormat is how a glued match of one format is validated: check
+// gets the secret without the first of prefixes it starts with;
+// apartBefore asks for a separator or the start of the text before the
+// match.
+type gluedFormat struct {
+	prefixes    []string
+	check       func(string) bool
+	apartBefore bool
+}
+
+// valid reports whether secret, a match of the format's rule in text
+// that does not stand apart, is a token of the format.
+func (f gluedFormat) valid(text, match, secret string) bool {
+	if f.apartBefore && !apartIn(text, match, false) {
+		return false
+	}
+	body := secret
+	for _, p := range f.prefixes {
+		if b, ok := strings.CutPrefix(secret, p); ok {
+			body = b
+			break
+		}
+	}
+	return f.check(body)
+}
+
+// gluedDetector returns a single-rule detector for r with the word
+// boundaries and the trailing terminator group of its regexp removed, so
+// that it matches a token whatever bytes surround it.
+func gluedDetector(cfg config.Config, r config.Rule) (*detect.Detector, error) {
+	re, err := syntax.Parse(r.Regex.String(), syntax.Perl)
+	if err != nil {
+		return nil, fmt.Errorf("gitleaks rule %s: parsing its regexp: %w", r.RuleID, err)
+	}
+	re = dropBoundaries(re)
+	if re.Op == syntax.OpConcat && len(re.Sub) > 1 && isTerminator(re.Sub[len(re.Sub)-1]) {
+		re.Sub = re.Sub[:len(re.Sub)-1]
+	}
+	glued, err := regexp.Compile(re.String())
+	if err != nil {
+		return nil, fmt.Errorf("gitleaks rule %s: compiling it without boundaries: %w", r.RuleID, err)
+	}
+	r.Regex = glued
+	c := subConfig(cfg)
+	c.Rules[r.RuleID] = r
+	for _, k := range r.Keywords {
+		c.Keywords[k] = struct{}{}
+	}
+	return newDetector(c), nil
+}
+
+// dropBoundaries replaces every \b and \B in re with an empty match.
+func dropBoundaries(re *syntax.Regexp) *syntax.Regexp {
+	if re.Op == syntax.OpWordBoundary || re.Op == syntax.OpNoWordBoundary {
+		return &syntax.Regexp{Op: syntax.OpEmptyMatch}
+	}
+	for i, sub := range re.Sub {
+		re.Sub[i] = dropBoundaries(sub)
+	}
+	return re
+}
+
+// isTerminator reports whether re is a group that ends a gitleaks match
+// at a delimiter or the end of the text, such as
+// (?:[\x60'"\s;]|\\[nr]|$) or (?:[^\w-]|\z): an alternation with an
+// end-of-text branch.
+func isTerminator(re *syntax.Regexp) bool {
+	if re.Op == syntax.OpCapture {
+		return false
+	}
+	if re.Op != syntax.OpAlternate {
+		return false
+	}
+	for _, sub := range re.Sub {
+		if sub.Op == syntax.OpEndText || sub.Op == syntax.OpEndLine {
+			return true
+		}
+	}
+	return false
+}
+
+// fineGrainedPATValid checks the layout of a fine-grained personal
+// access token: github_pat_, 22 base62, "_", 59 base62, each part mixed.
+func fineGrainedPATValid(token string) bool {
+	body, ok := strings.CutPrefix(token, "github_pat_")
+	if !ok || len(body) != 82 || body[22] != '_' {
+		return false
+	}
+	a, b := body[:22], body[23:]
+	return !strings.Contains(a+b, "_") && mixedAlnum(a) && mixedAlnum(b)
+}
+
+// mixedAlnum reports whether s has an upper-case letter, a lower-case
+// letter and a digit.
+func mixedAlnum(s string) bool {
+	var upper, lower, digit bool
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		upper = upper || c >= 'A' && c <= 'Z'
+		lower = lower || c >= 'a' && c <= 'z'
+		digit = digit || c >= '0' && c <= '9'
+	}
+	return upper && lower && digit
+}
+
+func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+
+// always accepts: the rule's regexp is the structure.
+func always(string) bool { return true }
