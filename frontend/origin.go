@@ -104,13 +104,46 @@ func (s step) covers(p string) bool {
 	return rootfs.IsUnder(p, s.dest)
 }
 
+// names reports whether s is a RUN whose text names p as a whole path:
+// "mknod /app/mem c 1 1" names /app/mem, not /app/me or /app.
+func (s step) names(p string) bool {
+	if !s.run || p == "/" {
+		return false
+	}
+	for i := 0; ; {
+		j := strings.Index(s.text[i:], p)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(p)
+		if end < len(s.text) && s.text[end] == '/' {
+			end++ // "mkdir /app/" names /app
+		}
+		if (start == 0 || !isPathByte(s.text[start-1])) && (end == len(s.text) || !isPathByte(s.text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+// isPathByte reports whether b can continue a path in a shell command.
+func isPathByte(b byte) bool {
+	return b == '/' || b == '.' || b == '_' || b == '-' || b == '+' || b == '~' ||
+		'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+
 // of describes the instruction that created or last changed p, and its
-// Dockerfile ranges (nil for the base image).
+// Dockerfile ranges (nil for the base image): the last COPY or ADD whose
+// destination covers p or RUN that names p, else the last RUN (which could
+// have written it), else the base image.
 func (o origins) of(p string) (string, []parser.Range) {
 	p = rootfs.Clean(p)
 	for i := len(o.steps) - 1; i >= 0; i-- {
-		if s := o.steps[i]; s.dest != "" && s.covers(p) {
+		switch s := o.steps[i]; {
+		case s.dest != "" && s.covers(p):
 			return fmt.Sprintf("written by %s (%s:%d)", oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+		case s.names(p):
+			return fmt.Sprintf("written or changed by %s (%s:%d), the last instruction that names it", oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
 		}
 	}
 	for i := len(o.steps) - 1; i >= 0; i-- {

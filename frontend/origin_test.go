@@ -24,16 +24,60 @@ RUN chmod 777 /srv
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		path, want string
-		line       int
-	}{
+	tests := []originCase{
 		{"/app/data/x", "written by COPY --from=gen /data ./data/ (Dockerfile:8)", 8},
 		{"/app/data", "written by COPY --from=gen /data ./data/ (Dockerfile:8)", 8},
 		{"/usr/local/bin/server", "written by COPY server /usr/local/bin/server (Dockerfile:9)", 9},
-		{"/srv", "no COPY or ADD writes it: from the base image debian:bookworm, or changed by RUN chmod 777 /srv (Dockerfile:11)", 11},
+		{"/srv", "written or changed by RUN chmod 777 /srv (Dockerfile:11), the last instruction that names it", 11},
+		{"/data/x", "no COPY or ADD writes it: from the base image debian:bookworm, or changed by RUN chmod 777 /srv (Dockerfile:11)", 11},
+		{"/sr", "no COPY or ADD writes it: from the base image debian:bookworm, or changed by RUN chmod 777 /srv (Dockerfile:11)", 11},
 		{"/opt/thing", "no COPY or ADD writes it: from the base image debian:bookworm, or changed by RUN chmod 777 /srv (Dockerfile:11)", 11},
 	}
+	checkOrigins(t, o, tests)
+
+	scratch, err := shippedOrigins([]byte("FROM scratch\nCOPY a /a\n"), "Dockerfile", "", nil, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := scratch.of("/etc/passwd"); got != "from the base image scratch (Dockerfile:1)" {
+		t.Errorf("scratch of(/etc/passwd) = %q", got)
+	}
+}
+
+// TestOriginsNamingRun: a path no COPY or ADD covers is attributed to the
+// last RUN that names it as a whole path, even when a later RUN exists; a
+// COPY after that RUN that covers it wins.
+func TestOriginsNamingRun(t *testing.T) {
+	df := `FROM busybox:1.35
+RUN mkdir -p /app && mknod /app/mem c 1 1 && mkfifo /app/fifo
+RUN echo done > /tmp/log
+COPY conf/ /app/conf/
+RUN touch /app/conf/x
+`
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	o, err := shippedOrigins([]byte(df), "Dockerfile", "", nil, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []originCase{
+		{"/app/mem", "written or changed by RUN mkdir -p /app && mknod /app/mem c 1 1 && mkfifo /app/fifo (Dockerfile:2), the last instruction that names it", 2},
+		{"/app/fifo", "written or changed by RUN mkdir -p /app && mknod /app/mem c 1 1 && mkfifo /app/fifo (Dockerfile:2), the last instruction that names it", 2},
+		{"/app", "written or changed by RUN mkdir -p /app && mknod /app/mem c 1 1 && mkfifo /app/fifo (Dockerfile:2), the last instruction that names it", 2},
+		{"/app/me", "no COPY or ADD writes it: from the base image busybox:1.35, or changed by RUN touch /app/conf/x (Dockerfile:5)", 5},
+		{"/app/conf/x", "written or changed by RUN touch /app/conf/x (Dockerfile:5), the last instruction that names it", 5},
+		{"/app/conf/y", "written by COPY conf/ /app/conf/ (Dockerfile:4)", 4},
+	}
+	checkOrigins(t, o, tests)
+}
+
+// originCase is a path and what origins.of must say about it.
+type originCase struct {
+	path, want string
+	line       int
+}
+
+func checkOrigins(t *testing.T, o origins, tests []originCase) {
+	t.Helper()
 	for _, tt := range tests {
 		got, ranges := o.of(tt.path)
 		if got != tt.want {
@@ -42,13 +86,5 @@ RUN chmod 777 /srv
 		if firstRangeLine(ranges) != tt.line {
 			t.Errorf("of(%s) ranges start at line %d, want %d", tt.path, firstRangeLine(ranges), tt.line)
 		}
-	}
-
-	scratch, err := shippedOrigins([]byte("FROM scratch\nCOPY a /a\n"), "Dockerfile", "", nil, p, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := scratch.of("/etc/passwd"); got != "from the base image scratch (Dockerfile:1)" {
-		t.Errorf("scratch of(/etc/passwd) = %q", got)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 )
@@ -89,3 +90,16 @@ func mergeLint(res *lint.LintResults, src *dockerui.Source, findings []rules.Fin
 // errModeOffForbidden is returned when HARDENKIT_MODE=off meets a policy
 // that does not allow it.
 var errModeOffForbidden = errors.New("HARDENKIT_MODE=off is not allowed by the policy")
+
+// modeOffError is the refusal of HARDENKIT_MODE=off under pol: which policy
+// and sources forbid it, and what to do. Only the highest source may allow
+// off (a lower one may not, see policy.tighten), so the remedy names it; a
+// build on the default baseline is told where a team policy goes.
+func modeOffError(pol *policy.Policy) error {
+	allow := "a team policy (hardenkit.yaml beside the Dockerfile, or the hardenkit-policy build context) must set controls.mode.allowOff: true"
+	if len(pol.Sources) > 0 && pol.Sources[0].Rank != policy.RankDefault {
+		allow = fmt.Sprintf("ask the owner of %s (%s) to set controls.mode.allowOff: true there (a lower policy source cannot)", pol.Sources[0].Name, pol.Sources[0].Rank)
+	}
+	return fmt.Errorf("%w %s (controls.mode.allowOff is false; policy sources: %s)\nto fix: build without HARDENKIT_MODE=off, so the hardening the policy requires runs; to switch it off, %s",
+		errModeOffForbidden, pol.Name, sourceNames(pol), allow)
+}

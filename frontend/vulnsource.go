@@ -89,7 +89,7 @@ func loadVEX(ctx context.Context, bc *dockerui.Client, c client.Client) ([][]byt
 		docs = append(docs, dt)
 	}
 	if len(docs) == 0 {
-		return nil, fmt.Errorf("named context %s has no .json OpenVEX document", vexContext)
+		return nil, fmt.Errorf("named context %s has no .json OpenVEX document\n  to fix: put the OpenVEX documents (*.json) in the directory passed as --build-context %s=DIR, or leave the context out", vexContext, vexContext)
 	}
 	return docs, nil
 }

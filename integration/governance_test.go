@@ -181,14 +181,23 @@ func TestGovernanceBypassesFail(t *testing.T) {
 			name:     "a build arg replaces the CI policy to allow off",
 			attrs:    map[string]string{"build-arg:HARDENKIT_MODE": "off", "build-arg:HARDENKIT_POLICY": "strict"},
 			contexts: map[string]string{"hardenkit-policy": ciCtx},
-			want:     []string{"policy builtin:strict (build-arg) may only tighten", "hardenkit-policy:hardenkit.yaml (ci)", "controls.mode.allowOff: true would allow HARDENKIT_MODE=off"},
+			want: []string{"policy builtin:strict (build-arg) may only tighten", "hardenkit-policy:hardenkit.yaml (ci)", "controls.mode.allowOff: true would allow HARDENKIT_MODE=off",
+				"to fix: drop HARDENKIT_POLICY=strict (the build arg or --policy flag)"},
+		},
+		{
+			name:     "HARDENKIT_MODE=off where the CI policy forbids it",
+			attrs:    map[string]string{"build-arg:HARDENKIT_MODE": "off"},
+			contexts: map[string]string{"hardenkit-policy": ciCtx},
+			want: []string{"HARDENKIT_MODE=off is not allowed by the policy ci (controls.mode.allowOff is false; policy sources: hardenkit-policy:hardenkit.yaml (ci))",
+				"to fix: build without HARDENKIT_MODE=off", "ask the owner of hardenkit-policy:hardenkit.yaml (ci) to set controls.mode.allowOff: true there"},
 		},
 		{
 			name:     "a policy beside the Dockerfile switches every rule off",
 			files:    map[string]string{"hardenkit.yaml": "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: strict\ndefaults:\n  level: off\n"},
 			attrs:    enforce,
 			contexts: map[string]string{"hardenkit-policy": ciCtx},
-			want:     []string{"policy hardenkit.yaml (dockerfile) may only tighten", "hardenkit.yaml:5: defaults.level: would lower HK1043 from enforce to off"},
+			want: []string{"policy hardenkit.yaml (dockerfile) may only tighten", "hardenkit.yaml:5: defaults.level: would lower ", " rules from enforce to off: ", " HK1043, ",
+				"to fix: remove these settings from hardenkit.yaml, or make them at least as strict as hardenkit-policy:hardenkit.yaml (ci) has them"},
 		},
 		{
 			name:     "approval by the owner in Cyrillic",
@@ -203,7 +212,8 @@ func TestGovernanceBypassesFail(t *testing.T) {
 			files:    map[string]string{"hardenkit.yaml": ciPolicy},
 			attrs:    enforce,
 			contexts: map[string]string{"hardenkit-exceptions": dirWith(t, "exceptions.yaml", exceptionsYAML(t, nil, unsigned))},
-			want:     []string{`exception "EX-GOV-1": unsigned: the policy requires a signature by an approver key and names none`},
+			want: []string{`exception "EX-GOV-1": unsigned: the policy requires a signature by an approver key and names none`,
+				"sign with `hardenkit exceptions sign --key approver.key FILE`"},
 		},
 	}
 	for _, tt := range tests {
@@ -238,10 +248,20 @@ func TestGovernanceBypassesFail(t *testing.T) {
 // team's top source) but says so — in the build output and in the
 // compliance statement, rule by rule — and a signed exception is announced
 // and recorded with owner, approver, signer, justification digest and scope.
+// The approver's key and signature come from the CLI, as docs/exceptions.md
+// tells an approver to make them.
 func TestGovernanceEvidence(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
-	a := newApprover(t)
+	keyDir := t.TempDir()
+	password := []string{"COSIGN_PASSWORD=approver-password"}
+	if out, err := run(ctx, t, password, binaries.hardenkit, "keygen", "--output-prefix", filepath.Join(keyDir, "approver")); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	approverPub, err := os.ReadFile(filepath.Join(keyDir, "approver.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	pol := `apiVersion: hardenkit.dev/v1alpha1
 kind: Policy
 name: strict
@@ -257,14 +277,17 @@ controls:
   exceptions:
     approverKeys:
       - |
-` + indentLines(a.pem, "        ")
+` + indentLines(string(approverPub), "        ")
 	waiver := exceptions.Exception{ID: "EX-GOV-OK", Rule: "HK1043", Scope: exceptions.Scope{Path: "Dockerfile"},
 		Justification: "the test image exposes SSH to exercise the waiver path", Owner: "dev@example.com", ApprovedBy: "security@example.com",
 		Created: now.AddDate(0, 0, -1), Expires: now.AddDate(0, 0, 20)}
 	dir := governanceContext(t, sshDockerfile, map[string]string{"hardenkit.yaml": pol})
 	exFile := filepath.Join(t.TempDir(), "exceptions.yaml")
-	if err := os.WriteFile(exFile, []byte(exceptionsYAML(t, &a, waiver)), 0o644); err != nil {
+	if err := os.WriteFile(exFile, []byte(exceptionsYAML(t, nil, waiver)), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if out, err := run(ctx, t, password, binaries.hardenkit, "exceptions", "sign", "--key", filepath.Join(keyDir, "approver.key"), exFile); err != nil {
+		t.Fatalf("exceptions sign: %v\n%s", err, out)
 	}
 	// Through the CLI, as a user sees the output (every warning listed).
 	dest := filepath.Join(t.TempDir(), "image.tar")
@@ -278,7 +301,11 @@ controls:
 		t.Fatal(err)
 	}
 	pred := compliancePredicate(t, oci)
-	keyID, err := exceptions.KeyID(a.key.Public())
+	pub, err := exceptions.ParsePublicKey(approverPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID, err := exceptions.KeyID(pub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -416,13 +416,13 @@ func policyContexts(o *buildOptions) (func(), error) {
 	default:
 		if err := asContext(o.policy, policy.NamedContext, policy.FileName); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("--policy: %w", err)
+			return nil, fmt.Errorf("--policy: %w\n  to fix: give a policy file that exists (a path on this machine, read here and passed as the %s build context) or a built-in baseline (strict, cis-docker)", err, policy.NamedContext)
 		}
 	}
 	if o.exceptions != "" {
 		if err := asContext(o.exceptions, policysource.ExceptionsContext, policysource.ExceptionsFileName); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("--exceptions: %w", err)
+			return nil, fmt.Errorf("--exceptions: %w\n  to fix: give an exceptions file that exists (a path on this machine, passed as the %s build context)", err, policysource.ExceptionsContext)
 		}
 	}
 	return cleanup, nil

@@ -46,7 +46,7 @@ first use and reuses it afterwards; "hardenkit daemon" manages it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newKeygenCommand(), newSignCommand(), newVerifyCommand(), newPromoteCommand())
+	root.AddCommand(newKeygenCommand(), newSignCommand(), newVerifyCommand(), newPromoteCommand(), newExceptionsCommand())
 	root.PersistentFlags().StringVar(&g.addr, "addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address, e.g. unix:///run/buildkit/buildkitd.sock (default $BUILDKIT_HOST, else the embedded daemon)")
 	check := checkcmd.NewCheckCommand()
 	addFixFlag(check, g)

@@ -112,9 +112,9 @@ func (e Exception) problems(now time.Time, pol ValidationPolicy) ([]string, cryp
 	var signer crypto.PublicKey
 	switch {
 	case e.Signature == nil && pol.RequireSignature && len(pol.ApproverKeys) == 0:
-		add("unsigned: the policy requires a signature by an approver key and names none; a policy must list controls.exceptions.approverKeys")
+		add("unsigned: the policy requires a signature by an approver key and names none; a policy must list controls.exceptions.approverKeys (make a key pair with `hardenkit keygen --output-prefix approver`, put approver.pub there, sign with `hardenkit exceptions sign --key approver.key FILE`; docs/exceptions.md#signing)")
 	case e.Signature == nil && pol.RequireSignature:
-		add("unsigned: the policy requires a signature by an approver key (a DSSE envelope, docs/exceptions.md#signing)")
+		add("unsigned: the policy requires a signature by an approver key: an approver signs the file with `hardenkit exceptions sign --key KEY FILE` (docs/exceptions.md#signing)")
 	case e.Signature != nil && (pol.RequireSignature || len(pol.ApproverKeys) > 0):
 		k, err := verifiedBy(e.Signature, e, pol.ApproverKeys)
 		if err != nil {

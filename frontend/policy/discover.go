@@ -88,8 +88,7 @@ func Discover(ctx context.Context, s Sources, known func(string) bool) (*Policy,
 		} else {
 			next, err := tighten(eff, p, w, s.Ranking)
 			if err != nil {
-				return nil, fmt.Errorf("policy %s (%s) may only tighten the policy of %s, it weakens it:\n%w\nremove these settings from %s, or change the higher-ranked policy",
-					src.ref.Name, src.ref.Rank, names(refs), err, src.ref.Name)
+				return nil, weakeningError(src.ref, src.builtin != "", refs, err)
 			}
 			eff = next
 		}

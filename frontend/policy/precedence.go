@@ -124,7 +124,11 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 		bad = append(bad, fmt.Sprintf("%s: %s: %s", where, path, fmt.Sprintf(format, args...)))
 	}
 
-	// Levels, rule by rule.
+	// Levels, rule by rule; the rules one setting would lower from one
+	// level to another are one line (defaults.level: off lowers dozens).
+	type lowering struct{ origin, from, to string }
+	var lowerings []lowering
+	lowered := map[lowering][]string{}
 	for _, r := range rk.Catalog {
 		lu := upper.Level(r)
 		ll, origin := lower.levelOrigin(r)
@@ -133,8 +137,19 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 			q.Rules[r.ID] = ll
 		case LevelRank(ll) < LevelRank(lu):
 			if _, ok := w.has(origin); ok {
-				refuse(origin, "would lower %s from %s to %s", r.ID, lu, ll)
+				k := lowering{origin, string(lu), string(ll)}
+				if lowered[k] == nil {
+					lowerings = append(lowerings, k)
+				}
+				lowered[k] = append(lowered[k], r.ID)
 			}
+		}
+	}
+	for _, k := range lowerings {
+		if ids := lowered[k]; len(ids) == 1 {
+			refuse(k.origin, "would lower %s from %s to %s", ids[0], k.from, k.to)
+		} else {
+			refuse(k.origin, "would lower %d rules from %s to %s: %s", len(ids), k.from, k.to, strings.Join(ids, ", "))
 		}
 	}
 
@@ -312,6 +327,23 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 	}
 	normalize(q)
 	return q, nil
+}
+
+// weakeningError is the message of a lower source that weakens the policy
+// of the sources above it: which source tried what (refused, one setting a
+// line, each with its file and line), and what to do about it. A built-in
+// baseline named by HARDENKIT_POLICY cannot be edited, so its remedy is to
+// drop the build arg; a file's is to remove or tighten the settings. Either
+// way a setting that must be weaker can only be changed by the owner of the
+// higher source, in that source.
+func weakeningError(lower SourceRef, builtin bool, higher []SourceRef, refused error) error {
+	fix := fmt.Sprintf("remove these settings from %s, or make them at least as strict as %s has them", lower.Name, names(higher))
+	if builtin {
+		fix = fmt.Sprintf("drop HARDENKIT_POLICY=%s (the build arg or --policy flag): %s already sets the policy, and a built-in baseline below it may only be named when it is at least as strict",
+			strings.TrimPrefix(lower.Name, BuiltinPrefix), names(higher))
+	}
+	return fmt.Errorf("policy %s (%s) may only tighten the policy of %s, it weakens it:\n%w\nto fix: %s; a setting the build needs weaker can only be changed by the owner of the policy that sets it (%s), there",
+		lower.Name, lower.Rank, names(higher), refused, fix, names(higher))
 }
 
 // hasAny reports whether w wrote path.

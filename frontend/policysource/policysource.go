@@ -73,7 +73,7 @@ func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request
 		ReadExplicit: func(ctx context.Context, p string) ([]byte, error) {
 			dt, found, err := files.read(ctx, p)
 			if err == nil && !found {
-				err = fmt.Errorf("%s not found beside the Dockerfile", p)
+				err = fmt.Errorf("policy file %s not found beside the Dockerfile\n  to fix: HARDENKIT_POLICY (or --policy) names a file in the Dockerfile's directory or a built-in baseline (strict, cis-docker); add the file there or name a baseline", p)
 			}
 			return dt, err
 		},
@@ -160,7 +160,7 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 		if dt, ok, err = files.read(ctx, name); err != nil {
 			return nil, fmt.Errorf("reading exceptions file %s named by policy %s: %w", name, pol.Name, err)
 		} else if !ok {
-			return nil, fmt.Errorf("exceptions file %s named by policy %s does not exist beside the Dockerfile", name, pol.Name)
+			return nil, fmt.Errorf("exceptions file %s named by policy %s does not exist beside the Dockerfile\n  to fix: add it there, pass the exceptions as the %s build context (hardenkit build --exceptions FILE), or remove controls.exceptions.file from the policy", name, pol.Name, ExceptionsContext)
 		}
 	default:
 		return nil, nil
