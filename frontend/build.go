@@ -75,6 +75,8 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 	}()
 
 	// policy
+	times := &stepTimes{}
+	stopTimer := times.start("policy")
 	loaded, err := policysource.Load(ctx, bc, c, policysource.Request{
 		Explicit:       opt.Policy,
 		DockerfileName: src.Filename,
@@ -86,8 +88,9 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 	if err != nil {
 		return nil, err
 	}
+	stopTimer()
 	if opt.Mode == options.ModeOff && !loaded.Policy.Controls.Mode.AllowOff {
-		return nil, fmt.Errorf("%w %s (controls.mode.allowOff is false; policy sources: %s)", errModeOffForbidden, loaded.Policy.Name, sourceNames(loaded.Policy))
+		return nil, modeOffError(loaded.Policy)
 	}
 	if err := announcePolicy(ctx, src, loaded.Policy); err != nil {
 		return nil, err
@@ -96,6 +99,7 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 	// static checks
 	var findings []rules.Finding
 	if opt.Mode == options.ModeEnforce {
+		stopTimer := times.start("static-checks")
 		if findings, err = staticFindings(ctx, bc, src, dockerfile, loaded); err != nil {
 			return nil, err
 		}
@@ -108,6 +112,7 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			return nil, err
 		}
 		findings = append(findings, triggers...)
+		stopTimer()
 	}
 
 	convertOpt := dockerfile2llb.ConvertOpt{
@@ -199,10 +204,13 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 		}
 
 		// convert
+		pt := times.fork()
+		stopTimer := pt.start("convert")
 		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, dockerfile, popt)
 		if err != nil {
 			return nil, err
 		}
+		stopTimer()
 		out := &dockerui.BuildResult{Image: dfRes.Image, BaseImage: dfRes.BaseImage, Epoch: dfRes.Epoch}
 		st := dfRes.State
 
@@ -221,10 +229,12 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			if err := options.CheckEpochTime("the resolved SOURCE_DATE_EPOCH", epoch); err != nil {
 				return nil, err
 			}
-			hardened, err := hardenPlatform(ctx, c, bc, src, dockerfile, popt, dfRes, platformOrDefault(platform), epoch, loaded)
+			stopTimer := pt.start("decide")
+			hardened, verify, err := hardenPlatform(ctx, c, bc, selfImage, src, dockerfile, popt, dfRes, platformOrDefault(platform), epoch, loaded)
 			if err != nil {
 				return nil, err
 			}
+			stopTimer()
 			st = hardened.State
 			out.Image, out.BaseImage, out.Epoch = hardened.Image, nil, &epoch
 
@@ -237,9 +247,30 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			if err != nil {
 				return nil, fmt.Errorf("reading the shipped stage's instructions: %w", err)
 			}
-			ins, err := inspectImage(ctx, c, bc, inspectInput{
+			evIn := evidenceInput{
+				hardened: hardened,
+				epoch:    epoch,
+				loaded:   loaded,
+				vulnDB:   vulnDB,
+				vex:      vex,
+				warn: func(msg string) {
+					if idx == 0 {
+						src.Warn(ctx, msg, client.WarnOpts{Level: 1})
+					}
+				},
+				self:         selfImage,
+				noCache:      noCacheAll(bc),
+				platform:     platformID(platform),
+				out:          cfg,
+				sessionID:    bc.BuildOpts().SessionID,
+				cacheImports: bc.CacheImports,
+				timings:      pt,
+			}
+			// verify, inspect, and start the SBOM of what ships
+			sbomCtx, stopSBOM := context.WithCancel(ctx)
+			defer stopSBOM()
+			ins, err := verifyAndInspect(ctx, sbomCtx, c, bc, verify, &hardened, &evIn, inspectInput{
 				origins:    origins,
-				hardened:   hardened,
 				loaded:     loaded,
 				buildArgs:  convertOpt.BuildArgs,
 				copies:     copies,
@@ -256,26 +287,9 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			}
 
 			// evidence: SBOM of the verified filesystem, compliance statement
-			ev, err := collectEvidence(ctx, c, evidenceInput{
-				hardened:   hardened,
-				epoch:      epoch,
-				loaded:     loaded,
-				inspection: ins,
-				findings:   slices.Concat(findings, hardened.Findings, ins.findings),
-				vulnDB:     vulnDB,
-				vex:        vex,
-				warn: func(msg string) {
-					if idx == 0 {
-						src.Warn(ctx, msg, client.WarnOpts{Level: 1})
-					}
-				},
-				self:         selfImage,
-				noCache:      noCacheAll(bc),
-				platform:     platformID(platform),
-				out:          cfg,
-				sessionID:    bc.BuildOpts().SessionID,
-				cacheImports: bc.CacheImports,
-			})
+			evIn.inspection = ins
+			evIn.findings = slices.Concat(findings, hardened.Findings, ins.findings)
+			ev, err := collectEvidence(ctx, c, evIn)
 			if err != nil {
 				return nil, err
 			}

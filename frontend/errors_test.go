@@ -3,11 +3,14 @@ package frontend
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -16,9 +19,12 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
+	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
 )
@@ -31,6 +37,7 @@ COPY --from=build /hi /srv/hi
 RUN chmod 1733 /srv/drop
 USER root
 VOLUME /proc/x
+RUN mknod /dev/mem c 1 1 && mkfifo /srv/fifo
 `
 
 func errorsSource() *dockerui.Source {
@@ -75,17 +82,33 @@ func errorCases() map[string]errorCase {
 		},
 		"hardening": {
 			err: func(*testing.T) error {
-				return violationsError(harden.Violations{{Rule: "HK2030", Message: "USER root resolves to uid 0", Ranges: lineRange(6)}}, errorsSource())
+				return violationsError(harden.Violations{{Rule: "HK2030", Message: "USER root resolves to uid 0", Ranges: lineRange(6)}}, errorsSource(), nil)
 			},
 			rule: "HK2030", where: "USER root", remedy: "to fix:\n  HK2030 ", line: 6,
 		},
+		"special-file": {
+			err: func(t *testing.T) error {
+				o := errorsOrigins(t)
+				return violationsError(harden.Violations{{Rule: "HK2042", Ranges: lineRange(3), Paths: []string{"/dev/mem", "/srv/fifo"},
+					Message: "the shipped stage creates device nodes, FIFOs or sockets, which never ship: /dev/mem (character device, Dcrw-r--r--), /srv/fifo (FIFO, prw-r--r--); remove the RUN mknod/mkfifo or COPY that makes them (the container runtime provides devices)"}},
+					errorsSource(), &o)
+			},
+			rule: "HK2042", where: "[/dev/mem, /srv/fifo: written or changed by RUN mknod /dev/mem c 1 1 && mkfifo /srv/fifo (Dockerfile:8), the last instruction that names it]",
+			remedy: "to fix:\n  HK2042 ", line: 8,
+		},
+		"verify-path": {
+			err: func(t *testing.T) error {
+				o := errorsOrigins(t)
+				return violationsError(harden.Violations{{Rule: "HK2050", Paths: []string{"/srv/hi", "/srv/drop"},
+					Message: "the hardened image failed verification: /srv/hi keeps its setuid/setgid bit (and 1 more)\n    /srv/drop has mtime 5, not SOURCE_DATE_EPOCH 0\n  to fix: a surviving setuid bit or timestamp is a bug in hardenkit"}},
+					errorsSource(), &o)
+			},
+			rule: "HK2050", where: "[/srv/hi: written by COPY --from=build /hi /srv/hi (Dockerfile:4)]\n    [/srv/drop: written or changed by RUN chmod 1733 /srv/drop (Dockerfile:5), the last instruction that names it]\n  to fix: ",
+			remedy: "to fix: a surviving setuid bit", line: 4,
+		},
 		"image": {
 			err: func(t *testing.T) error {
-				o, err := shippedOrigins([]byte(errorsDockerfile), "Dockerfile", "", nil, ocispecs.Platform{OS: "linux", Architecture: "amd64"}, ocispecs.Platform{OS: "linux", Architecture: "amd64"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				what, rs := o.of("/srv/drop")
+				what, rs := errorsOrigins(t).of("/srv/drop")
 				return reportInspection(context.Background(), errorsSource(), inspection{
 					findings: []rules.Finding{{Rule: "HK3012", Level: rules.LevelEnforce, File: "/srv/drop", Message: "/srv/drop is a world-writable directory (mode drwx-wx-wt (1733)) [" + what + "]"}},
 					origins:  map[int][]parser.Range{0: rs},
@@ -128,6 +151,75 @@ func errorCases() map[string]errorCase {
 			},
 			rule: "SBOM", where: "more than one BuildKit request carries", remedy: "build with `hardenkit build` (it gives one), or through `# syntax=`",
 		},
+		"policy-weakening": {
+			err: func(*testing.T) error {
+				return discoverBelowCI(policy.Sources{BesideDockerfile: func() ([]byte, bool, error) {
+					return []byte(policyHeader + "defaults:\n  level: off\n"), true, nil
+				}})
+			},
+			rule: " rules from enforce to off: HK1001, HK1002, ", where: "hardenkit.yaml:6: defaults.level: would lower ",
+			remedy: "to fix: remove these settings from hardenkit.yaml, or make them at least as strict as hardenkit-policy:hardenkit.yaml (ci) has them; a setting the build needs weaker can only be changed by the owner of the policy that sets it (hardenkit-policy:hardenkit.yaml (ci)), there",
+		},
+		"policy-weakening-baseline": {
+			err: func(*testing.T) error {
+				return discoverBelowCI(policy.Sources{Explicit: "strict"})
+			},
+			rule: "controls.mode.allowOff: true would allow HARDENKIT_MODE=off", where: "policy builtin:strict (build-arg) may only tighten the policy of hardenkit-policy:hardenkit.yaml (ci)",
+			remedy: "to fix: drop HARDENKIT_POLICY=strict (the build arg or --policy flag)",
+		},
+		"mode-off": {
+			err: func(t *testing.T) error {
+				p, err := policy.Parse("hardenkit.yaml", []byte(policyHeader+"controls:\n  mode:\n    allowOff: false\n"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Sources = []policy.SourceRef{{Rank: policy.RankCI, Name: "hardenkit-policy:hardenkit.yaml"}}
+				err = modeOffError(p)
+				if !errors.Is(err, errModeOffForbidden) {
+					t.Errorf("%v is not errModeOffForbidden", err)
+				}
+				return err
+			},
+			rule: "HARDENKIT_MODE=off is not allowed by the policy team (controls.mode.allowOff is false", where: "policy sources: hardenkit-policy:hardenkit.yaml (ci)",
+			remedy: "to fix: build without HARDENKIT_MODE=off, so the hardening the policy requires runs; to switch it off, ask the owner of hardenkit-policy:hardenkit.yaml (ci) to set controls.mode.allowOff: true there",
+		},
+		"mode-off-default": {
+			err: func(t *testing.T) error {
+				p, err := policy.Discover(context.Background(), policy.Sources{}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return modeOffError(p)
+			},
+			rule: "HARDENKIT_MODE=off is not allowed by the policy strict", where: "policy sources: builtin:strict (default)",
+			remedy: "a team policy (hardenkit.yaml beside the Dockerfile, or the hardenkit-policy build context) must set controls.mode.allowOff: true",
+		},
+		"exception-unsigned": {
+			err: func(t *testing.T) error {
+				set, err := exceptions.Parse("exceptions.yaml", []byte(`apiVersion: hardenkit.dev/v1alpha1
+kind: Exceptions
+exceptions:
+  - id: EX-1
+    rule: HK1050
+    scope: {stage: debug}
+    justification: the debug stage runs as root
+    owner: alice@example.com
+    approvedBy: bob@example.com
+    created: 2026-11-20
+    expires: 2027-01-15
+`), catalog.Known)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pub, _, err := ed25519.GenerateKey(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return set.Validate(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), exceptions.ValidationPolicy{RequireSignature: true, ApproverKeys: []crypto.PublicKey{pub}})
+			},
+			rule: `exception "EX-1": unsigned`, where: "exceptions.yaml:4: ",
+			remedy: "an approver signs the file with `hardenkit exceptions sign --key KEY FILE`",
+		},
 		"step": {
 			err: func(*testing.T) error {
 				return sbomStepError(errors.New(`process "/bin/hardenkit-frontend sbom" did not complete successfully: exit code: 1`))
@@ -135,6 +227,33 @@ func errorCases() map[string]errorCase {
 			rule: "SBOM", where: "the in-build SBOM step (/bin/hardenkit-frontend sbom) failed", remedy: "to fix: the step's output",
 		},
 	}
+}
+
+// errorsOrigins are the instructions that wrote each path of the image of
+// errorsDockerfile.
+func errorsOrigins(t *testing.T) origins {
+	t.Helper()
+	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+	o, err := shippedOrigins([]byte(errorsDockerfile), "Dockerfile", "", nil, p, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// policyHeader starts a policy file; its first setting is on line 5.
+const policyHeader = "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: team\n\n"
+
+// discoverBelowCI discovers the policy of s under a CI policy (the
+// hardenkit-policy context) that forbids HARDENKIT_MODE=off, with the
+// frontend's catalog: the error a weakening lower source gets.
+func discoverBelowCI(s policy.Sources) error {
+	s.NamedContext = func() ([]byte, string, bool, error) {
+		return []byte(policyHeader + "controls:\n  mode:\n    allowOff: false\n  exceptions:\n    maxLifetime: 30d\n"), "", true, nil
+	}
+	s.Ranking = policy.Ranking{Catalog: catalog.All()}
+	_, err := policy.Discover(context.Background(), s, catalog.Known)
+	return err
 }
 
 // TestErrorsTable produces every message of docs/errors.md that this

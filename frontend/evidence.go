@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -96,6 +97,44 @@ type evidenceInput struct {
 	// sessionID is the client session that serves out.EvidenceLocal.
 	sessionID    string
 	cacheImports []client.CacheOptionsEntry
+	// sbom, when set, is the SBOM already under way (startSBOM).
+	sbom *pendingSBOM
+	// timings records how long the steps took, for the statement.
+	timings *stepTimes
+}
+
+// pendingSBOM is an SBOM being written while the image is inspected: the
+// two read the same hardened filesystem and need nothing of each other, so
+// a cold build runs them side by side.
+type pendingSBOM struct {
+	done chan struct{}
+	spdx []byte
+	ref  client.Reference
+	err  error
+	took time.Duration
+}
+
+// startSBOM starts writing the SBOM of in.hardened; wait returns it.
+func startSBOM(ctx context.Context, c client.Client, in evidenceInput) *pendingSBOM {
+	p := &pendingSBOM{done: make(chan struct{})}
+	started := time.Now()
+	go func() {
+		defer close(p.done)
+		p.spdx, p.ref, p.err = sbomDocuments(ctx, c, in)
+		p.took = time.Since(started)
+	}()
+	return p
+}
+
+// wait returns the SBOM's SPDX document and the reference holding both
+// documents, once written.
+func (p *pendingSBOM) wait(ctx context.Context) ([]byte, client.Reference, error) {
+	select {
+	case <-p.done:
+		return p.spdx, p.ref, p.err
+	case <-ctx.Done():
+		return nil, nil, context.Cause(ctx)
+	}
 }
 
 // collectEvidence catalogs the hardened filesystem into SPDX and CycloneDX
@@ -103,14 +142,22 @@ type evidenceInput struct {
 // document and writes the compliance statement that records every rule's
 // result.
 func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (platformEvidence, error) {
-	spdx, sbomRef, err := sbomDocuments(ctx, c, in)
+	// verifyAndInspect starts the SBOM; evidence without it, or without
+	// the timings the statement records, would be a bug, not a lesser
+	// statement.
+	if in.sbom == nil || in.timings == nil {
+		return platformEvidence{}, errors.New("internal error: evidence requested before the SBOM was started (report a bug)")
+	}
+	spdx, sbomRef, err := in.sbom.wait(ctx)
 	if err != nil {
 		return platformEvidence{}, err
 	}
+	in.timings.record("sbom", in.sbom.took)
 	doc := &sbom.Result{SPDX: spdx}
 
 	pol := in.loaded.Policy
 	vc := pol.Controls.Vulnerabilities
+	stopTimer := in.timings.start("vulnerability-gate")
 	gate, err := vuln.Evaluate(ctx, doc.SPDX, vuln.Options{
 		DBDir:     in.vulnDB,
 		Now:       time.Now(),
@@ -123,6 +170,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 	if err != nil {
 		return platformEvidence{}, fmt.Errorf("%s: vulnerability gate (policy %s requires a database: pass one as the %s build context): %w", vuln.RuleVulnerablePackage.ID, pol.Name, vulnDBContext, err)
 	}
+	stopTimer()
 	if gate.Warning != "" && in.warn != nil {
 		in.warn(fmt.Sprintf("%s: vulnerabilities not evaluated: %s", vuln.RuleVulnerablePackage.ID, gate.Warning))
 	}
@@ -163,6 +211,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 		SBOM:            compliance.SBOMOf(doc.SPDX),
 		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...), Secrets: in.inspection.secretScans},
 		Distroless:      distrolessEvidence(in.hardened),
+		Timings:         in.timings.timings(),
 	}
 	statement, err := pred.Marshal()
 	if err != nil {

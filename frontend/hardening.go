@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,13 +13,16 @@ import (
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 )
 
@@ -38,22 +42,34 @@ func (g gatewayEvaluator) Evaluate(ctx context.Context, st llb.State) (rootfs.So
 	return rootfs.ReferenceSource(ref), nil
 }
 
-// hardenPlatform hardens one platform's converted build and reports its
-// warnings; enforced violations come back as source-mapped errors.
-func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, opt dockerfile2llb.ConvertOpt, dfRes *dockerfile2llb.Result, platform ocispecs.Platform, epoch time.Time, loaded *policysource.Loaded) (harden.Result, error) {
+// verifyFunc verifies a planned hardened build (harden.Verify) and reports
+// its warnings; an enforced violation comes back as a source-mapped error.
+type verifyFunc func(context.Context) (harden.Verification, error)
+
+// hardenPlatform plans the hardening of one platform's converted build and
+// reports its warnings; enforced violations come back as source-mapped
+// errors. The plan is not verified yet: verify does that, and nothing may be
+// exported before it passes.
+func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, self *llb.State, src *dockerui.Source, dockerfile []byte, opt dockerfile2llb.ConvertOpt, dfRes *dockerfile2llb.Result, platform ocispecs.Platform, epoch time.Time, loaded *policysource.Loaded) (harden.Result, verifyFunc, error) {
 	stage, err := findShippedStage(dockerfile, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
 	if err != nil {
-		return harden.Result{}, fmt.Errorf("reading the shipped stage: %w", err)
+		return harden.Result{}, nil, fmt.Errorf("reading the shipped stage: %w", err)
 	}
 	base, err := baseState(ctx, bc, dockerfile, opt, stage, platform)
 	if err != nil {
-		return harden.Result{}, err
+		return harden.Result{}, nil, err
 	}
 	baseDigest, err := baseImageDigest(ctx, c, bc, stage, platform)
 	if err != nil {
-		return harden.Result{}, err
+		return harden.Result{}, nil, err
 	}
-	res, err := harden.Harden(ctx, gatewayEvaluator{c: c, cacheImports: bc.CacheImports}, harden.Input{
+	// From the frontend image, the analysis runs as cached build steps of
+	// that image; in-process (hardenkit build), over the gateway.
+	var an harden.Analyzer = harden.LocalAnalyzer{Evaluator: gatewayEvaluator{c: c, cacheImports: bc.CacheImports}}
+	if self != nil {
+		an = hardenstep.Analyzer{Client: c, Image: *self, NoCache: noCacheAll(bc)}
+	}
+	in := harden.Input{
 		Final:      dfRes.State,
 		Base:       base,
 		BaseName:   stage.baseName,
@@ -64,20 +80,46 @@ func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, s
 		Policy:     loaded.Policy,
 		Lines:      stage.lines,
 		NoCache:    noCacheAll(bc),
-	})
-	if vs, ok := harden.AsViolations(err); ok {
-		return harden.Result{}, violationsError(vs, src)
 	}
-	if err != nil {
-		return harden.Result{}, err
+	// Naming the instructions that wrote a violation's paths is what the
+	// error adds; without them (the Dockerfile did not re-read) the
+	// violation still fails the build at its own ranges.
+	fail := func(vs harden.Violations) error {
+		o, err := shippedOrigins(dockerfile, src.Filename, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
+		if err != nil {
+			return violationsError(vs, src, nil)
+		}
+		return violationsError(vs, src, &o)
 	}
-	if opt.Warn != nil {
-		for _, f := range res.Findings {
+	warn := func(fs []rules.Finding) {
+		if opt.Warn == nil {
+			return
+		}
+		for _, f := range fs {
 			r, _ := catalog.Lookup(f.Rule)
 			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, f.Message, 0), warnOpts(nil, [][]byte{[]byte(r.Title)}, r.HelpURI))
 		}
 	}
-	return res, nil
+	res, err := harden.Plan(ctx, an, in)
+	if vs, ok := harden.AsViolations(err); ok {
+		return harden.Result{}, nil, fail(vs)
+	}
+	if err != nil {
+		return harden.Result{}, nil, err
+	}
+	warn(res.Findings)
+	verify := func(ctx context.Context) (harden.Verification, error) {
+		v, err := harden.Verify(ctx, an, in, res)
+		if vs, ok := harden.AsViolations(err); ok {
+			return harden.Verification{}, fail(vs)
+		}
+		if err != nil {
+			return harden.Verification{}, err
+		}
+		warn(v.Findings)
+		return v, nil
+	}
+	return res, verify, nil
 }
 
 // baseImageDigest resolves the manifest digest of the shipped stage's base
@@ -104,8 +146,17 @@ func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, 
 }
 
 // violationsError is one error for all violations, with each one's
-// Dockerfile ranges attached so the client shows every offending line.
-func violationsError(vs harden.Violations, src *dockerui.Source) error {
+// Dockerfile ranges attached so the client shows every offending line. A
+// violation about image paths (HK2042, HK2050) names, per path, the
+// instruction that wrote it (o, nil when unknown) and points its ranges at
+// those instructions instead of its own.
+func violationsError(vs harden.Violations, src *dockerui.Source, o *origins) error {
+	if o != nil {
+		vs = slices.Clone(vs)
+		for i, v := range vs {
+			vs[i] = withOrigins(v, *o)
+		}
+	}
 	// A violation whose message says what to do itself (HK2050) needs
 	// no catalog remedy after it.
 	var ids []string
@@ -124,6 +175,40 @@ func violationsError(vs harden.Violations, src *dockerui.Source) error {
 		}
 	}
 	return err
+}
+
+// withOrigins returns v with the instructions that wrote its paths: one
+// line per instruction, listing its paths, before v's own remedy, and the
+// instructions' ranges in place of v's. A violation about no path is v.
+func withOrigins(v *harden.Violation, o origins) *harden.Violation {
+	if len(v.Paths) == 0 {
+		return v
+	}
+	var order []string
+	paths := map[string][]string{}
+	var ranges []parser.Range
+	for _, p := range v.Paths {
+		what, rs := o.of(p)
+		if _, ok := paths[what]; !ok {
+			order = append(order, what)
+			ranges = append(ranges, rs...)
+		}
+		paths[what] = append(paths[what], p)
+	}
+	var b strings.Builder
+	for _, what := range order {
+		fmt.Fprintf(&b, "\n    [%s: %s]", strings.Join(paths[what], ", "), what)
+	}
+	out := *v
+	if head, fix, ok := strings.Cut(v.Message, "\n  to fix: "); ok {
+		out.Message = head + b.String() + "\n  to fix: " + fix
+	} else {
+		out.Message = v.Message + b.String()
+	}
+	if len(ranges) > 0 {
+		out.Ranges = ranges
+	}
+	return &out
 }
 
 // noCacheAll reports --no-cache without a stage list: every step, hardenkit's

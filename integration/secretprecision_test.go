@@ -48,8 +48,10 @@ func TestSecretPrecisionRealApps(t *testing.T) {
 		t.Errorf("secret rules fired on public application files: %v", m)
 	}
 	// The in-build scanner ran over the whole image, every rule
-	// evaluated, every file read.
-	if !scanDoneRe.MatchString(out) {
+	// evaluated, every file read — or a daemon that scanned the same
+	// filesystem before answered from its cache, and the compliance
+	// statement below says what that scan read.
+	if !scanDoneRe.MatchString(out) && !hardenkitSteps(out)["[hardenkit] inspect the hardened image (in-build scanner)"] {
 		t.Fatalf("the in-build scanner did not complete:\n%s", out)
 	}
 	if err != nil {
@@ -93,6 +95,9 @@ func TestSecretPrecisionRealApps(t *testing.T) {
 		if s.Place == "image-files" {
 			files = &in.Secrets[i]
 		}
+	}
+	if len(in.Unscanned) != 0 {
+		t.Errorf("inspection.unscanned = %v, want every file read", in.Unscanned)
 	}
 	if files == nil || files.Scanned < 1000 || files.PackageVerified < 500 || files.Names < files.Scanned {
 		t.Errorf("inspection.secrets image-files = %+v: want thousands of files, most verified against dpkg md5sums", files)

@@ -2,7 +2,8 @@
 // image: BuildKit starts it for `# syntax=<registry>/hardenkit:<ver>`.
 // The frontend also runs it inside the build as `hardenkit-frontend scan`,
 // the in-build image scanner (frontend/inspect/scanstep), and as
-// `hardenkit-frontend sbom`, the in-build SBOM writer (frontend/evidence/sbomstep).
+// `hardenkit-frontend sbom`, the in-build SBOM writer (frontend/evidence/sbomstep),
+// and as `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
+	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
 )
 
 func main() {
@@ -30,6 +32,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == sbomstep.Subcommand {
 		if err := sbomstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
 			fmt.Fprintf(os.Stderr, "hardenkit-frontend sbom: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == hardenstep.Subcommand {
+		if err := hardenstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
+			fmt.Fprintf(os.Stderr, "hardenkit-frontend harden: %v\n", err)
 			os.Exit(1)
 		}
 		return

@@ -120,21 +120,15 @@ func baseAllowed(name, digest string, allowed []policy.BaseImage) bool {
 	return policy.AllowsBase(allowed, ref)
 }
 
-func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists) (fsPlan, error) {
+func planFilesystem(ctx context.Context, baseTree func() (*rootfs.Tree, error), in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists) (fsPlan, error) {
 	cfg := in.Image.Config
 	keepPatterns := in.Policy.Controls.Tooling.Keep
 	if in.Policy.Controls.Distroless.Mode != policy.DistrolessRebase || in.Policy.Level(ruleRebase) == rules.LevelOff {
 		return planStrip(ctx, in, final, src, tl, keepPatterns)
 	}
-	var base *rootfs.Tree
-	if in.Base != nil {
-		baseSrc, err := ev.Evaluate(ctx, *in.Base)
-		if err != nil {
-			return fsPlan{}, fmt.Errorf("evaluating base %s: %w", in.BaseName, err)
-		}
-		if base, err = rootfs.Load(ctx, baseSrc); err != nil {
-			return fsPlan{}, fmt.Errorf("reading base %s: %w", in.BaseName, err)
-		}
+	base, err := baseTree()
+	if err != nil {
+		return fsPlan{}, err
 	}
 	ks, err := keep.Rebase(ctx, keep.RebaseInput{
 		Base:        base,
@@ -187,6 +181,7 @@ func planFilesystem(ctx context.Context, ev Evaluator, in Input, final *rootfs.T
 			}
 		}
 	}
+	plan.include = collapseKept(final, plan.include, kept)
 	for lib, needers := range ks.Unresolved {
 		plan.findings = append(plan.findings, rules.Finding{
 			Rule: ruleRebase.ID, Level: rules.LevelWarn, File: lib,
@@ -328,6 +323,48 @@ func leaves(paths []string) []string {
 	for _, p := range paths {
 		if p != "/" && !parents[p] {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// collapseKept replaces the include patterns below a directory whose whole
+// subtree ships with that directory. BuildKit matches every path the copy
+// walks against every include pattern, when it hashes the copy's source and
+// when it copies: one pattern per file of an application tree of 100,000
+// files would be 10^10 matches.
+func collapseKept(final *rootfs.Tree, include []string, kept map[string]bool) []string {
+	whole := map[string]bool{}
+	var wholly func(p string) bool
+	wholly = func(p string) bool {
+		if w, ok := whole[p]; ok {
+			return w
+		}
+		w := kept[p]
+		if e, ok := final.Lookup(p); w && ok && e.IsDir() {
+			for _, c := range final.Children(p) {
+				// Every child is asked, so each directory is decided once.
+				if !wholly(c.Path) {
+					w = false
+				}
+			}
+		}
+		whole[p] = w
+		return w
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range include {
+		top := p
+		for _, d := range rootfs.Parents(p) {
+			if d != "/" && wholly(d) {
+				top = d
+				break
+			}
+		}
+		if !seen[top] {
+			seen[top] = true
+			out = append(out, top)
 		}
 	}
 	return out

@@ -27,7 +27,6 @@ import (
 	"github.com/hardenkit/hardenkit/llb/keep"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/tooling"
-	"github.com/hardenkit/hardenkit/llb/users"
 )
 
 // Evaluator solves LLB and gives read access to the result. The frontend
@@ -111,6 +110,12 @@ type Violation struct {
 	Rule    string
 	Message string
 	Ranges  []parser.Range
+	// Paths are the image paths the violation is about (at most
+	// maxVerifyProblems), so that the frontend can name the Dockerfile
+	// instruction that wrote each one; nil when it is about no path (a
+	// USER, a base image). Violations travel as JSON from the in-build
+	// analysis step, so this is a plain, serialisable list.
+	Paths []string `json:"paths,omitempty"`
 }
 
 // Error implements error.
@@ -148,59 +153,40 @@ func firstLine(r []parser.Range) int {
 	return r[0].Start.Line
 }
 
-// Harden runs every hardening control on in and returns the hardened build.
-func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
+// Harden runs every hardening control on in and returns the verified
+// hardened build: Plan, then Verify. an reads the filesystems.
+func Harden(ctx context.Context, an Analyzer, in Input) (Result, error) {
+	res, err := Plan(ctx, an, in)
+	if err != nil {
+		return Result{}, err
+	}
+	v, err := Verify(ctx, an, in, res)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Tree, res.Src = v.Tree, v.Src
+	res.Findings = append(res.Findings, v.Findings...)
+	return res, nil
+}
+
+// Plan decides what ships and writes the hardened filesystem in LLB. The
+// result must not be exported before Verify passes; a caller may inspect
+// it meanwhile.
+func Plan(ctx context.Context, an Analyzer, in Input) (Result, error) {
 	if in.Image == nil {
 		return Result{}, errors.New("hardening: no image config")
 	}
 	if err := checkBaseAllowed(in); err != nil {
 		return Result{}, err
 	}
-	finalSrc, err := ev.Evaluate(ctx, in.Final)
-	if err != nil {
-		return Result{}, fmt.Errorf("evaluating the shipped stage: %w", err)
-	}
-	final, err := rootfs.Load(ctx, finalSrc)
-	if err != nil {
-		return Result{}, fmt.Errorf("reading the shipped stage's filesystem: %w", err)
-	}
-
-	tl := toolingLists(in.Policy)
-	plan, err := planFilesystem(ctx, ev, in, final, finalSrc, tl)
+	d, err := an.Decide(ctx, in)
 	if err != nil {
 		return Result{}, err
 	}
-	if err := dropSpecialFiles(in, final, &plan); err != nil {
-		return Result{}, err
-	}
-	who, err := resolveUser(ctx, in, final, finalSrc, plan)
-	if err != nil {
-		return Result{}, err
-	}
-	for p, dt := range who.generated {
-		plan.generated[p] = dt
-	}
-	// A non-root image must still write where its packages write at run
-	// time: /run and their state directories become the user's.
-	if !users.IsRoot(who.uid, who.gid) {
-		plan.owner = &owner{uid: who.uid, gid: who.gid}
-	}
-
-	shipped := map[string]bool{}
-	for _, p := range plan.paths {
-		shipped[p] = true
-	}
-	if vs := checkConfigCommands(in, final, shipped, len(tl.Shells) > 0); len(vs) > 0 {
-		if in.Policy.Level(ruleConfigTool) == rules.LevelEnforce {
-			return Result{}, Violations(vs)
-		}
-		for _, v := range vs {
-			plan.findings = append(plan.findings, rules.Finding{Rule: v.Rule, Level: rules.LevelWarn, Message: v.Message, Line: firstLine(v.Ranges)})
-		}
-	}
+	plan := d.plan()
 
 	st := writeLayer(in.Final, plan, in.Epoch, in.Platform, in.NoCache)
-	img, err := hardenedConfig(in, who.user, plan)
+	img, err := hardenedConfig(in, d.User, plan)
 	if err != nil {
 		return Result{}, err
 	}
@@ -208,7 +194,7 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 	res := Result{
 		State:           st,
 		Image:           img,
-		Findings:        append(plan.findings, who.findings...),
+		Findings:        plan.findings,
 		Removed:         plan.removed,
 		NotAllowed:      plan.notAllowed,
 		Executables:     plan.executables,
@@ -216,19 +202,27 @@ func Harden(ctx context.Context, ev Evaluator, in Input) (Result, error) {
 		OwnedByUser:     plan.ownedStateDirs(),
 		Rebased:         plan.rebased,
 		Shipped:         len(plan.paths),
-		InjectedUser:    who.injected,
+		InjectedUser:    d.Injected,
 		BaseName:        in.BaseName,
 		BaseDigest:      in.BaseDigest,
 	}
-	reported, err := verify(ctx, ev, in, &res, tl)
-	if err != nil {
-		return Result{}, err
-	}
-	res.Findings = append(res.Findings, reported...)
-	warned, err := warnedTooling(ctx, in.Policy, res.Tree, res.Src)
-	if err != nil {
-		return Result{}, err
-	}
-	res.Findings = append(res.Findings, warned...)
 	return res, nil
+}
+
+// Verify re-reads the hardened filesystem of res and fails with HK2050
+// when a control did not hold. The findings it reports without failing
+// are in the returned Verification.
+func Verify(ctx context.Context, an Analyzer, in Input, res Result) (Verification, error) {
+	v, err := an.Verify(ctx, res.State, in, res.Image)
+	if err != nil {
+		return Verification{}, err
+	}
+	if len(v.Problems) > 0 {
+		vi := &Violation{Rule: ruleVerify.ID, Message: verifyMessage(v.Problems), Paths: v.Paths}
+		if v.User {
+			vi.Ranges = in.Lines.User
+		}
+		return Verification{}, vi
+	}
+	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,6 +46,42 @@ func TestLeaves(t *testing.T) {
 		if got := leaves(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("leaves(%v) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestCollapseKept(t *testing.T) {
+	dir := func(p string) rootfs.Entry { return rootfs.Entry{Path: p, Mode: fs.ModeDir | 0o755} }
+	file := func(p string) rootfs.Entry { return rootfs.Entry{Path: p, Mode: 0o644} }
+	final := rootfs.NewTree([]rootfs.Entry{
+		dir("/data"), dir("/data/a"), file("/data/a/1"), file("/data/a/2"), dir("/data/b"), file("/data/b/1"),
+		dir("/usr"), dir("/usr/bin"), file("/usr/bin/app"), file("/usr/bin/sh"),
+		dir("/empty"),
+	})
+	tests := []struct {
+		name string
+		kept []string
+		want []string
+	}{
+		{name: "a wholly kept tree is one pattern",
+			kept: []string{"/data", "/data/a", "/data/a/1", "/data/a/2", "/data/b", "/data/b/1", "/usr", "/usr/bin", "/usr/bin/app"},
+			want: []string{"/data", "/usr/bin/app"}},
+		{name: "a dropped file keeps its siblings as leaves, a whole sibling directory collapses",
+			kept: []string{"/data", "/data/a", "/data/a/1", "/data/b", "/data/b/1"},
+			want: []string{"/data/a/1", "/data/b"}},
+		{name: "an empty kept directory stays itself",
+			kept: []string{"/empty"},
+			want: []string{"/empty"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kept := map[string]bool{}
+			for _, p := range tt.kept {
+				kept[p] = true
+			}
+			if got := collapseKept(final, leaves(tt.kept), kept); !slices.Equal(got, tt.want) {
+				t.Errorf("collapseKept = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

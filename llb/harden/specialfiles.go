@@ -59,19 +59,20 @@ func dropSpecialFiles(in Input, final *rootfs.Tree, plan *fsPlan) error {
 	if level == rules.LevelOff {
 		return nil
 	}
-	var found []string
+	var found, paths []string
 	special := map[string]bool{}
 	for _, p := range plan.paths {
 		if e, ok := final.Lookup(p); ok && isSpecial(e) {
 			special[p] = true
 			found = append(found, fmt.Sprintf("%s (%s, %s)", p, specialKind(e.Mode), e.Mode))
+			paths = append(paths, p)
 		}
 	}
 	if len(found) == 0 {
 		return nil
 	}
 	if level == rules.LevelEnforce {
-		return &Violation{Rule: ruleSpecialFile.ID, Ranges: in.Lines.From,
+		return &Violation{Rule: ruleSpecialFile.ID, Ranges: in.Lines.From, Paths: boundPaths(paths),
 			Message: "the shipped stage creates device nodes, FIFOs or sockets, which never ship: " + strings.Join(found, ", ") +
 				"; remove the RUN mknod/mkfifo or COPY that makes them (the container runtime provides devices)"}
 	}
@@ -82,8 +83,8 @@ func dropSpecialFiles(in Input, final *rootfs.Tree, plan *fsPlan) error {
 	for p := range special {
 		plan.exclude = append(plan.exclude, p)
 	}
-	for _, f := range found {
-		plan.findings = append(plan.findings, rules.Finding{Rule: ruleSpecialFile.ID, Level: rules.LevelWarn,
+	for i, f := range found {
+		plan.findings = append(plan.findings, rules.Finding{Rule: ruleSpecialFile.ID, Level: rules.LevelWarn, File: paths[i],
 			Message: f + " is left out of the image: device nodes, FIFOs and sockets never ship"})
 	}
 	return nil

@@ -1,6 +1,7 @@
 package harden
 
 import (
+	"encoding/json"
 	"io/fs"
 	"slices"
 	"strings"
@@ -90,5 +91,33 @@ func TestWorldWritableStickyOnly(t *testing.T) {
 	}
 	if want := []string{"/run/lock", "/var/tmp/app", "/var/tmp/lib"}; !slices.Equal(got, want) {
 		t.Errorf("world-writable %v, want %v", got, want)
+	}
+}
+
+// TestSpecialFilesViolationNamesPaths: the HK2042 violation carries the
+// paths it is about, and they survive the JSON the in-build analysis step
+// answers with, so the frontend can name the instructions that wrote them.
+func TestSpecialFilesViolationNamesPaths(t *testing.T) {
+	p := strictPolicy(t, func(p *policy.Policy) { p.Rules["HK2042"] = rules.LevelEnforce })
+	all := []string{"/app", "/app/pipe", "/app/server", "/dev", "/dev/mem"}
+	plan := fsPlan{paths: all, include: all}
+	err := dropSpecialFiles(Input{Policy: p}, specialTree(), &plan)
+	vs, ok := AsViolations(err)
+	if !ok || len(vs) != 1 {
+		t.Fatalf("dropSpecialFiles() = %v, want one violation", err)
+	}
+	if want := []string{"/app/pipe", "/dev/mem"}; !slices.Equal(vs[0].Paths, want) {
+		t.Errorf("Paths = %v, want %v", vs[0].Paths, want)
+	}
+	dt, err := json.Marshal(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Violations
+	if err := json.Unmarshal(dt, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 1 || !slices.Equal(back[0].Paths, vs[0].Paths) || back[0].Message != vs[0].Message {
+		t.Errorf("after JSON: %+v, want %+v", back, vs)
 	}
 }

@@ -28,75 +28,90 @@ var ruleVerify = rules.Rule{
 	HelpURI:     rules.HelpURI("HK2050"),
 }
 
+// userProblem begins the problems about the image's USER, which the error
+// points at the USER instruction for.
+const userProblem = "user "
+
 // maxVerifyProblems bounds how many problems one error lists.
 const maxVerifyProblems = 20
 
-// verify re-reads the hardened filesystem, fails when a control did not
-// hold, and returns what it reports without failing (world-writable paths).
-func verify(ctx context.Context, ev Evaluator, in Input, res *Result, tl tooling.Lists) ([]rules.Finding, error) {
-	src, err := ev.Evaluate(ctx, res.State)
-	if err != nil {
-		return nil, fmt.Errorf("evaluating the hardened filesystem: %w", err)
+// verify checks the hardened filesystem tree (read through src) for a
+// config whose USER is user: it returns the controls that did not hold,
+// the image paths they are about (in order, each once, bounded) and what it
+// reports without failing (world-writable paths at warn).
+func verify(ctx context.Context, in Input, tree *rootfs.Tree, src rootfs.Source, user string, tl tooling.Lists) (problems, paths []string, reported []rules.Finding, err error) {
+	about := func(p string) {
+		if len(paths) < maxVerifyProblems && (len(paths) == 0 || paths[len(paths)-1] != p) {
+			paths = append(paths, p)
+		}
 	}
-	tree, err := rootfs.Load(ctx, src)
-	if err != nil {
-		return nil, fmt.Errorf("reading the hardened filesystem: %w", err)
-	}
-	res.Tree, res.Src = tree, src
-	reported := worldWritable(tree, in.Policy.Level(ruleWorldWritable))
-	var problems []string
+	reported = worldWritable(tree, in.Policy.Level(ruleWorldWritable))
 	matches, err := tooling.Detect(ctx, tree, src, tl)
 	if err != nil {
-		return nil, fmt.Errorf("verifying tooling removal: %w", err)
+		return nil, nil, nil, fmt.Errorf("verifying tooling removal: %w", err)
 	}
 	for _, m := range matches {
 		if !keptByPolicy(m.Path, in.Policy.Controls.Tooling.Keep) {
 			problems = append(problems, fmt.Sprintf("%s %s is still present (%s)", m.Category, m.Path, m.Reason))
+			about(m.Path)
 		}
 	}
 	epoch := in.Epoch.UnixNano()
 	for _, e := range tree.Entries() {
 		if isSpecial(e) && in.Policy.Level(ruleSpecialFile) != rules.LevelOff {
 			problems = append(problems, fmt.Sprintf("%s is a %s", e.Path, specialKind(e.Mode)))
+			about(e.Path)
 		}
 		if e.Mode&(fs.ModeSetuid|fs.ModeSetgid) != 0 && !e.Mode.IsDir() {
 			problems = append(problems, fmt.Sprintf("%s keeps its setuid/setgid bit", e.Path))
+			about(e.Path)
 		}
 		// The root directory is not an entry of the layer.
 		if e.ModTime != epoch && e.Mode&fs.ModeSymlink == 0 && e.Path != "/" {
 			problems = append(problems, fmt.Sprintf("%s has mtime %d, not SOURCE_DATE_EPOCH %d", e.Path, e.ModTime, in.Epoch.Unix()))
+			about(e.Path)
 		}
 	}
 	var passwd, group []byte
 	if _, ok := tree.Lookup(passwdPath); ok {
 		if passwd, err = src.ReadFile(ctx, passwdPath, 0, 0); err != nil {
-			return nil, fmt.Errorf("verifying user: %w", err)
+			return nil, nil, nil, fmt.Errorf("verifying user: %w", err)
 		}
 	}
 	if _, ok := tree.Lookup(groupPath); ok {
 		if group, err = src.ReadFile(ctx, groupPath, 0, 0); err != nil {
-			return nil, fmt.Errorf("verifying user: %w", err)
+			return nil, nil, nil, fmt.Errorf("verifying user: %w", err)
 		}
 	}
 	if in.Policy.Level(ruleRunsAsRoot) == rules.LevelEnforce {
-		uid, gid, err := users.Resolve(res.Image.Config.User, passwd, group)
+		uid, gid, err := users.Resolve(user, passwd, group)
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("user %q does not resolve in the hardened image: %v", res.Image.Config.User, err))
+			problems = append(problems, fmt.Sprintf(userProblem+"%q does not resolve in the hardened image: %v", user, err))
 		case users.IsRoot(uid, gid):
-			problems = append(problems, fmt.Sprintf("user %q resolves to root (%d:%d)", res.Image.Config.User, uid, gid))
+			problems = append(problems, fmt.Sprintf(userProblem+"%q resolves to root (%d:%d)", user, uid, gid))
 		}
 	}
 	if in.Policy.Level(ruleWorldWritable) == rules.LevelEnforce {
 		for _, f := range reported {
 			problems = append(problems, f.Message)
+			about(f.File)
 		}
 		reported = nil
 	}
-	if len(problems) == 0 {
-		return reported, nil
+	if len(problems) > 0 {
+		return problems, paths, nil, nil
 	}
-	return nil, &Violation{Rule: ruleVerify.ID, Message: verifyMessage(problems)}
+	return nil, nil, reported, nil
+}
+
+// boundPaths returns at most maxVerifyProblems of paths: a Violation names
+// the instructions of the paths its message lists, not of thousands.
+func boundPaths(paths []string) []string {
+	if len(paths) > maxVerifyProblems {
+		return paths[:maxVerifyProblems]
+	}
+	return paths
 }
 
 // verifyMessage is HK2050's message: the first problem on the first line —

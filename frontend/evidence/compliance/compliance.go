@@ -117,6 +117,19 @@ type Predicate struct {
 	// Distroless is what the distroless control removed and which
 	// executables ship, each with why; nil when it did not rebase.
 	Distroless *Distroless `json:"distroless,omitempty"`
+	// Timings are how long hardenkit's steps took in this build, wall
+	// clock, cache hits included. The one field that differs between two
+	// builds of the same source: compare statements without it.
+	Timings []Timing `json:"timings,omitempty"`
+}
+
+// Timing is how long one step of hardenkit's pipeline took.
+type Timing struct {
+	// Step names the step: policy, static-checks, convert, decide,
+	// verify, inspect, sbom, vulnerability-gate.
+	Step string `json:"step"`
+	// Milliseconds is its wall-clock time.
+	Milliseconds int64 `json:"milliseconds"`
 }
 
 // Inspection is how the final image and the build context were inspected.

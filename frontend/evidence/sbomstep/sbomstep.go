@@ -54,7 +54,7 @@ func Step(image, root llb.State, epoch time.Time, opts ...llb.RunOption) llb.Sta
 		llb.User("0:0"), // root-only files of the image must be readable
 		llb.Network(llb.NetModeNone),
 		llb.ReadonlyRootFS(),
-		llb.AddMount(rootDir, root, llb.Readonly),
+		llb.AddMount(rootDir, root, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)), // keyed by definition: no hash of every file first (llb/harden/hardenstep)
 		llb.WithCustomName("[hardenkit] SBOM of the hardened image (SPDX, CycloneDX)"),
 	}
 	run := image.Run(append(runOpts, opts...)...)

@@ -23,7 +23,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/moby/buildkit/client/llb"
@@ -35,6 +34,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/llb/stepio"
 )
 
 // Where the step finds its inputs and writes its result, inside the
@@ -107,7 +107,7 @@ func Step(scanner, root llb.State, buildContext *llb.State, req Request, opts ..
 		llb.Network(llb.NetModeNone),
 		llb.ReadonlyRootFS(),
 		llb.AddMount(inDir, llb.Scratch().File(llb.Mkfile(requestFile, 0o444, dt), llb.WithCustomName("[hardenkit] scan request")), llb.Readonly),
-		llb.AddMount(rootDir, root, llb.Readonly),
+		llb.AddMount(rootDir, root, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)), // keyed by definition: no hash of every file first (llb/harden/hardenstep)
 		llb.WithCustomName("[hardenkit] inspect the hardened image (in-build scanner)"),
 	}
 	if buildContext != nil {
@@ -127,25 +127,9 @@ func Run(ctx context.Context, c gwclient.Client, scanner, root llb.State, buildC
 	if err != nil {
 		return Response{}, err
 	}
-	def, err := out.Marshal(ctx)
-	if err != nil {
-		return Response{}, fmt.Errorf("scan step: marshaling LLB: %w", err)
-	}
-	r, err := c.Solve(ctx, gwclient.SolveRequest{Definition: def.ToPB()})
-	if err != nil {
-		return Response{}, fmt.Errorf("in-build scanner: %w", err)
-	}
-	ref, err := r.SingleRef()
-	if err != nil {
-		return Response{}, fmt.Errorf("in-build scanner: reading the result: %w", err)
-	}
-	dt, err := rootfs.ReferenceSource(ref).ReadFile(ctx, "/"+resultFile, 0, 0)
-	if err != nil {
-		return Response{}, fmt.Errorf("in-build scanner: reading %s: %w", resultFile, err)
-	}
 	var resp Response
-	if err := json.Unmarshal(dt, &resp); err != nil {
-		return Response{}, fmt.Errorf("in-build scanner: decoding %s: %w", resultFile, err)
+	if err := stepio.Answer(ctx, c, out, resultFile, "in-build scanner", &resp); err != nil {
+		return Response{}, err
 	}
 	if resp.Image.Status == nil {
 		return Response{}, errors.New("in-build scanner: the result has no rule statuses")
@@ -173,13 +157,9 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if *reqPath == "" || *root == "" || *outPath == "" || fl.NArg() != 0 {
 		return errors.New("usage: scan --request FILE --root DIR [--context DIR] --out FILE")
 	}
-	dt, err := os.ReadFile(*reqPath)
-	if err != nil {
-		return fmt.Errorf("reading the request: %w", err)
-	}
 	var req Request
-	if err := json.Unmarshal(dt, &req); err != nil {
-		return fmt.Errorf("decoding the request: %w", err)
+	if err := stepio.ReadRequest(*reqPath, &req); err != nil {
+		return err
 	}
 	if req.Image == nil || req.Policy == nil {
 		return errors.New("the request has no image config or no policy")
@@ -191,12 +171,8 @@ func Main(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.Marshal(resp)
-	if err != nil {
-		return fmt.Errorf("encoding the result: %w", err)
-	}
-	if err := os.WriteFile(*outPath, out, 0o644); err != nil {
-		return fmt.Errorf("writing the result: %w", err)
+	if err := stepio.WriteAnswer(*outPath, resp); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "hardenkit scan: %d findings, %d unscanned files, %d rules in error\n",
 		len(resp.Image.Findings)+contextCount(resp.Context), len(resp.Image.Unscanned), len(resp.Image.Errors))
