@@ -9,17 +9,18 @@ import (
 )
 
 // TestMissingInputsSayWhatToDo builds through the CLI with an input the
-// build names but does not find — a policy file, the exceptions file a
-// policy names, OpenVEX documents in the VEX context — and checks that the
-// build fails before anything runs, naming what is missing and what to do
-// (the rows input-missing-policy, input-missing-exceptions and
-// input-vex-empty of docs/errors.md). The CLI reads --policy itself and
-// says so.
+// build names but does not find — a policy file, the exceptions file or
+// approver key a policy names, OpenVEX documents in the VEX context — and
+// checks that the build fails before anything runs, naming what is missing
+// and what to do (the rows input-missing-policy, input-missing-exceptions,
+// input-missing-approver-key and input-vex-empty of docs/errors.md). The
+// CLI reads --policy itself and says so.
 func TestMissingInputsSayWhatToDo(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name   string
-		policy string // hardenkit.yaml beside the Dockerfile, if any
+		policy string            // hardenkit.yaml beside the Dockerfile, if any
+		files  map[string]string // more files beside the Dockerfile
 		args   []string
 		want   []string
 	}{
@@ -39,6 +40,12 @@ func TestMissingInputsSayWhatToDo(t *testing.T) {
 			want:   []string{"exceptions file waivers.yaml named by policy team does not exist beside the Dockerfile", "to fix:", "--exceptions FILE"},
 		},
 		{
+			name:   "approver key file",
+			policy: "apiVersion: hardenkit.dev/v1alpha1\nkind: Policy\nname: team\nbaseline: strict\ncontrols:\n  exceptions:\n    file: waivers.yaml\n    approverKeys: [keys/security.pub]\n",
+			files:  map[string]string{"waivers.yaml": "apiVersion: hardenkit.dev/v1alpha1\nkind: Exceptions\nexceptions: []\n"},
+			want:   []string{"policy team: reading approver key keys/security.pub: keys/security.pub does not exist beside the Dockerfile", "to fix:", "hardenkit keygen", "inline as PEM"},
+		},
+		{
 			name: "VEX context",
 			args: []string{"--build-context", "hardenkit-vex=" + t.TempDir()},
 			want: []string{"named context hardenkit-vex has no .json OpenVEX document", "to fix:", "--build-context hardenkit-vex=DIR"},
@@ -52,6 +59,11 @@ func TestMissingInputsSayWhatToDo(t *testing.T) {
 			}
 			if tt.policy != "" {
 				if err := os.WriteFile(filepath.Join(dir, "hardenkit.yaml"), []byte(tt.policy), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, content := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -175,7 +175,7 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 	vp, err := pol.Controls.Exceptions.ValidationPolicy(ctx, func(ctx context.Context, p string) ([]byte, error) {
 		dt, ok, err := files.read(ctx, p)
 		if err == nil && !ok {
-			err = fmt.Errorf("%s does not exist beside the Dockerfile", p)
+			err = fmt.Errorf("%s does not exist beside the Dockerfile\n  to fix: add the approver's public key there (hardenkit keygen makes a pair; the policy names the .pub), correct the path in controls.exceptions.approverKeys, or give the key inline as PEM", p)
 		}
 		return dt, err
 	})

@@ -275,7 +275,11 @@ func loadExceptions(ctx context.Context, o CheckOptions, pol *policy.Policy, pol
 		if !filepath.IsAbs(keyPath) {
 			keyPath = filepath.Join(policyDir, keyPath)
 		}
-		return os.ReadFile(keyPath)
+		dt, err := os.ReadFile(keyPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w\n  to fix: add the approver's public key there (hardenkit keygen makes a pair; the policy names the .pub), correct the path in controls.exceptions.approverKeys, or give the key inline as PEM", err)
+		}
+		return dt, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", pol.Source, err)
