@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -31,14 +32,38 @@ import (
 // they find at the FROM line, with the trigger's text.
 
 // onbuildFindings runs the static rules over the ONBUILD triggers of the
-// base images of dockerfile's stages and applies the build's exceptions.
-// A base that cannot be resolved fails the build: its triggers would run
-// unchecked.
+// base images of dockerfile's stages, for every platform the build
+// targets, and applies the build's exceptions. A base that cannot be
+// resolved fails the build: its triggers would run unchecked.
 func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded, ignore []string) ([]rules.Finding, error) {
-	platform := platformOrDefault(nil)
-	if len(bc.TargetPlatforms) > 0 {
-		platform = bc.TargetPlatforms[0]
+	// Each platform resolves its own base image (an index may give each a
+	// different config), and may even name another one (FROM ${TARGETARCH}…).
+	targets := bc.TargetPlatforms
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platformOrDefault(nil)}
 	}
+	seen := map[string]bool{}
+	var out []rules.Finding
+	for _, platform := range targets {
+		fs, err := platformTriggerFindings(ctx, c, bc, src, dockerfile, loaded, ignore, platform)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			// The same trigger of the same base is one finding, whatever
+			// the number of platforms that run it.
+			key := fmt.Sprintf("%s\x00%d\x00%s", f.Rule, f.Line, f.Message)
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return loaded.Exceptions.Apply(out, exceptions.MatchContext{}), nil
+}
+
+// platformTriggerFindings is onbuildFindings for one target platform.
+func platformTriggerFindings(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded, ignore []string, platform ocispecs.Platform) ([]rules.Finding, error) {
 	buildArgs := options.StripBuildArgs(bc.BuildArgs)
 	df, err := parseDockerfile(dockerfile, buildArgs, platform, bc.BuildPlatforms[0])
 	if err != nil {
@@ -61,14 +86,19 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 		if strings.EqualFold(base, "scratch") || df.stageIndex(base, i) >= 0 {
 			continue
 		}
-		if nc, err := bc.NamedContext(base, dockerui.ContextOpt{Platform: &platform}); err != nil {
-			return nil, fmt.Errorf("base image %s: %w", base, err)
-		} else if nc != nil {
-			// A named context replaces the image: dockerfile2llb runs no
-			// triggers of the name.
-			continue
+		// FROM --platform=… resolves the base for that platform, as
+		// dockerfile2llb does.
+		stagePlatform := platform
+		if s.Platform != "" {
+			p, err := df.expand(s.Platform)
+			if err != nil {
+				return nil, fmt.Errorf("expanding FROM --platform=%s: %w", s.Platform, err)
+			}
+			if stagePlatform, err = platforms.Parse(p); err != nil {
+				return nil, fmt.Errorf("FROM --platform=%s: %w", p, err)
+			}
 		}
-		triggers, err := baseTriggers(ctx, c, bc, base, platform)
+		triggers, err := stageTriggers(ctx, c, bc, base, stagePlatform)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +125,30 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 		}
 		out = append(out, fs...)
 	}
-	return loaded.Exceptions.Apply(out, exceptions.MatchContext{}), nil
+	return out, nil
+}
+
+// stageTriggers returns the ONBUILD triggers a stage FROM base runs on
+// platform. A named context given for base replaces the image, and
+// dockerfile2llb runs the triggers of the config it brings (a
+// docker-image:// or oci-layout:// context has one; a local directory
+// none), so those are the ones checked.
+func stageTriggers(ctx context.Context, c client.Client, bc *dockerui.Client, base string, platform ocispecs.Platform) ([]string, error) {
+	nc, err := bc.NamedContext(base, dockerui.ContextOpt{Platform: &platform, ResolveMode: bc.ImageResolveMode.String()})
+	if err != nil {
+		return nil, fmt.Errorf("base image %s: %w", base, err)
+	}
+	if nc == nil {
+		return baseTriggers(ctx, c, bc, base, platform)
+	}
+	_, img, err := nc.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading the build context that replaces base image %s, for its ONBUILD triggers: %w", base, err)
+	}
+	if img == nil {
+		return nil, nil
+	}
+	return img.Config.OnBuild, nil
 }
 
 // neededStages returns the stages a build of target runs: the target,

@@ -233,6 +233,29 @@ func TestGovernanceBypassesFail(t *testing.T) {
 		wantFailure(t, res, err, "Dockerfile:4 HK1010", "ONBUILD trigger of base image "+ref, `"ADD http://downloads.example.com/tool.tgz /opt/"`)
 	})
 
+	// The same image given as a named context replaces the FROM name, and
+	// BuildKit runs the triggers of its config all the same.
+	t.Run("ONBUILD trigger of a docker-image:// named context", func(t *testing.T) {
+		ref := pushOnbuildBase(ctx, t, "ADD http://downloads.example.com/ctx.tgz /opt/")
+		dir := governanceContext(t, "FROM base\nCOPY app /app\nUSER 65532:65532\n", map[string]string{"hardenkit.yaml": ciPolicy})
+		res, err := build(ctx, t, inProcess, buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"), attrs: enforce, noExport: true,
+			contexts: map[string]string{"base": "docker-image://" + ref}})
+		wantFailure(t, res, err, "Dockerfile:1 HK1010", "ONBUILD trigger of base image base", `"ADD http://downloads.example.com/ctx.tgz /opt/"`)
+	})
+
+	// A multi-platform build: only the second platform's image has the
+	// trigger, and each platform's base is checked.
+	t.Run("ONBUILD trigger of another platform's image", func(t *testing.T) {
+		ref := pushOnbuildIndex(ctx, t, "ADD http://downloads.example.com/arm.tgz /opt/")
+		dir := governanceContext(t, "FROM "+ref+"\nCOPY app /app\nUSER 65532:65532\n", map[string]string{"hardenkit.yaml": ciPolicy})
+		attrs := map[string]string{"platform": "linux/amd64,linux/arm64"}
+		for k, v := range enforce {
+			attrs[k] = v
+		}
+		res, err := build(ctx, t, inProcess, buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"), attrs: attrs, noExport: true})
+		wantFailure(t, res, err, "Dockerfile:1 HK1010", "ONBUILD trigger of base image "+ref, `"ADD http://downloads.example.com/arm.tgz /opt/"`)
+	})
+
 	// The organisation's frontend image outranks everything a build brings.
 	t.Run("organisation policy in the frontend image", func(t *testing.T) {
 		org := pushOrgFrontend(ctx, t, strings.Replace(ciPolicy, "name: ci", "name: acme-org", 1))
@@ -417,6 +440,40 @@ func pushOnbuildBase(ctx context.Context, t *testing.T, trigger string) string {
 		t.Fatal(err)
 	}
 	return ref.String()
+}
+
+// pushOnbuildIndex pushes an image index for linux/amd64 and linux/arm64
+// in which only the arm64 image has trigger, and returns its
+// digest-pinned reference.
+func pushOnbuildIndex(ctx context.Context, t *testing.T, trigger string) string {
+	t.Helper()
+	idx := v1.ImageIndex(empty.Index)
+	for _, p := range []struct {
+		arch     string
+		triggers []string
+	}{{"amd64", nil}, {"arm64", []string{trigger}}} {
+		img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{
+			Architecture: p.arch, OS: "linux",
+			RootFS: v1.RootFS{Type: "layers"},
+			Config: v1.Config{OnBuild: p.triggers},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: p.arch}}})
+	}
+	tag, err := name.ParseReference(env.Registry + "/hardenkit-it/onbuild-index:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, idx, remote.WithContext(ctx)); err != nil {
+		t.Fatalf("pushing %s: %v", tag, err)
+	}
+	dgst, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag.Context().Digest(dgst.String()).String()
 }
 
 // pushOrgFrontend pushes the dev frontend image with an organisation
