@@ -7,7 +7,8 @@
 // file; the scanner reads them from its own mount.
 //
 // The step sees the filesystem checks' inputs only (inspect.ScopeFilesystem):
-// the request carries the image config without Env, labels and history, and
+// the request carries the image config without Env, labels, ONBUILD triggers
+// and history, and
 // no build arguments, because an exec step's definition is recorded in the
 // build cache and in provenance. The frontend checks those values itself
 // (inspect.ScopeConfigSecrets).
@@ -54,7 +55,7 @@ const (
 
 // Request is what the scanner is asked to inspect.
 type Request struct {
-	// Image is the image config. Run removes Env, labels and history
+	// Image is the image config. Run removes Env, labels, ONBUILD triggers and history
 	// before the request becomes part of the LLB definition.
 	Image *dockerspec.DockerOCIImage `json:"image"`
 	// Policy is the effective policy.
@@ -92,7 +93,7 @@ func Step(scanner, root llb.State, buildContext *llb.State, req Request, opts ..
 		return llb.State{}, errors.New("scan step: the image config and the policy are required")
 	}
 	img := *req.Image
-	img.Config.Env, img.Config.Labels, img.History = nil, nil, nil
+	img.Config.Env, img.Config.Labels, img.History, img.Config.OnBuild = nil, nil, nil, nil
 	req.Image = &img
 	req.Context = buildContext != nil
 	dt, err := json.Marshal(req)

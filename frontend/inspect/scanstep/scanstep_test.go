@@ -116,7 +116,8 @@ func TestMainRejectsBadInvocations(t *testing.T) {
 	}
 }
 
-// TestStepKeepsConfigSecretsOut checks that Env, labels and history never
+// TestStepKeepsConfigSecretsOut checks that Env, labels, ONBUILD triggers
+// and history never
 // reach the step's LLB definition, which the build cache and provenance
 // record.
 func TestStepKeepsConfigSecretsOut(t *testing.T) {
@@ -128,6 +129,7 @@ func TestStepKeepsConfigSecretsOut(t *testing.T) {
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.Env = []string{"GITHUB_TOKEN=" + secret.GitHubToken}
 	img.Config.Labels = map[string]string{"token": secret.JWT}
+	img.Config.OnBuild = []string{"RUN echo " + secret.NPMToken + " > /root/.npmrc"}
 	img.History = []ocispec.History{{CreatedBy: "RUN |1 AWS_SECRET_ACCESS_KEY=" + secret.AWSSecretAccessKey + " /bin/sh -c true"}}
 	st, err := Step(llb.Image("scanner"), llb.Scratch(), nil, Request{Image: img, Policy: pol})
 	if err != nil {

@@ -135,13 +135,14 @@ func (a Analyzer) Verify(ctx context.Context, hardened llb.State, in harden.Inpu
 }
 
 // stepParams is p as it may be recorded in an exec's definition: without
-// labels, history and environment values the analysis does not read.
+// labels, history, ONBUILD triggers and environment values the analysis
+// does not read (the frontend checks those for secrets itself).
 func stepParams(p harden.Params) harden.Params {
 	if p.Image == nil {
 		return p
 	}
 	img := *p.Image
-	img.Config.Labels, img.History = nil, nil
+	img.Config.Labels, img.History, img.Config.OnBuild = nil, nil, nil
 	img.Config.Env = nil
 	for _, kv := range p.Image.Config.Env {
 		if k, _, _ := strings.Cut(kv, "="); k == "PATH" || k == "LD_LIBRARY_PATH" {

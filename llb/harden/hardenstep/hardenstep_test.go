@@ -29,6 +29,7 @@ func params(t *testing.T, entrypoint []string, env ...string) harden.Params {
 	img.Config.Env = env
 	img.Config.Labels = map[string]string{"org.example.token": "not-for-the-step"}
 	img.History = []ocispecs.History{{CreatedBy: "RUN secret-ish"}}
+	img.Config.OnBuild = []string{"RUN echo secret-ish"}
 	return harden.Params{BaseName: "debian:bookworm", HasBase: true, Image: img, Epoch: time.Unix(1700000000, 0), Policy: p}
 }
 
@@ -108,6 +109,9 @@ func TestStepParamsKeepOnlyWhatTheAnalysisReads(t *testing.T) {
 	}
 	if got.Image.Config.Labels != nil || got.Image.History != nil {
 		t.Errorf("labels %v / history %v reach the step's definition", got.Image.Config.Labels, got.Image.History)
+	}
+	if got.Image.Config.OnBuild != nil {
+		t.Errorf("ONBUILD triggers %v reach the step's definition", got.Image.Config.OnBuild)
 	}
 	if len(p.Image.Config.Env) != 3 || p.Image.Config.Labels == nil {
 		t.Error("stepParams modified its input")
