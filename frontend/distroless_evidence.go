@@ -6,7 +6,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // distrolessEvidence is the compliance statement's account of the

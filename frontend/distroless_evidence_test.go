@@ -5,8 +5,8 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/keep"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/keep"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 func TestDistrolessEvidence(t *testing.T) {

@@ -25,8 +25,8 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // errorsDockerfile is the Dockerfile the table's messages are about.

@@ -26,9 +26,9 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // Attestation file names and predicate types hardenkit attaches.

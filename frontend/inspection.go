@@ -20,10 +20,10 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // The secret rules inspection handles here rather than in a check: HK3054

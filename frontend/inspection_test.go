@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 func TestFollowStatic(t *testing.T) {

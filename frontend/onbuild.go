@@ -20,8 +20,8 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // Parent image triggers. A base image's ONBUILD triggers run as the first

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // TestCheckTriggers: the static rules see a parent image's ONBUILD

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // remedies is the "to fix" block of a build error: each failing rule's

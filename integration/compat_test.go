@@ -13,7 +13,7 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 // compatCase is integration/testdata/compat/<name>/case.json.

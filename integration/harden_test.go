@@ -14,7 +14,7 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 // hardenedExamples are the examples whose hardened image is run by a

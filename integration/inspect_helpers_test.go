@@ -22,9 +22,9 @@ import (
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 // inspectTestdata is the directory of the inspection tests' Dockerfiles

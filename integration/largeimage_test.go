@@ -15,7 +15,7 @@ import (
 // largeFiles is how many files the many-files image ships, a few bytes
 // each to keep CI fast; a dpkg database names the package that owns them,
 // and apt's record says it was asked for by name (a data package, so it
-// ships: llb/keep/runtimeext.go).
+// ships: pkg/keep/runtimeext.go).
 // (syft does not list files without digests in the package database, so
 // this SBOM stays small: that documents over 16 MiB never enter an LLB
 // definition is checked by TestEvidenceState and sbomstep's tests.)

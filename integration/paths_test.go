@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 // userPath is one of the ways a user reaches hardenkit.

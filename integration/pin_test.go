@@ -12,8 +12,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
 	"github.com/hardenkit/hardenkit/integration/devenv"
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 // freshDaemon starts a buildkitd with its own empty state (no cache) and

@@ -17,14 +17,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/promote"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasepolicy"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasetest"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/sign"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/store"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/verify"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
+	"github.com/hardenkit/hardenkit/pkg/release/promote"
+	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
+	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
+	"github.com/hardenkit/hardenkit/pkg/release/sign"
+	"github.com/hardenkit/hardenkit/pkg/release/store"
+	"github.com/hardenkit/hardenkit/pkg/release/verify"
 )
 
 // releaseFixture is what the release tests share: keys, one signed image

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 	"github.com/spf13/cobra"
 )
 

@@ -26,9 +26,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
 	"github.com/hardenkit/hardenkit/frontend/catalog"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
 )
 
 func newExceptionsCommand() *cobra.Command {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
 )
 
 const unsignedExceptions = `# Reviewed in SEC-311.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 // inspectOptions are the flags of "hardenkit inspect".

@@ -15,12 +15,12 @@ import (
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/promote"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasepolicy"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/sign"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/store"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/verify"
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
+	"github.com/hardenkit/hardenkit/pkg/release/promote"
+	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
+	"github.com/hardenkit/hardenkit/pkg/release/sign"
+	"github.com/hardenkit/hardenkit/pkg/release/store"
+	"github.com/hardenkit/hardenkit/pkg/release/verify"
 )
 
 // Exit codes of verify and promote.

@@ -14,8 +14,8 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // All returns every rule, sorted by id. The slice is freshly built: callers

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // WriteMarkdown renders the rule reference (docs/rules.md): a summary

@@ -7,7 +7,7 @@ package dockerfilecheck
 import (
 	"fmt"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleUpdateAlone = rules.Rule{

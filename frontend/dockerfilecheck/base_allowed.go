@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleBaseNotAllowed = rules.Rule{

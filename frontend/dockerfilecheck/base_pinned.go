@@ -11,7 +11,7 @@ import (
 
 	"github.com/distribution/reference"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var (

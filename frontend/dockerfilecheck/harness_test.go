@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // A digest to pin base images with in test Dockerfiles.

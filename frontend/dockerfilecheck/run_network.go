@@ -7,7 +7,7 @@ package dockerfilecheck
 import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleRunNetworkHost = rules.Rule{

@@ -20,7 +20,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleInlineSuppression = rules.Rule{

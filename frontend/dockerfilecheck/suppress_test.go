@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 func inlineAllowed(t *testing.T) *policy.Policy {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/distribution/reference"
 
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // MatchContext is what a scope is matched against besides the finding.

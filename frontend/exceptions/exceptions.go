@@ -21,8 +21,8 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/policy/canonjson"
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
 )
 
 // APIVersion is the only exceptions file version this package reads. It is

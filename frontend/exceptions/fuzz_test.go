@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var locatedRe = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*: \S`)

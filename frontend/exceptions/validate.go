@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
 )
 
 // ValidationPolicy is what the policy says about exceptions; policy builds

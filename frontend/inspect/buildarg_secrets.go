@@ -12,7 +12,7 @@ package inspect
 import (
 	"context"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSecretInBuildArg = imageRule(rules.Rule{

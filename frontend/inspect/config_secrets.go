@@ -11,7 +11,7 @@ package inspect
 import (
 	"context"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSecretInConfig = imageRule(rules.Rule{

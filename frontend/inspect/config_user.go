@@ -7,15 +7,15 @@ package inspect
 //	                        /etc/passwd does not have.
 //
 // The value is resolved against the image's own /etc/passwd and
-// /etc/group with runc's rules (llb/users), so "app" that is UID 0 is
+// /etc/group with runc's rules (pkg/users), so "app" that is UID 0 is
 // root, and "1000" without a group runs with GID 0.
 
 import (
 	"context"
 	"errors"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleRunsAsRoot = imageRule(rules.Rule{

@@ -11,8 +11,8 @@ import (
 	"path"
 	"slices"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSensitiveVolume = imageRule(rules.Rule{

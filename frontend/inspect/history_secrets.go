@@ -10,7 +10,7 @@ package inspect
 import (
 	"context"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSecretInHistory = imageRule(rules.Rule{

@@ -8,8 +8,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleDuplicateID = imageRule(rules.Rule{

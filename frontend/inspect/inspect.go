@@ -12,9 +12,9 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // Input is what Run inspects.

@@ -21,10 +21,10 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // only is a policy that evaluates the given rules at enforce and switches

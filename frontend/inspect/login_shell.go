@@ -13,8 +13,8 @@ package inspect
 import (
 	"context"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleLoginShell = imageRule(rules.Rule{

@@ -3,8 +3,8 @@ package inspect
 import (
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // secretFindings turns secret scanner findings into findings of r. File

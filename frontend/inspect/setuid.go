@@ -12,8 +12,8 @@ import (
 	"context"
 	"io/fs"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSetuid = imageRule(rules.Rule{

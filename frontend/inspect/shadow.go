@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleEmptyPassword = imageRule(rules.Rule{

@@ -8,7 +8,7 @@ package inspect
 //	HK3003 DebuggerInImage        CIS 4.3 — gdb, strace, tcpdump, …
 //	HK3004 ShellInImage           CIS 4.3 — sh, bash, busybox and its applets
 //
-// Tools are found by name and by content (llb/tooling.Detect): a BusyBox
+// Tools are found by name and by content (pkg/tooling.Detect): a BusyBox
 // multi-call binary by its banner, its applets by link, renamed copies by
 // hash. Lists are the policy's controls.tooling (hardenkit's built-in
 // lists when unset); paths in controls.tooling.keep are not reported,
@@ -20,10 +20,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 func toolingRule(id, name, title, what string) rules.Rule {

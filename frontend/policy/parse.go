@@ -13,9 +13,9 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // The baselines are ordinary policy files, embedded so that the binary

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // catalog stands in for the rule catalog: the parser only sees it through

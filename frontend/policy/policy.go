@@ -18,7 +18,7 @@ package policy
 import (
 	"slices"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // APIVersion is the only policy file version this package reads.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 func TestLevel(t *testing.T) {

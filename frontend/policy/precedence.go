@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // Precedence: who may set the policy of a build.

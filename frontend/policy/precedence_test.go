@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // precedenceCatalog is a small catalog: one rule strict enforces, one it

@@ -6,7 +6,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // JSONReport is the JSON contract (docs/report.md). Fields are only ever

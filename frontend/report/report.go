@@ -10,7 +10,7 @@ import (
 	"io"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // PolicyRef identifies the effective policy a report was produced under.

@@ -11,7 +11,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Package databases that record a digest of every file they install. A

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
 )
 
 // Finding is one secret at one place. It deliberately has no field that

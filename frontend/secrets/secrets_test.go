@@ -15,8 +15,8 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
 )
 
 func newScanner(t *testing.T, opts secrets.Options) *secrets.Scanner {

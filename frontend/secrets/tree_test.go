@@ -10,7 +10,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
-	"github.com/hardenkit/hardenkit/llb/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
 )
 
 // genericValue is what gitleaks' generic-api-key reports: a random-

@@ -31,7 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/daemon"
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 const (

@@ -10,7 +10,7 @@ package harden
 // In rebase mode (the default) the image keeps what the shipped stage
 // added on top of its base, the dynamic-link closure of what it keeps and
 // of the entrypoint, runtime support files and policy keep paths (package
-// llb/keep decides). In strip and require mode it keeps the shipped
+// pkg/keep decides). In strip and require mode it keeps the shipped
 // stage's filesystem minus tooling.
 
 import (
@@ -27,12 +27,12 @@ import (
 	godigest "github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/policy/pathglob"
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/elfdeps"
-	"github.com/hardenkit/hardenkit/llb/keep"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/elfdeps"
+	"github.com/hardenkit/hardenkit/pkg/keep"
+	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 var (

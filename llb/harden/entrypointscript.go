@@ -25,10 +25,10 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
-	"github.com/hardenkit/hardenkit/llb/elfdeps"
-	"github.com/hardenkit/hardenkit/llb/keep"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/elfdeps"
+	"github.com/hardenkit/hardenkit/pkg/keep"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // maxEntrypointScript bounds how much of an entrypoint script is read.

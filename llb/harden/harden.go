@@ -23,10 +23,10 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/keep"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/keep"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // Evaluator solves LLB and gives read access to the result. The frontend

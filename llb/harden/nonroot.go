@@ -19,9 +19,9 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleRunsAsRoot = rules.Rule{

@@ -8,7 +8,7 @@ import (
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // debianPasswd is the head of Debian bookworm's base-passwd /etc/passwd.

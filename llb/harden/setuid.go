@@ -22,8 +22,8 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSetuid = rules.Rule{

@@ -17,8 +17,8 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 var ruleSpecialFile = rules.Rule{

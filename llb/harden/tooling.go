@@ -10,8 +10,8 @@ package harden
 //
 // At enforce a category is removed; at warn it ships and each tool is
 // reported; at off it is neither. Lists come from the policy
-// (controls.tooling), or llb/tooling's built-in lists when unset. Renamed
-// and copied tools are found by content (llb/tooling.Detect).
+// (controls.tooling), or pkg/tooling's built-in lists when unset. Renamed
+// and copied tools are found by content (pkg/tooling.Detect).
 
 import (
 	"context"
@@ -22,10 +22,10 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/elfdeps"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
+	"github.com/hardenkit/hardenkit/pkg/elfdeps"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 func toolingRule(id, name, title string, cis []string, what string) rules.Rule {

@@ -14,10 +14,10 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/rules"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
-	"github.com/hardenkit/hardenkit/llb/tooling"
-	"github.com/hardenkit/hardenkit/llb/users"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
+	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
 var ruleVerify = rules.Rule{

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 func TestRulesText(t *testing.T) {

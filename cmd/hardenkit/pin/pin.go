@@ -27,7 +27,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // Resolver looks up what the pins are made of.

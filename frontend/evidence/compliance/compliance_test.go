@@ -14,7 +14,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 const schemaFile = "../../../docs/compliance.schema.json"

@@ -4,7 +4,7 @@ import "cmp"
 
 // How a path came to be left out of the image (Removal.Why).
 const (
-	// RemovedByName: a tooling list names it (llb/tooling).
+	// RemovedByName: a tooling list names it (pkg/tooling).
 	RemovedByName = "name"
 	// RemovedByContent: its content is a tool (BusyBox marker, shell
 	// signature, a copy or link of a named tool).

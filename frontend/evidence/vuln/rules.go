@@ -10,7 +10,7 @@ package vuln
 // policy sets controls.vulnerabilities.requireDB.
 // CVE exceptions name HK4001 with a package or cve scope.
 
-import "github.com/hardenkit/hardenkit/frontend/rules"
+import "github.com/hardenkit/hardenkit/pkg/rules"
 
 var (
 	// RuleVulnerablePackage is the rule failing matches are reported under.

@@ -45,7 +45,7 @@ import (
 	"github.com/anchore/grype/grype/vulnerability"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // ErrDBUnavailable is wrapped by Evaluate's error when the policy requires

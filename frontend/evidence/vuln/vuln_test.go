@@ -21,7 +21,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln/vulndbtest"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // The fixture advisories, for the packages of evidencetest.DebianRootfs.

@@ -2,7 +2,7 @@ package vuln
 
 import (
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
-	"github.com/hardenkit/hardenkit/frontend/rules"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // ExceptionWaiver adapts an exceptions set to Options.Waive: a match is

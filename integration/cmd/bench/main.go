@@ -32,7 +32,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocitar"
 )
 
 func main() {

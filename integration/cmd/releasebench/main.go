@@ -35,11 +35,11 @@ import (
 	ociremote "github.com/sigstore/cosign/v3/pkg/oci/remote"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/keys"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasepolicy"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/releasetest"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/store"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/release/verify"
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
+	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
+	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
+	"github.com/hardenkit/hardenkit/pkg/release/store"
+	"github.com/hardenkit/hardenkit/pkg/release/verify"
 )
 
 func main() {

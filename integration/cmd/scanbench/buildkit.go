@@ -12,7 +12,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/hardenkit/hardenkit/frontend/inspect"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // remoteTree is where BuildKit gets a tree from: an image, or a local

@@ -33,8 +33,8 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/rootfs"
 	"github.com/hardenkit/hardenkit/llb/stepio"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Subcommand is the hardenkit-frontend subcommand that runs a step.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
 )
 
 func params(t *testing.T, entrypoint []string, env ...string) harden.Params {
