@@ -54,7 +54,7 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 
 	// options
 	frontendOpts := bc.BuildOpts().Opts
-	if err := validateCaps(frontendOpts[keyFrontendCaps]); err != nil {
+	if err := validateCaps(frontendOpts[options.OptFrontendCaps]); err != nil {
 		return nil, err
 	}
 	opt, err := options.Parse(frontendOpts)
@@ -199,7 +199,7 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 				return nil, err
 			}
 			if known {
-				popt.BuildArgs[keySourceDateEpoch] = strconv.FormatInt(epoch.Unix(), 10)
+				popt.BuildArgs[options.KeySourceDateEpoch] = strconv.FormatInt(epoch.Unix(), 10)
 			}
 		}
 
@@ -222,7 +222,7 @@ func (cfg Config) Build(ctx context.Context, c client.Client) (_ *client.Result,
 			// A symbolic SOURCE_DATE_EPOCH that dockerfile2llb could not
 			// resolve must not become year 1 in the image.
 			if epoch.IsZero() {
-				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[keySourceDateEpoch])
+				return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q did not resolve to a time: give unix seconds", popt.BuildArgs[options.KeySourceDateEpoch])
 			}
 			// The build context's commit time, a stage or the policy's
 			// default can be as far off as the build arg itself.
@@ -384,7 +384,7 @@ func sbomScanner(ctx context.Context, c client.Client, bc *dockerui.Client) (sbo
 	scannerPlatform := bc.BuildPlatforms[0]
 	scanner, err := sbom.CreateSBOMScanner(ctx, c, bc.SBOM.Generator, scannerPlatform, sourceresolver.Opt{
 		ImageOpt: &sourceresolver.ResolveImageOpt{
-			ResolveMode: bc.BuildOpts().Opts["image-resolve-mode"],
+			ResolveMode: bc.BuildOpts().Opts[options.OptImageResolveMode],
 			Platform:    &scannerPlatform,
 		},
 	}, bc.SBOM.Parameters)

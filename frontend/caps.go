@@ -9,10 +9,6 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// keyFrontendCaps is the opt in which a client lists the frontend
-// capabilities it needs (buildx sends it for named contexts, for example).
-const keyFrontendCaps = "frontend.caps"
-
 // supportedCaps are the capabilities dockerfile.v0 has and hardenkit keeps.
 var supportedCaps = map[string]bool{
 	"moby.buildkit.frontend.inputs":         true,

@@ -19,6 +19,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/llb/harden"
 	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
@@ -214,7 +215,7 @@ func withOrigins(v *harden.Violation, o origins) *harden.Violation {
 // noCacheAll reports --no-cache without a stage list: every step, hardenkit's
 // included, runs again.
 func noCacheAll(bc *dockerui.Client) bool {
-	v, ok := bc.BuildOpts().Opts["no-cache"]
+	v, ok := bc.BuildOpts().Opts[options.OptNoCache]
 	return ok && v == ""
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/llb/harden"
 )
 
@@ -227,7 +228,7 @@ func baseState(ctx context.Context, bc *dockerui.Client, dt []byte, opt dockerfi
 // policy's default. It returns ok=false when dockerfile2llb must resolve a
 // symbolic build arg value itself ("context", a named context).
 func resolveEpoch(ctx context.Context, bc *dockerui.Client, buildArgs map[string]string, policyDefault int64) (time.Time, bool, error) {
-	if v, ok := buildArgs[keySourceDateEpoch]; ok && v != "" {
+	if v, ok := buildArgs[options.KeySourceDateEpoch]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return time.Time{}, false, nil
@@ -243,5 +244,3 @@ func resolveEpoch(ctx context.Context, bc *dockerui.Client, buildArgs map[string
 	}
 	return time.Unix(policyDefault, 0).UTC(), true, nil
 }
-
-const keySourceDateEpoch = "SOURCE_DATE_EPOCH"

@@ -10,14 +10,15 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Named build contexts that feed the vulnerability gate. hardenkit never
 // downloads a database: the user provides one.
 const (
-	vulnDBContext = "hardenkit-vulndb"
-	vexContext    = "hardenkit-vex"
+	vulnDBContext = options.ContextVulnDB
+	vexContext    = options.ContextVEX
 )
 
 // namedContextTree reads a named context's filesystem; ok is false when the

@@ -11,9 +11,6 @@ import (
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	dockerconfig "github.com/docker/cli/cli/config"
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
-	"github.com/hardenkit/hardenkit/frontend"
-	"github.com/hardenkit/hardenkit/pkg/daemon"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
@@ -22,13 +19,18 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 
-	"github.com/hardenkit/hardenkit/frontend/options"
-	"github.com/hardenkit/hardenkit/frontend/policy"
-	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
+	"github.com/hardenkit/hardenkit/frontend"
+	"github.com/hardenkit/hardenkit/pkg/daemon"
+
 	"github.com/spf13/pflag"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
 )
 
 // progressModes are the accepted --progress values.
@@ -190,11 +192,11 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return fmt.Errorf("evidence directory %s: %w", evidenceDir, err)
 	}
-	if _, taken := mounts[evidenceLocal]; taken {
-		return fmt.Errorf("the local name %s is reserved for hardenkit's evidence", evidenceLocal)
+	if _, taken := mounts[options.LocalEvidence]; taken {
+		return fmt.Errorf("the local name %s is reserved for hardenkit's evidence", options.LocalEvidence)
 	}
-	mounts[evidenceLocal] = evidenceFS
-	fe := frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: evidenceLocal}
+	mounts[options.LocalEvidence] = evidenceFS
+	fe := frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: options.LocalEvidence}
 
 	addr, err := resolveAddr(ctx, g.addr)
 	if err != nil {
@@ -258,10 +260,6 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	}
 	return nil
 }
-
-// evidenceLocal is the session local the in-process frontend writes large
-// evidence documents through.
-const evidenceLocal = "hardenkit-evidence"
 
 // localInputs opens the plan's local directories and OCI layouts, which the
 // daemon reads through the session.
@@ -414,15 +412,15 @@ func policyContexts(o *buildOptions) (func(), error) {
 	case policy.IsBaseline(o.policy):
 		o.buildArgs = append(o.buildArgs, options.KeyPolicy+"="+o.policy)
 	default:
-		if err := asContext(o.policy, policy.NamedContext, policy.FileName); err != nil {
+		if err := asContext(o.policy, options.ContextPolicy, policy.FileName); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("--policy: %w\n  to fix: give a policy file that exists (a path on this machine, read here and passed as the %s build context) or a built-in baseline (strict, cis-docker)", err, policy.NamedContext)
+			return nil, fmt.Errorf("--policy: %w\n  to fix: give a policy file that exists (a path on this machine, read here and passed as the %s build context) or a built-in baseline (strict, cis-docker)", err, options.ContextPolicy)
 		}
 	}
 	if o.exceptions != "" {
-		if err := asContext(o.exceptions, policysource.ExceptionsContext, policysource.ExceptionsFileName); err != nil {
+		if err := asContext(o.exceptions, options.ContextExceptions, policysource.ExceptionsFileName); err != nil {
 			cleanup()
-			return nil, fmt.Errorf("--exceptions: %w\n  to fix: give an exceptions file that exists (a path on this machine, passed as the %s build context)", err, policysource.ExceptionsContext)
+			return nil, fmt.Errorf("--exceptions: %w\n  to fix: give an exceptions file that exists (a path on this machine, passed as the %s build context)", err, options.ContextExceptions)
 		}
 	}
 	return cleanup, nil

@@ -32,9 +32,6 @@ const APIVersion = "hardenkit.dev/v1alpha1"
 // Kind is the kind of an exceptions document.
 const Kind = "Exceptions"
 
-// NamedContext is the build context an exceptions file can be passed in.
-const NamedContext = "hardenkit-exceptions"
-
 // Exception is one waiver record.
 type Exception struct {
 	// ID names the record in reports and in Finding.Waiver.

@@ -14,8 +14,6 @@ import (
 // Dockerfile.
 const Prefix = "HARDENKIT_"
 
-const buildArgPrefix = "build-arg:"
-
 // Build-arg names hardenkit understands. Every other HARDENKIT_* arg is an
 // error: a typo must not silently switch a control off.
 const (
@@ -52,7 +50,7 @@ type Options struct {
 func Parse(frontendOpts map[string]string) (Options, error) {
 	o := Options{Mode: ModeEnforce}
 	for _, key := range slices.Sorted(maps.Keys(frontendOpts)) {
-		name, ok := strings.CutPrefix(key, buildArgPrefix)
+		name, ok := strings.CutPrefix(key, BuildArgPrefix)
 		if ok && name == KeySourceDateEpoch {
 			if err := ValidateEpochArg(frontendOpts[key]); err != nil {
 				return Options{}, err

@@ -9,10 +9,9 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-)
 
-// NamedContext is the build context a policy can be passed in.
-const NamedContext = "hardenkit-policy"
+	"github.com/hardenkit/hardenkit/frontend/options"
+)
 
 // FileName is the policy file looked for beside the Dockerfile.
 const FileName = "hardenkit.yaml"
@@ -136,10 +135,10 @@ func collect(ctx context.Context, s Sources) ([]source, error) {
 	if s.NamedContext != nil {
 		data, name, found, err := s.NamedContext()
 		if err != nil {
-			return nil, fmt.Errorf("reading policy from named context %s: %w", NamedContext, err)
+			return nil, fmt.Errorf("reading policy from named context %s: %w", options.ContextPolicy, err)
 		}
 		if found {
-			add(RankCI, cmp.Or(name, NamedContext+":"+FileName), data)
+			add(RankCI, cmp.Or(name, options.ContextPolicy+":"+FileName), data)
 		}
 	}
 	if err := ctx.Err(); err != nil {

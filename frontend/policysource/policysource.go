@@ -17,14 +17,11 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
+	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
-
-// ExceptionsContext is the named build context that carries an exceptions
-// file.
-const ExceptionsContext = "hardenkit-exceptions"
 
 // ExceptionsFileName is the file read from the hardenkit-exceptions named
 // context.
@@ -78,8 +75,8 @@ func Load(ctx context.Context, bc *dockerui.Client, c client.Client, req Request
 			return dt, err
 		},
 		NamedContext: func() ([]byte, string, bool, error) {
-			dt, found, err := readNamedContext(ctx, bc, c, policy.NamedContext, policy.FileName)
-			return dt, policy.NamedContext + ":" + policy.FileName, found, err
+			dt, found, err := readNamedContext(ctx, bc, c, options.ContextPolicy, policy.FileName)
+			return dt, options.ContextPolicy + ":" + policy.FileName, found, err
 		},
 		BesideDockerfile: func() ([]byte, bool, error) {
 			return files.read(ctx, policy.FileName)
@@ -147,20 +144,20 @@ func loadExceptions(ctx context.Context, bc *dockerui.Client, c client.Client, f
 		dt   []byte
 		name string
 	)
-	ctxData, found, err := readNamedContext(ctx, bc, c, ExceptionsContext, ExceptionsFileName)
+	ctxData, found, err := readNamedContext(ctx, bc, c, options.ContextExceptions, ExceptionsFileName)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case found:
-		dt, name = ctxData, ExceptionsContext+":"+ExceptionsFileName
+		dt, name = ctxData, options.ContextExceptions+":"+ExceptionsFileName
 	case pol.Controls.Exceptions.File != "":
 		name = pol.Controls.Exceptions.File
 		var ok bool
 		if dt, ok, err = files.read(ctx, name); err != nil {
 			return nil, fmt.Errorf("reading exceptions file %s named by policy %s: %w", name, pol.Name, err)
 		} else if !ok {
-			return nil, fmt.Errorf("exceptions file %s named by policy %s does not exist beside the Dockerfile\n  to fix: add it there, pass the exceptions as the %s build context (hardenkit build --exceptions FILE), or remove controls.exceptions.file from the policy", name, pol.Name, ExceptionsContext)
+			return nil, fmt.Errorf("exceptions file %s named by policy %s does not exist beside the Dockerfile\n  to fix: add it there, pass the exceptions as the %s build context (hardenkit build --exceptions FILE), or remove controls.exceptions.file from the policy", name, pol.Name, options.ContextExceptions)
 		}
 	default:
 		return nil, nil

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
 )
 
-// KeySourceDateEpoch is the build arg that fixes every timestamp of a build.
-const KeySourceDateEpoch = "build-arg:SOURCE_DATE_EPOCH"
+// attrSourceDateEpoch is the SOURCE_DATE_EPOCH build arg as a frontend attr.
+const attrSourceDateEpoch = options.BuildArgPrefix + options.KeySourceDateEpoch
 
 // DefaultSourceDateEpoch fills in SOURCE_DATE_EPOCH when the user gave
 // none, so that `hardenkit build` of the same commit gives the same image:
@@ -18,14 +20,14 @@ const KeySourceDateEpoch = "build-arg:SOURCE_DATE_EPOCH"
 // it), else the commit time of HEAD when the context is a local git
 // checkout. It returns where the value came from ("" when none was set).
 func (p *Plan) DefaultSourceDateEpoch(ctx context.Context, contextDir string, getenv func(string) string) (string, error) {
-	if _, ok := p.Attrs[KeySourceDateEpoch]; ok {
+	if _, ok := p.Attrs[attrSourceDateEpoch]; ok {
 		return "", nil
 	}
-	if v := getenv("SOURCE_DATE_EPOCH"); v != "" {
+	if v := getenv(options.KeySourceDateEpoch); v != "" {
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 			return "", fmt.Errorf("$SOURCE_DATE_EPOCH=%q is not a unix time in seconds", v)
 		}
-		p.Attrs[KeySourceDateEpoch] = v
+		p.Attrs[attrSourceDateEpoch] = v
 		return "environment", nil
 	}
 	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {
@@ -42,6 +44,6 @@ func (p *Plan) DefaultSourceDateEpoch(ctx context.Context, contextDir string, ge
 	if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 		return "", fmt.Errorf("git commit time of %s: unexpected output %q", contextDir, v)
 	}
-	p.Attrs[KeySourceDateEpoch] = v
+	p.Attrs[attrSourceDateEpoch] = v
 	return "git HEAD commit time", nil
 }

@@ -26,7 +26,7 @@ func TestDefaultSourceDateEpoch(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{name: "explicit build arg wins", attrs: map[string]string{KeySourceDateEpoch: "5"}, env: map[string]string{"SOURCE_DATE_EPOCH": "9"}, dir: gitDir, want: "5"},
+		{name: "explicit build arg wins", attrs: map[string]string{attrSourceDateEpoch: "5"}, env: map[string]string{"SOURCE_DATE_EPOCH": "9"}, dir: gitDir, want: "5"},
 		{name: "environment", env: map[string]string{"SOURCE_DATE_EPOCH": "9"}, dir: gitDir, want: "9"},
 		{name: "bad environment", env: map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, dir: gitDir, wantErr: true},
 		{name: "git commit time", dir: gitDir, want: "1700000000"},
@@ -43,7 +43,7 @@ func TestDefaultSourceDateEpoch(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if got := p.Attrs[KeySourceDateEpoch]; got != tt.want {
+			if got := p.Attrs[attrSourceDateEpoch]; got != tt.want {
 				t.Fatalf("SOURCE_DATE_EPOCH = %q, want %q", got, tt.want)
 			}
 		})

@@ -19,6 +19,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	"github.com/moby/buildkit/identity"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/hardenkit/hardenkit/frontend/options"
 )
 
 // Local mount names the Dockerfile frontend reads the build context and the
@@ -27,10 +29,6 @@ const (
 	LocalContext    = "context"
 	LocalDockerfile = "dockerfile"
 )
-
-// contextsCap is what buildx requests when it passes named contexts, so that
-// a Dockerfile "# syntax=" forward keeps them.
-const contextsCap = "moby.buildkit.frontend.contexts+forward"
 
 // Options is the parsed-but-unresolved build command line.
 type Options struct {
@@ -85,7 +83,7 @@ func (o Options) Resolve(lookupEnv func(string) (string, bool)) (*Plan, error) {
 		return nil, err
 	}
 	for k, v := range args {
-		p.Attrs["build-arg:"+k] = v
+		p.Attrs[options.BuildArgPrefix+k] = v
 	}
 
 	labels, err := parseKeyValues("--label", o.Labels)
@@ -198,10 +196,10 @@ func (p *Plan) setNamedContexts(named map[string]string) error {
 	if len(named) == 0 {
 		return nil
 	}
-	p.Attrs["frontend.caps"] = contextsCap
+	p.Attrs[options.OptFrontendCaps] = options.CapContextsForward
 	for _, name := range sortedKeys(named) {
 		v := named[name]
-		key := "context:" + name
+		key := options.ContextPrefix + name
 		switch {
 		case strings.HasPrefix(v, "docker-image://"), strings.HasPrefix(v, "target:"), strings.HasPrefix(v, "input:"):
 			p.Attrs[key] = v

@@ -6,11 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-)
 
-// KeyProvenance is the frontend attribute that asks BuildKit's solver for
-// SLSA provenance.
-const KeyProvenance = "attest:provenance"
+	"github.com/hardenkit/hardenkit/frontend/options"
+)
 
 // DefaultProvenance requests BuildKit's SLSA provenance unless the user
 // configured or disabled it: flag is the --provenance value ("mode=max" by
@@ -22,14 +20,14 @@ func (p *Plan) DefaultProvenance(ctx context.Context, flag, contextDir string) e
 	case "", "true", "1":
 		flag = "mode=max"
 	case "false", "0", "off":
-		delete(p.Attrs, KeyProvenance)
+		delete(p.Attrs, options.OptProvenance)
 		return nil
 	}
-	if _, ok := p.Attrs[KeyProvenance]; !ok {
+	if _, ok := p.Attrs[options.OptProvenance]; !ok {
 		if !strings.Contains(flag, "type=") {
 			flag = "type=provenance," + flag
 		}
-		p.Attrs[KeyProvenance] = flag
+		p.Attrs[options.OptProvenance] = flag
 	}
 	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {
 		return nil
@@ -52,7 +50,7 @@ func (p *Plan) setDefault(k, v string) {
 }
 
 // provenanceFlagHelp documents --provenance.
-var provenanceFlagHelp = fmt.Sprintf("SLSA provenance from BuildKit (%s): mode=max (default), mode=min, or false", KeyProvenance)
+var provenanceFlagHelp = fmt.Sprintf("SLSA provenance from BuildKit (%s): mode=max (default), mode=min, or false", options.OptProvenance)
 
 // ProvenanceFlagHelp is the usage text of --provenance.
 func ProvenanceFlagHelp() string { return provenanceFlagHelp }
