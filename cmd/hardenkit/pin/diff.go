@@ -20,7 +20,7 @@ func Diff(name string, old, new []byte) string {
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s (pinned)\n", name, name)
 	if len(a) != len(b) {
-		writeHunk(&out, a, b, 0, len(a), 0, len(b), nil)
+		writeReplacement(&out, a, b)
 		return out.String()
 	}
 	changed := make([]bool, len(a))
@@ -43,33 +43,36 @@ func Diff(name string, old, new []byte) string {
 			}
 		}
 		stop := min(len(a), end+diffContext)
-		writeHunk(&out, a, b, start, stop, start, stop, changed)
+		writeAlignedHunk(&out, a, b, start, stop, changed)
 		i = stop
 	}
 	return out.String()
 }
 
-// writeHunk writes lines a[as:ae] against b[bs:be]; with changed set the
-// ranges are aligned line for line.
-func writeHunk(out *strings.Builder, a, b []string, as, ae, bs, be int, changed []bool) {
-	fmt.Fprintf(out, "@@ -%s +%s @@\n", hunkRange(as, ae-as), hunkRange(bs, be-bs))
-	if changed == nil {
-		for _, l := range a[as:ae] {
-			out.WriteString("-" + l)
-		}
-		for _, l := range b[bs:be] {
-			out.WriteString("+" + l)
-		}
-		return
+// writeReplacement writes one hunk that replaces all of a with all of b.
+func writeReplacement(out *strings.Builder, a, b []string) {
+	fmt.Fprintf(out, "@@ -%s +%s @@\n", hunkRange(0, len(a)), hunkRange(0, len(b)))
+	for _, l := range a {
+		out.WriteString("-" + l)
 	}
-	for i := as; i < ae; {
+	for _, l := range b {
+		out.WriteString("+" + l)
+	}
+}
+
+// writeAlignedHunk writes lines [start, stop) of a and b, which have the
+// same number of lines, aligned line for line: changed marks the lines that
+// differ.
+func writeAlignedHunk(out *strings.Builder, a, b []string, start, stop int, changed []bool) {
+	fmt.Fprintf(out, "@@ -%s +%s @@\n", hunkRange(start, stop-start), hunkRange(start, stop-start))
+	for i := start; i < stop; {
 		if !changed[i] {
 			out.WriteString(" " + a[i])
 			i++
 			continue
 		}
 		j := i
-		for j < ae && changed[j] {
+		for j < stop && changed[j] {
 			j++
 		}
 		for _, l := range a[i:j] {
