@@ -10,14 +10,14 @@ BUILDX_VERSION  := v0.38.2
 VERSION         ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS         := -X github.com/hardenkit/hardenkit/frontend.Version=$(VERSION)
 DEVENV          := $(GO) run ./integration/cmd/devenv
-APT_PACKAGES    := runc busybox-static mmdebstrap ca-certificates git
+APT_PACKAGES    := runc busybox-static mmdebstrap ca-certificates git dash bash perl-base python3 coreutils libcap2-bin
 DEMO_OUT        := $(CURDIR)/out/demo
 
 .PHONY: all build examples deps buildx test test-unit test-integration vet devenv devenv-down frontend-image demo bench clean
 
 all: build
 
-## deps: Debian packages the daemon and the base images need (idempotent).
+## deps: Debian packages the daemon, the base images and the unit tests' host fixtures need (idempotent).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -47,7 +47,7 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt needed"; exit 1; }
 
-test-unit:
+test-unit: deps
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
 
 test-integration: deps buildx
