@@ -67,7 +67,10 @@ func TestMainRejectsBadArgs(t *testing.T) {
 // TestStepCarriesOnlyTheEpoch: the step's definition holds its arguments,
 // not the documents, whatever the size of the image.
 func TestStepCarriesOnlyTheEpoch(t *testing.T) {
-	st := Step(llb.Image("frontend"), llb.Image("app"), time.Unix(1714564800, 0))
+	st, err := Step(llb.Image("frontend"), llb.Image("app"), time.Unix(1714564800, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	def, err := st.Marshal(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
+	"github.com/hardenkit/hardenkit/llb/step"
 )
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
@@ -51,19 +52,19 @@ func TestMainScansRootAndContext(t *testing.T) {
 	}
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.User = "65532:65532"
-	req, err := json.Marshal(Request{Image: img, Policy: pol, Context: true})
+	req, err := json.Marshal(request{Image: img, Settings: settingsOf(pol), Context: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqPath, outPath := filepath.Join(dir, "request.json"), filepath.Join(dir, "result.json")
+	reqPath, out := filepath.Join(dir, "request.json"), t.TempDir()
 	if err := os.WriteFile(reqPath, req, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	if err := Main(t.Context(), []string{"--request", reqPath, "--root", root, "--context", bctx, "--out", outPath}, &stderr); err != nil {
+	if err := Main(t.Context(), []string{"--request", reqPath, "--root", root, "--context", bctx, "--out", out}, &stderr); err != nil {
 		t.Fatalf("Main: %v\n%s", err, stderr.String())
 	}
-	dt, err := os.ReadFile(outPath)
+	dt, err := os.ReadFile(filepath.Join(out, step.AnswerFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestStepKeepsConfigSecretsOut(t *testing.T) {
 	img.Config.Labels = map[string]string{"token": secret.JWT}
 	img.Config.OnBuild = []string{"RUN echo " + secret.NPMToken + " > /root/.npmrc"}
 	img.History = []ocispec.History{{CreatedBy: "RUN |1 AWS_SECRET_ACCESS_KEY=" + secret.AWSSecretAccessKey + " /bin/sh -c true"}}
-	st, err := Step(llb.Image("scanner"), llb.Scratch(), nil, Request{Image: img, Policy: pol})
+	st, err := Step(Scan{Scanner: llb.Image("scanner"), Root: llb.Scratch(), Image: img, Policy: pol})
 	if err != nil {
 		t.Fatal(err)
 	}
