@@ -159,8 +159,10 @@ func TestAnswerRoundTrip(t *testing.T) {
 	}
 }
 
-func TestOutputDefinition(t *testing.T) {
-	st, err := echoExec().Output()
+// execOf is e's exec and the files its definition writes.
+func execOf(t *testing.T, e Exec) (*pb.ExecOp, map[string][]byte) {
+	t.Helper()
+	st, err := e.Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,11 @@ func TestOutputDefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec, files := ops(t, def.ToPB())
+	return ops(t, def.ToPB())
+}
+
+func TestOutputDefinition(t *testing.T) {
+	exec, files := execOf(t, echoExec())
 	wantArgs := []string{BinaryPath, "echo", "--request", "/hardenkit/in/request.json",
 		"--final", "/hardenkit/final", "--extra", "/hardenkit/context", "--mode", "loud", "--out", OutDir}
 	if !slices.Equal(exec.Meta.Args, wantArgs) {
@@ -211,15 +217,7 @@ func TestOutputDefinition(t *testing.T) {
 func TestOutputWithoutRequest(t *testing.T) {
 	e := echoExec()
 	e.Request, e.Mounts, e.Args = nil, nil, nil
-	st, err := e.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := st.Marshal(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, files := ops(t, def.ToPB())
+	exec, files := execOf(t, e)
 	if want := []string{BinaryPath, "echo", "--out", OutDir}; !slices.Equal(exec.Meta.Args, want) || len(files) != 0 {
 		t.Errorf("args %q, files %v: want %q and no request", exec.Meta.Args, files, want)
 	}
