@@ -23,10 +23,10 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
-	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	buildstep "github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -240,8 +240,7 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 		if in.noCache {
 			opts = append(opts, llb.IgnoreCache)
 		}
-		st := sbomstep.Step(*in.self, in.hardened.State, in.epoch, opts...)
-		ref, err := solveState(ctx, c, st, nil)
+		ref, err := sbomstep.Run(ctx, c, *in.self, in.hardened.State, in.epoch, opts...)
 		if err != nil {
 			return nil, nil, sbomStepError(err)
 		}
@@ -282,7 +281,7 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 // which says why, is: an exec's error is only its exit code.
 func sbomStepError(err error) error {
 	return fmt.Errorf("SBOM: the in-build SBOM step (%s %s) failed: %w\nto fix: the step's output in the progress ([hardenkit] SBOM of the hardened image) names the file syft could not read; remove or fix it in the final stage",
-		scanstep.BinaryPath, sbomstep.Subcommand, err)
+		buildstep.BinaryPath, sbomstep.Subcommand, err)
 }
 
 // evidenceState returns a state holding files (absolute paths at the root),

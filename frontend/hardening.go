@@ -78,7 +78,7 @@ func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, s
 		Image:      dfRes.Image,
 		Epoch:      epoch,
 		Platform:   platform,
-		Policy:     loaded.Policy,
+		Config:     hardenConfig(loaded.Policy),
 		Lines:      stage.lines,
 		NoCache:    noCacheAll(bc),
 	}

@@ -116,7 +116,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		if in.noCache {
 			opts = append(opts, llb.IgnoreCache)
 		}
-		resp, err := scanstep.Run(ctx, c, *in.scanner, in.hardened.State, buildContext, scanstep.Request{Image: in.hardened.Image, Policy: pol}, opts...)
+		resp, err := scanstep.Run(ctx, c, scanstep.Scan{Scanner: *in.scanner, Root: in.hardened.State, Context: buildContext, Image: in.hardened.Image, Policy: pol, Opts: opts})
 		if err != nil {
 			return inspection{}, fmt.Errorf("inspection: %w", err)
 		}

@@ -1,15 +1,21 @@
 // Command hardenkit-frontend is the entry point of hardenkit's frontend
 // image: BuildKit starts it for `# syntax=<registry>/hardenkit:<ver>`.
-// The frontend also runs it inside the build as `hardenkit-frontend scan`,
-// the in-build image scanner (frontend/inspect/scanstep), and as
-// `hardenkit-frontend sbom`, the in-build SBOM writer (frontend/evidence/sbomstep),
-// and as `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep).
+// The frontend also runs it inside the build (llb/step) as
+// `hardenkit-frontend scan`, the in-build image scanner
+// (frontend/inspect/scanstep), as `hardenkit-frontend sbom`, the in-build
+// SBOM writer (frontend/evidence/sbomstep), and as
+// `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep).
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
@@ -21,36 +27,66 @@ import (
 	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
 )
 
+// subcommand is an in-build step the binary runs.
+type subcommand struct {
+	name string
+	main func(ctx context.Context, args []string, stderr io.Writer) error
+}
+
+// subcommands are the in-build steps, by name.
+func subcommands() []subcommand {
+	return []subcommand{
+		{scanstep.Subcommand, scanstep.Main},
+		{sbomstep.Subcommand, sbomstep.Main},
+		{hardenstep.Subcommand, hardenstep.Main},
+	}
+}
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == scanstep.Subcommand {
-		if err := scanstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
-			fmt.Fprintf(os.Stderr, "hardenkit-frontend scan: %v\n", err)
-			os.Exit(1)
+	os.Exit(run(appcontext.Context(), os.Args[1:], os.Stdout, os.Stderr, serve))
+}
+
+// serve runs the frontend for the BuildKit that started the binary.
+func serve(ctx context.Context) error {
+	return grpcclient.RunFromEnvironment(ctx, frontend.Build)
+}
+
+// run runs the binary with args (without the program name) and returns
+// its exit code: a step when args name one, else the frontend (serve),
+// which BuildKit starts without arguments.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, serve func(context.Context) error) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		subs := subcommands()
+		i := slices.IndexFunc(subs, func(s subcommand) bool { return s.name == args[0] })
+		if i < 0 {
+			names := make([]string, len(subs))
+			for j, s := range subs {
+				names[j] = s.name
+			}
+			fmt.Fprintf(stderr, "hardenkit-frontend: unknown subcommand %q (the steps are %s)\n", args[0], strings.Join(names, ", "))
+			return 2
 		}
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == sbomstep.Subcommand {
-		if err := sbomstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
-			fmt.Fprintf(os.Stderr, "hardenkit-frontend sbom: %v\n", err)
-			os.Exit(1)
+		if err := subs[i].main(ctx, args[1:], stderr); err != nil {
+			fmt.Fprintf(stderr, "hardenkit-frontend %s: %v\n", args[0], err)
+			return 1
 		}
-		return
+		return 0
 	}
-	if len(os.Args) > 1 && os.Args[1] == hardenstep.Subcommand {
-		if err := hardenstep.Main(appcontext.Context(), os.Args[2:], os.Stderr); err != nil {
-			fmt.Fprintf(os.Stderr, "hardenkit-frontend harden: %v\n", err)
-			os.Exit(1)
-		}
-		return
+	fl := flag.NewFlagSet("hardenkit-frontend", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	version := fl.Bool("version", false, "print the version and exit")
+	if err := fl.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
 	}
-	version := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
 	if *version {
-		fmt.Println("hardenkit-frontend", frontend.Version)
-		return
+		fmt.Fprintln(stdout, "hardenkit-frontend", frontend.Version)
+		return 0
 	}
-	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
-		fmt.Fprintf(os.Stderr, "hardenkit-frontend: %v\n", err)
-		os.Exit(1)
+	if err := serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "hardenkit-frontend: %v\n", err)
+		return 1
 	}
+	return 0
 }

@@ -18,6 +18,7 @@ package policy
 import (
 	"slices"
 
+	"github.com/hardenkit/hardenkit/pkg/baseimage"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -176,17 +177,8 @@ type DistrolessControl struct {
 	AllowedBases []BaseImage `json:"allowedBases"`
 }
 
-// BaseImage is one allowed base image.
-type BaseImage struct {
-	// Pattern is "name[:tag][@digest]" where name is a glob ("*" within a
-	// path segment, "**" across), e.g. "gcr.io/distroless/static-debian12"
-	// or "registry.example/base/**". Names are normalized like FROM
-	// ("debian" is docker.io/library/debian).
-	Pattern string `json:"pattern"`
-	// Digest pins the base ("sha256:…"); empty accepts any digest of a
-	// matching name.
-	Digest string `json:"digest,omitempty"`
-}
+// BaseImage is one allowed base image; pkg/baseimage owns its matching.
+type BaseImage = baseimage.Allowed
 
 // ToolingControl lists what the tooling control removes. A nil list means
 // hardenkit's built-in list for that category; an empty list removes

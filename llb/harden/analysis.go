@@ -1,6 +1,6 @@
 package harden
 
-// The two halves of Harden that read filesystems.
+// The two halves of hardening that read filesystems.
 //
 // Deciding what ships reads the shipped stage (and its base); verifying
 // reads the hardened result. Both are pure functions of those filesystems
@@ -21,7 +21,6 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/keep"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -29,7 +28,7 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
-// Analyzer runs the filesystem work of Harden. Implementations differ in
+// Analyzer runs the filesystem work of Plan and Verify. Implementations differ in
 // where the filesystems are read, never in what is decided.
 type Analyzer interface {
 	// Decide evaluates the shipped stage (and its base) and decides what
@@ -50,20 +49,20 @@ type Params struct {
 	Image      *dockerspec.DockerOCIImage `json:"image"`
 	Epoch      time.Time                  `json:"epoch"`
 	Platform   ocispecs.Platform          `json:"platform"`
-	Policy     *policy.Policy             `json:"policy"`
+	Config     Config                     `json:"config"`
 	Lines      Lines                      `json:"lines"`
 }
 
 // Params returns in's data inputs.
 func (in Input) Params() Params {
 	return Params{BaseName: in.BaseName, BaseDigest: in.BaseDigest, HasBase: in.Base != nil,
-		Image: in.Image, Epoch: in.Epoch, Platform: in.Platform, Policy: in.Policy, Lines: in.Lines}
+		Image: in.Image, Epoch: in.Epoch, Platform: in.Platform, Config: in.Config, Lines: in.Lines}
 }
 
 // input is p as an Input without LLB states, for the analysis functions.
 func (p Params) input() Input {
 	return Input{BaseName: p.BaseName, BaseDigest: p.BaseDigest, Image: p.Image, Epoch: p.Epoch,
-		Platform: p.Platform, Policy: p.Policy, Lines: p.Lines}
+		Platform: p.Platform, Config: p.Config, Lines: p.Lines}
 }
 
 // Decision is what ships and who runs it: the result of DecideFS.
@@ -149,7 +148,7 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 		return t, nil
 	}
 
-	tl := toolingLists(in.Policy)
+	tl := toolingLists(in.Config)
 	plan, err := planFilesystem(ctx, baseTree, in, final, finalSrc, tl)
 	if err != nil {
 		return Decision{}, err
@@ -175,7 +174,7 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 		shipped[p] = true
 	}
 	if vs := checkConfigCommands(in, final, shipped, len(tl.Shells) > 0); len(vs) > 0 {
-		if in.Policy.Level(ruleConfigTool) == rules.LevelEnforce {
+		if in.Config.level(ruleConfigTool) == rules.LevelEnforce {
 			return Decision{}, Violations(vs)
 		}
 		for _, v := range vs {
@@ -219,11 +218,11 @@ func VerifyFS(ctx context.Context, src rootfs.Source, p Params, user string) (Ve
 		return Verification{}, fmt.Errorf("reading the hardened filesystem: %w", err)
 	}
 	in := p.input()
-	problems, paths, reported, err := verify(ctx, in, tree, src, user, toolingLists(in.Policy))
+	problems, paths, reported, err := verify(ctx, in, tree, src, user, toolingLists(in.Config))
 	if err != nil {
 		return Verification{}, err
 	}
-	warned, err := warnedTooling(ctx, in.Policy, tree, src)
+	warned, err := warnedTooling(ctx, in.Config, tree, src)
 	if err != nil {
 		return Verification{}, err
 	}

@@ -21,12 +21,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
-	godigest "github.com/opencontainers/go-digest"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/pkg/baseimage"
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
 	"github.com/hardenkit/hardenkit/pkg/keep"
 	"github.com/hardenkit/hardenkit/pkg/pathglob"
@@ -92,38 +90,21 @@ func (p fsPlan) ownedStateDirs() []string {
 }
 
 func checkBaseAllowed(in Input) error {
-	d := in.Policy.Controls.Distroless
-	if d.Mode != policy.DistrolessRequire || in.Policy.Level(ruleBaseNotAllowed) == rules.LevelOff {
+	d := in.Config.Distroless
+	if d.Mode != DistrolessRequire || in.Config.level(ruleBaseNotAllowed) == rules.LevelOff {
 		return nil
 	}
-	if in.Base == nil || baseAllowed(in.BaseName, in.BaseDigest, d.AllowedBases) {
+	if in.Base == nil || baseimage.AllowsName(d.AllowedBases, in.BaseName, in.BaseDigest) {
 		return nil
 	}
 	msg := fmt.Sprintf("the shipped stage is built on %q, which is neither scratch nor an allowed minimal base (controls.distroless.allowedBases)", in.BaseName)
 	return &Violation{Rule: ruleBaseNotAllowed.ID, Message: msg, Ranges: in.Lines.From}
 }
 
-// baseAllowed reports whether the base named name (resolved to digest,
-// when known) is on the allow-list, by the policy's own matching rules.
-func baseAllowed(name, digest string, allowed []policy.BaseImage) bool {
-	ref, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
-		return false
-	}
-	if _, pinned := ref.(reference.Canonical); !pinned && digest != "" {
-		if d, err := godigest.Parse(digest); err == nil {
-			if c, err := reference.WithDigest(ref, d); err == nil {
-				ref = c
-			}
-		}
-	}
-	return policy.AllowsBase(allowed, ref)
-}
-
 func planFilesystem(ctx context.Context, baseTree func() (*rootfs.Tree, error), in Input, final *rootfs.Tree, src rootfs.Source, tl tooling.Lists) (fsPlan, error) {
 	cfg := in.Image.Config
-	keepPatterns := in.Policy.Controls.Tooling.Keep
-	if in.Policy.Controls.Distroless.Mode != policy.DistrolessRebase || in.Policy.Level(ruleRebase) == rules.LevelOff {
+	keepPatterns := in.Config.Tooling.Keep
+	if in.Config.Distroless.Mode != DistrolessRebase || in.Config.level(ruleRebase) == rules.LevelOff {
 		return planStrip(ctx, in, final, src, tl, keepPatterns)
 	}
 	base, err := baseTree()

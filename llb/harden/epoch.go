@@ -115,7 +115,7 @@ func hardenedConfig(in Input, user string, plan fsPlan) (*dockerspec.DockerOCIIm
 	img.RootFS = ocispecs.RootFS{Type: "layers"}
 	img.History = []ocispecs.History{{
 		Created:   &epoch,
-		CreatedBy: fmt.Sprintf("hardenkit: %s of the shipped stage (%d paths, %d tools removed)", in.Policy.Controls.Distroless.Mode, len(plan.paths), len(plan.removed)),
+		CreatedBy: fmt.Sprintf("hardenkit: %s of the shipped stage (%d paths, %d tools removed)", in.Config.Distroless.Mode, len(plan.paths), len(plan.removed)),
 		Comment:   "hardenkit",
 	}}
 	return img, nil

@@ -3,11 +3,18 @@
 // Dockerfile text: BuildKit owns Dockerfile → LLB, hardenkit only changes
 // what comes out of it.
 //
-// Harden evaluates the final stage, decides what ships (distroless.go,
-// tooling.go), who it runs as (nonroot.go), and writes one layer whose every
-// file has the build's epoch as its time and no setuid bit (epoch.go,
-// setuid.go). verify.go then re-reads the result and fails the build when a
-// control did not hold. Nothing is exported before that.
+// The frontend hardens a build in two calls. Plan evaluates the shipped
+// stage, decides what ships (distroless.go, tooling.go) and who it runs as
+// (nonroot.go), and writes one layer whose every file has the build's epoch
+// as its time and no setuid bit (epoch.go, setuid.go). Verify (verify.go)
+// then re-reads the result and fails the build when a control did not
+// hold; nothing may be exported before it passes. Between the two the
+// frontend may inspect the planned result.
+//
+// Hardening reads only its Config of the policy, which the frontend
+// derives; the filesystem work runs through an Analyzer: in-process
+// (LocalAnalyzer) or as cached exec steps of the frontend image (package
+// hardenstep).
 package harden
 
 import (
@@ -22,7 +29,6 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/keep"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -59,8 +65,8 @@ type Input struct {
 	Epoch time.Time
 	// Platform is the target platform.
 	Platform ocispecs.Platform
-	// Policy is the effective policy.
-	Policy *policy.Policy
+	// Config is what hardening reads of the policy.
+	Config Config
 	// Lines locate instructions for errors.
 	Lines Lines
 	// NoCache makes hardenkit's own steps ignore the build cache, as
@@ -151,22 +157,6 @@ func firstLine(r []parser.Range) int {
 		return 0
 	}
 	return r[0].Start.Line
-}
-
-// Harden runs every hardening control on in and returns the verified
-// hardened build: Plan, then Verify. an reads the filesystems.
-func Harden(ctx context.Context, an Analyzer, in Input) (Result, error) {
-	res, err := Plan(ctx, an, in)
-	if err != nil {
-		return Result{}, err
-	}
-	v, err := Verify(ctx, an, in, res)
-	if err != nil {
-		return Result{}, err
-	}
-	res.Tree, res.Src = v.Tree, v.Src
-	res.Findings = append(res.Findings, v.Findings...)
-	return res, nil
 }
 
 // Plan decides what ships and writes the hardened filesystem in LLB. The

@@ -16,22 +16,29 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
-func strictPolicy(t *testing.T, edit func(*policy.Policy)) *policy.Policy {
-	t.Helper()
-	p, err := policy.Baseline(policy.BaselineStrict)
-	if err != nil {
-		t.Fatal(err)
+// strictConfig is the Config the frontend derives from the strict
+// baseline (frontend/hardenconfig_test.go checks that they agree), edited
+// by edit.
+func strictConfig(edit func(*Config)) Config {
+	c := Config{
+		Policy:     "strict",
+		Levels:     map[string]rules.Level{},
+		Distroless: Distroless{Mode: DistrolessRebase},
+		Tooling:    Tooling{Keep: []string{}},
+		User:       UserInjection{Inject: true, UID: 65532, GID: 65532},
+	}
+	for _, r := range Rules() {
+		c.Levels[r.ID] = rules.LevelEnforce
 	}
 	if edit != nil {
-		edit(p)
+		edit(&c)
 	}
-	return p
+	return c
 }
 
 func TestLeaves(t *testing.T) {
@@ -93,31 +100,6 @@ func TestCopyPatternsEscapeMetacharacters(t *testing.T) {
 	}
 }
 
-func TestBaseAllowed(t *testing.T) {
-	dA, dB, dC := "sha256:"+strings.Repeat("a", 64), "sha256:"+strings.Repeat("b", 64), "sha256:"+strings.Repeat("c", 64)
-	allowed := []policy.BaseImage{
-		{Pattern: "gcr.io/distroless/*"},
-		{Pattern: "registry.example.com/base/static", Digest: dA},
-	}
-	tests := []struct {
-		name, digest string
-		want         bool
-	}{
-		{"gcr.io/distroless/static:nonroot", "", true},
-		{"gcr.io/distroless/static@" + dB, "", true},
-		{"registry.example.com/base/static:1", dA, true},
-		{"registry.example.com/base/static@" + dA, "", true},
-		{"registry.example.com/base/static:1", dC, false},
-		{"debian:bookworm", "", false},
-		{"busybox", "", false},
-	}
-	for _, tt := range tests {
-		if got := baseAllowed(tt.name, tt.digest, allowed); got != tt.want {
-			t.Errorf("baseAllowed(%q, %q) = %v, want %v", tt.name, tt.digest, got, tt.want)
-		}
-	}
-}
-
 func TestCheckBaseAllowedOnlyInRequireMode(t *testing.T) {
 	from := []parser.Range{{Start: parser.Position{Line: 4}, End: parser.Position{Line: 4}}}
 	base := llbScratchState()
@@ -127,14 +109,14 @@ func TestCheckBaseAllowedOnlyInRequireMode(t *testing.T) {
 		base    bool
 		wantErr bool
 	}{
-		{"rebase ignores the allow-list", policy.DistrolessRebase, true, false},
-		{"require rejects an unlisted base", policy.DistrolessRequire, true, true},
-		{"require accepts scratch", policy.DistrolessRequire, false, false},
+		{"rebase ignores the allow-list", DistrolessRebase, true, false},
+		{"require rejects an unlisted base", DistrolessRequire, true, true},
+		{"require accepts scratch", DistrolessRequire, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := Input{BaseName: "debian:bookworm", Lines: Lines{From: from},
-				Policy: strictPolicy(t, func(p *policy.Policy) { p.Controls.Distroless.Mode = tt.mode })}
+				Config: strictConfig(func(c *Config) { c.Distroless.Mode = tt.mode })}
 			if tt.base {
 				in.Base = &base
 			}
@@ -153,9 +135,9 @@ func TestCheckBaseAllowedOnlyInRequireMode(t *testing.T) {
 }
 
 func TestToolingListsFollowRuleLevels(t *testing.T) {
-	p := strictPolicy(t, func(p *policy.Policy) {
-		p.Rules = map[string]rules.Level{"HK2023": rules.LevelWarn, "HK2021": rules.LevelOff}
-		p.Controls.Tooling.Debuggers = []string{"mydbg"}
+	p := strictConfig(func(c *Config) {
+		c.Levels["HK2023"], c.Levels["HK2021"] = rules.LevelWarn, rules.LevelOff
+		c.Tooling.Debuggers = []string{"mydbg"}
 	})
 	l := toolingLists(p)
 	if len(l.Shells) != 0 || len(l.NetworkTools) != 0 {
@@ -178,7 +160,7 @@ func TestHardenedConfig(t *testing.T) {
 	created := time.Now()
 	in := Input{
 		Epoch:  epoch,
-		Policy: strictPolicy(t, nil),
+		Config: strictConfig(nil),
 		Image: &dockerspec.DockerOCIImage{
 			Image: ocispecs.Image{
 				Created: &created,
@@ -269,7 +251,7 @@ func TestWarnedToolingIsReported(t *testing.T) {
 		level rules.Level
 		want  int
 	}{{rules.LevelWarn, 1}, {rules.LevelEnforce, 0}, {rules.LevelOff, 0}} {
-		p := strictPolicy(t, func(p *policy.Policy) { p.Rules = map[string]rules.Level{"HK2023": tt.level} })
+		p := strictConfig(func(c *Config) { c.Levels["HK2023"] = tt.level })
 		fs, err := warnedTooling(context.Background(), p, tree, src)
 		if err != nil {
 			t.Fatal(err)

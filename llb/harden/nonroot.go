@@ -103,14 +103,14 @@ func shipsRegularFile(final *rootfs.Tree, plan fsPlan) func(string) bool {
 // identify decides who the image runs as, given the passwd and group it
 // ships.
 func identify(in Input, passwd, group []byte) (identity, error) {
-	level := in.Policy.Level(ruleRunsAsRoot)
+	level := in.Config.level(ruleRunsAsRoot)
 	user := in.Image.Config.User
-	ctl := in.Policy.Controls.User
+	ctl := in.Config.User
 
 	if user == "" && ctl.Inject && level != rules.LevelOff {
 		uid, gid := uint32(ctl.UID), uint32(ctl.GID)
 		if users.IsRoot(uid, gid) {
-			return identity{}, fmt.Errorf("policy %s: controls.user injects %d:%d, which is root", in.Policy.Name, uid, gid)
+			return identity{}, fmt.Errorf("policy %s: controls.user injects %d:%d, which is root", in.Config.Policy, uid, gid)
 		}
 		newPasswd, newGroup := users.InjectNonroot(passwd, group, uid, gid, injectedName)
 		return identity{

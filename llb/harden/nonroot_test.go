@@ -83,7 +83,7 @@ func TestLoginShellsThatDoNotShipBecomeNologin(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			img := &dockerspec.DockerOCIImage{}
 			img.Config.User = tt.user
-			in := Input{Image: img, Policy: strictPolicy(t, nil)}
+			in := Input{Image: img, Config: strictConfig(nil)}
 			plan := fsPlan{paths: tt.paths, generated: map[string][]byte{}}
 			for i := 0; i < 2; i++ {
 				id, err := resolveUser(context.Background(), in, final, src, plan)
@@ -101,7 +101,7 @@ func TestLoginShellsThatDoNotShipBecomeNologin(t *testing.T) {
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.User = "app"
 	all := append([]string{"/bin", "/usr/bin/bash", "/usr/bin/sync", "/usr/bin/sh"}, base...)
-	id, err := resolveUser(context.Background(), Input{Image: img, Policy: strictPolicy(t, nil)}, final, src, fsPlan{paths: all, generated: map[string][]byte{}})
+	id, err := resolveUser(context.Background(), Input{Image: img, Config: strictConfig(nil)}, final, src, fsPlan{paths: all, generated: map[string][]byte{}})
 	if err != nil {
 		t.Fatal(err)
 	}

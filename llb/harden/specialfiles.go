@@ -55,7 +55,7 @@ func specialKind(m fs.FileMode) string {
 // fails naming them, at warn it reports them, at off it leaves the plan
 // alone.
 func dropSpecialFiles(in Input, final *rootfs.Tree, plan *fsPlan) error {
-	level := in.Policy.Level(ruleSpecialFile)
+	level := in.Config.level(ruleSpecialFile)
 	if level == rules.LevelOff {
 		return nil
 	}

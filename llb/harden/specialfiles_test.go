@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -39,9 +38,9 @@ func TestDropSpecialFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.level), func(t *testing.T) {
-			p := strictPolicy(t, func(p *policy.Policy) { p.Rules["HK2042"] = tc.level })
+			p := strictConfig(func(c *Config) { c.Levels["HK2042"] = tc.level })
 			plan := fsPlan{paths: slices.Clone(all), include: slices.Clone(all)}
-			err := dropSpecialFiles(Input{Policy: p}, specialTree(), &plan)
+			err := dropSpecialFiles(Input{Config: p}, specialTree(), &plan)
 			if tc.wantErr != nil {
 				if err == nil {
 					t.Fatal("no error")
@@ -98,10 +97,10 @@ func TestWorldWritableStickyOnly(t *testing.T) {
 // paths it is about, and they survive the JSON the in-build analysis step
 // answers with, so the frontend can name the instructions that wrote them.
 func TestSpecialFilesViolationNamesPaths(t *testing.T) {
-	p := strictPolicy(t, func(p *policy.Policy) { p.Rules["HK2042"] = rules.LevelEnforce })
+	p := strictConfig(func(c *Config) { c.Levels["HK2042"] = rules.LevelEnforce })
 	all := []string{"/app", "/app/pipe", "/app/server", "/dev", "/dev/mem"}
 	plan := fsPlan{paths: all, include: all}
-	err := dropSpecialFiles(Input{Policy: p}, specialTree(), &plan)
+	err := dropSpecialFiles(Input{Config: p}, specialTree(), &plan)
 	vs, ok := AsViolations(err)
 	if !ok || len(vs) != 1 {
 		t.Fatalf("dropSpecialFiles() = %v, want one violation", err)

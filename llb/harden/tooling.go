@@ -21,7 +21,6 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -62,15 +61,15 @@ var categoryRules = map[tooling.Category]rules.Rule{
 
 // toolingLists returns the lists of tools to remove: the categories whose
 // rule is enforced.
-func toolingLists(p *policy.Policy) tooling.Lists { return listsAt(p, rules.LevelEnforce) }
+func toolingLists(c Config) tooling.Lists { return listsAt(c, rules.LevelEnforce) }
 
 // listsAt returns the tooling lists (the policy's, or the built-in ones) of
 // the categories whose rule has the given level; the others are empty.
-func listsAt(p *policy.Policy, level rules.Level) tooling.Lists {
+func listsAt(cfg Config, level rules.Level) tooling.Lists {
 	def := tooling.DefaultLists()
-	c := p.Controls.Tooling
+	c := cfg.Tooling
 	pick := func(policyList, builtin []string, r rules.Rule) []string {
-		if p.Level(r) != level {
+		if cfg.level(r) != level {
 			return nil
 		}
 		if policyList != nil {
@@ -84,7 +83,7 @@ func listsAt(p *policy.Policy, level rules.Level) tooling.Lists {
 		Debuggers:       pick(c.Debuggers, def.Debuggers, ruleDebugger),
 		Shells:          pick(c.Shells, def.Shells, ruleShell),
 	}
-	if p.Level(rulePackageManager) == level {
+	if cfg.level(rulePackageManager) == level {
 		l.PackageManagerData = def.PackageManagerData
 	}
 	return l
@@ -92,8 +91,8 @@ func listsAt(p *policy.Policy, level rules.Level) tooling.Lists {
 
 // warnedTooling reports the tools of categories the policy only warns
 // about: they ship, and the build output and evidence say so.
-func warnedTooling(ctx context.Context, p *policy.Policy, t *rootfs.Tree, src rootfs.Source) ([]rules.Finding, error) {
-	l := listsAt(p, rules.LevelWarn)
+func warnedTooling(ctx context.Context, c Config, t *rootfs.Tree, src rootfs.Source) ([]rules.Finding, error) {
+	l := listsAt(c, rules.LevelWarn)
 	if len(l.PackageManagers)+len(l.NetworkTools)+len(l.Debuggers)+len(l.Shells)+len(l.PackageManagerData) == 0 {
 		return nil, nil
 	}
@@ -103,7 +102,7 @@ func warnedTooling(ctx context.Context, p *policy.Policy, t *rootfs.Tree, src ro
 	}
 	out := make([]rules.Finding, 0, len(ms))
 	for _, m := range ms {
-		if keptByPolicy(m.Path, p.Controls.Tooling.Keep) {
+		if keptByPolicy(m.Path, c.Tooling.Keep) {
 			continue
 		}
 		out = append(out, rules.Finding{Rule: categoryRules[m.Category].ID, Level: rules.LevelWarn, File: m.Path,
@@ -115,7 +114,7 @@ func warnedTooling(ctx context.Context, p *policy.Policy, t *rootfs.Tree, src ro
 // checkConfigCommands fails when the health check or the program the image
 // runs is a tool that was removed, or needs the shell that was removed.
 func checkConfigCommands(in Input, final *rootfs.Tree, shipped map[string]bool, shellsRemoved bool) []*Violation {
-	if in.Policy.Level(ruleConfigTool) == rules.LevelOff {
+	if in.Config.level(ruleConfigTool) == rules.LevelOff {
 		return nil
 	}
 	cfg := in.Image.Config

@@ -45,20 +45,20 @@ func verify(ctx context.Context, in Input, tree *rootfs.Tree, src rootfs.Source,
 			paths = append(paths, p)
 		}
 	}
-	reported = worldWritable(tree, in.Policy.Level(ruleWorldWritable))
+	reported = worldWritable(tree, in.Config.level(ruleWorldWritable))
 	matches, err := tooling.Detect(ctx, tree, src, tl)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("verifying tooling removal: %w", err)
 	}
 	for _, m := range matches {
-		if !keptByPolicy(m.Path, in.Policy.Controls.Tooling.Keep) {
+		if !keptByPolicy(m.Path, in.Config.Tooling.Keep) {
 			problems = append(problems, fmt.Sprintf("%s %s is still present (%s)", m.Category, m.Path, m.Reason))
 			about(m.Path)
 		}
 	}
 	epoch := in.Epoch.UnixNano()
 	for _, e := range tree.Entries() {
-		if isSpecial(e) && in.Policy.Level(ruleSpecialFile) != rules.LevelOff {
+		if isSpecial(e) && in.Config.level(ruleSpecialFile) != rules.LevelOff {
 			problems = append(problems, fmt.Sprintf("%s is a %s", e.Path, specialKind(e.Mode)))
 			about(e.Path)
 		}
@@ -83,7 +83,7 @@ func verify(ctx context.Context, in Input, tree *rootfs.Tree, src rootfs.Source,
 			return nil, nil, nil, fmt.Errorf("verifying user: %w", err)
 		}
 	}
-	if in.Policy.Level(ruleRunsAsRoot) == rules.LevelEnforce {
+	if in.Config.level(ruleRunsAsRoot) == rules.LevelEnforce {
 		uid, gid, err := users.Resolve(user, passwd, group)
 		switch {
 		case err != nil:
@@ -92,7 +92,7 @@ func verify(ctx context.Context, in Input, tree *rootfs.Tree, src rootfs.Source,
 			problems = append(problems, fmt.Sprintf(userProblem+"%q resolves to root (%d:%d)", user, uid, gid))
 		}
 	}
-	if in.Policy.Level(ruleWorldWritable) == rules.LevelEnforce {
+	if in.Config.level(ruleWorldWritable) == rules.LevelEnforce {
 		for _, f := range reported {
 			problems = append(problems, f.Message)
 			about(f.File)

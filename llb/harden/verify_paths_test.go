@@ -46,8 +46,8 @@ func TestVerifyNamesPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol := strictPolicy(t, nil)
-	problems, paths, _, err := verify(t.Context(), Input{Policy: pol, Epoch: epoch}, tree, src, "65532:65532", toolingLists(pol))
+	pol := strictConfig(nil)
+	problems, paths, _, err := verify(t.Context(), Input{Config: pol, Epoch: epoch}, tree, src, "65532:65532", toolingLists(pol))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestVerifyPointsAtUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	user := []parser.Range{{Start: parser.Position{Line: 7}, End: parser.Position{Line: 7}}}
-	in := Input{Policy: strictPolicy(t, nil), Epoch: epoch, Lines: Lines{User: user}}
+	in := Input{Config: strictConfig(nil), Epoch: epoch, Lines: Lines{User: user}}
 	tests := []struct {
 		name       string
 		user       string

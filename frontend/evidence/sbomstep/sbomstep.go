@@ -1,8 +1,9 @@
 // Package sbomstep writes the SBOMs of a large image inside the build: the
 // frontend image re-runs its own binary (`hardenkit-frontend sbom`) as an
-// LLB exec step with the hardened root filesystem mounted read-only, and
-// syft (frontend/evidence/sbom, the same code the frontend runs
-// in-process) writes the SPDX and CycloneDX documents to an output mount.
+// in-build step (llb/step) with the hardened root filesystem mounted
+// read-only, and syft (frontend/evidence/sbom, the same code the frontend
+// runs in-process) writes the SPDX and CycloneDX documents to an output
+// mount.
 //
 // Why a step: an SBOM costs about 870 bytes per shipped file, and a
 // document the frontend encodes itself can only reach BuildKit inside an
@@ -15,8 +16,6 @@ package sbomstep
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,65 +24,85 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
-	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
+	"github.com/hardenkit/hardenkit/llb/step"
 )
 
-// Where the step finds its input and writes its documents, inside the
-// step's container, and the documents' names in the output.
+// The step's subcommand, its documents' names in the output, and where it
+// finds the filesystem it catalogs.
 const (
 	// Subcommand is the hardenkit-frontend subcommand that runs the step.
 	Subcommand = "sbom"
 	// SPDXFile and CycloneDXFile are the documents' names in the output.
 	SPDXFile      = "sbom.spdx.json"
 	CycloneDXFile = "sbom.cdx.json"
+	rootFlag      = "root"
 	rootDir       = "/hardenkit/rootfs"
-	outDir        = "/hardenkit/out"
+	epochFlag     = "epoch"
 )
 
-// Step returns the state of the step's output: a directory holding SPDXFile
-// and CycloneDXFile for root. image has the hardenkit-frontend binary at
-// scanstep.BinaryPath; epoch is the documents' creation time (the build's
-// SOURCE_DATE_EPOCH); opts apply to the exec.
-func Step(image, root llb.State, epoch time.Time, opts ...llb.RunOption) llb.State {
-	args := []string{scanstep.BinaryPath, Subcommand,
-		"--root", rootDir, "--epoch", strconv.FormatInt(epoch.Unix(), 10), "--out", outDir}
-	runOpts := []llb.RunOption{
-		llb.Args(args),
-		llb.User("0:0"), // root-only files of the image must be readable
-		llb.Network(llb.NetModeNone),
-		llb.ReadonlyRootFS(),
-		llb.AddMount(rootDir, root, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)), // keyed by definition: no hash of every file first (llb/harden/hardenstep)
-		llb.WithCustomName("[hardenkit] SBOM of the hardened image (SPDX, CycloneDX)"),
+// exec is the step for root: image has the hardenkit-frontend binary;
+// epoch is the documents' creation time.
+func exec(image, root llb.State, epoch time.Time, opts []llb.RunOption) step.Exec {
+	return step.Exec{
+		Image:      image,
+		Subcommand: Subcommand,
+		Mounts:     []step.Mount{{Flag: rootFlag, Dir: rootDir, State: root}},
+		Args:       []string{"--" + epochFlag, strconv.FormatInt(epoch.Unix(), 10)},
+		Name:       "[hardenkit] SBOM of the hardened image (SPDX, CycloneDX)",
+		Opts:       opts,
 	}
-	run := image.Run(append(runOpts, opts...)...)
-	return run.AddMount(outDir, llb.Scratch())
 }
 
-// Main is the step: `hardenkit-frontend sbom --root DIR --epoch SECONDS
+// Step returns the state of the step's output: a directory holding SPDXFile
+// and CycloneDXFile for root. image has the hardenkit-frontend binary (the
+// frontend's own image); epoch is the documents' creation time (the build's
+// SOURCE_DATE_EPOCH); opts apply to the exec.
+func Step(image, root llb.State, epoch time.Time, opts ...llb.RunOption) (llb.State, error) {
+	return exec(image, root, epoch, opts).Output()
+}
+
+// Run runs the step through c and returns its output, as Step describes.
+func Run(ctx context.Context, c gwclient.Client, image, root llb.State, epoch time.Time, opts ...llb.RunOption) (gwclient.Reference, error) {
+	return step.Solve(ctx, c, exec(image, root, epoch, opts))
+}
+
+// command is the step: `hardenkit-frontend sbom --root DIR --epoch SECONDS
 // --out DIR`. It prints sizes only.
+func command() step.Command[struct{}] {
+	return step.Command[struct{}]{
+		Name: Subcommand,
+		Flags: []step.Flag{
+			{Name: rootFlag, Arg: "DIR", Usage: "root filesystem to catalog"},
+			{Name: epochFlag, Arg: "SECONDS", Usage: "creation time of the documents, unix seconds"},
+		},
+		Run: runStep,
+	}
+}
+
+// Main runs the step with args, the arguments after the subcommand.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	fl := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	root := fl.String("root", "", "root filesystem to catalog")
-	epoch := fl.Int64("epoch", -1, "creation time of the documents, unix seconds")
-	out := fl.String("out", "", "directory to write "+SPDXFile+" and "+CycloneDXFile+" to")
-	if err := fl.Parse(args); err != nil {
-		return err
+	return command().Main(ctx, args, stderr)
+}
+
+// runStep writes the documents to the output directory; it answers
+// nothing else.
+func runStep(ctx context.Context, call step.Call[struct{}]) (any, error) {
+	epoch, err := strconv.ParseInt(call.Flags[epochFlag], 10, 64)
+	if err != nil || epoch < 0 {
+		return nil, fmt.Errorf("--%s %q: want unix seconds, not negative", epochFlag, call.Flags[epochFlag])
 	}
-	if *root == "" || *out == "" || *epoch < 0 || fl.NArg() != 0 {
-		return errors.New("usage: sbom --root DIR --epoch SECONDS --out DIR")
-	}
-	doc, err := sbom.Generate(ctx, *root, sbom.Options{Epoch: time.Unix(*epoch, 0)})
+	doc, err := sbom.Generate(ctx, call.Flags[rootFlag], sbom.Options{Epoch: time.Unix(epoch, 0)})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for name, dt := range map[string][]byte{SPDXFile: doc.SPDX, CycloneDXFile: doc.CycloneDX} {
-		if err := os.WriteFile(filepath.Join(*out, name), dt, 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
+		if err := os.WriteFile(filepath.Join(call.Out, name), dt, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", name, err)
 		}
 	}
-	fmt.Fprintf(stderr, "hardenkit sbom: %d packages; SPDX %d bytes, CycloneDX %d bytes\n", len(doc.Packages), len(doc.SPDX), len(doc.CycloneDX))
-	return nil
+	fmt.Fprintf(call.Stderr, "hardenkit sbom: %d packages; SPDX %d bytes, CycloneDX %d bytes\n", len(doc.Packages), len(doc.SPDX), len(doc.CycloneDX))
+	return nil, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 )
@@ -67,7 +68,10 @@ func TestMainRejectsBadArgs(t *testing.T) {
 // TestStepCarriesOnlyTheEpoch: the step's definition holds its arguments,
 // not the documents, whatever the size of the image.
 func TestStepCarriesOnlyTheEpoch(t *testing.T) {
-	st := Step(llb.Image("frontend"), llb.Image("app"), time.Unix(1714564800, 0))
+	st, err := Step(llb.Image("frontend"), llb.Image("app"), time.Unix(1714564800, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	def, err := st.Marshal(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -85,5 +89,27 @@ func TestStepCarriesOnlyTheEpoch(t *testing.T) {
 	want := "/bin/hardenkit-frontend sbom --root /hardenkit/rootfs --epoch 1714564800 --out /hardenkit/out"
 	if got := strings.Join(args, " "); got != want {
 		t.Errorf("args = %q, want %q", got, want)
+	}
+}
+
+// TestStepKeepsItsCache: the step reads no policy setting, only the
+// epoch; its definition changes with the epoch and nothing else.
+func TestStepKeepsItsCache(t *testing.T) {
+	digestAt := func(epoch int64) digest.Digest {
+		st, err := Step(llb.Image("frontend"), llb.Image("app"), time.Unix(epoch, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := st.Marshal(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return digest.FromBytes(def.Def[len(def.Def)-1])
+	}
+	if digestAt(1714564800) != digestAt(1714564800) {
+		t.Error("the same epoch gave two definitions")
+	}
+	if digestAt(1714564800) == digestAt(1714564801) {
+		t.Error("another epoch gave the same definition")
 	}
 }

@@ -1,17 +1,18 @@
 // Package scanstep runs image inspection inside the build: the frontend
-// image re-runs its own binary (`hardenkit-frontend scan`) as an LLB exec
-// step with the candidate root filesystem — and the build context files
-// COPY and ADD bring in — mounted read-only, and writes its result as JSON
-// to an output mount that the frontend reads back. Reading every file of a
+// image re-runs its own binary (`hardenkit-frontend scan`) as an in-build
+// step (llb/step) with the candidate root filesystem — and the build
+// context files COPY and ADD bring in — mounted read-only, and writes its
+// result as JSON to an output mount that the frontend reads back. Reading every file of a
 // large image over the gateway costs a round trip per directory and per
 // file; the scanner reads them from its own mount.
 //
 // The step sees the filesystem checks' inputs only (inspect.ScopeFilesystem):
-// the request carries the image config without Env, labels, ONBUILD triggers
-// and history, and
-// no build arguments, because an exec step's definition is recorded in the
-// build cache and in provenance. The frontend checks those values itself
-// (inspect.ScopeConfigSecrets).
+// the request carries the image config without Env, labels, ONBUILD
+// triggers and history, and no build arguments, because an exec step's
+// definition is recorded in the build cache and in provenance; the frontend
+// checks those values itself (inspect.ScopeConfigSecrets). Of the policy
+// it carries only the settings the scanner reads, so that a change to
+// another setting keeps the step's cache.
 //
 // The step prints counts only, never a finding's subject: its output is
 // shown in the build's progress.
@@ -19,12 +20,11 @@ package scanstep
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 
 	"github.com/moby/buildkit/client/llb"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -33,35 +33,86 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
-	"github.com/hardenkit/hardenkit/llb/stepio"
+	"github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
-// Where the step finds its inputs and writes its result, inside the
-// scanner container. BinaryPath is where the frontend image keeps the
-// binary (see the repository's Dockerfile).
+// Subcommand is the hardenkit-frontend subcommand that runs the scanner.
+const Subcommand = "scan"
+
+// Where the step finds the filesystems it reads, inside the scanner
+// container, and the flags that name them.
 const (
-	BinaryPath  = "/bin/hardenkit-frontend"
-	Subcommand  = "scan"
-	dir         = "/hardenkit"
-	inDir       = dir + "/in"
-	rootDir     = dir + "/rootfs"
-	contextDir  = dir + "/context"
-	outDir      = dir + "/out"
-	requestFile = "request.json"
-	resultFile  = "result.json"
+	rootFlag    = "root"
+	rootDir     = "/hardenkit/rootfs"
+	contextFlag = "context"
+	contextDir  = "/hardenkit/context"
 )
 
-// Request is what the scanner is asked to inspect.
-type Request struct {
-	// Image is the image config. Run removes Env, labels, ONBUILD triggers and history
-	// before the request becomes part of the LLB definition.
+// Scan is one run of the scanner, as the frontend asks for it.
+type Scan struct {
+	// Scanner is an image with the hardenkit-frontend binary: the
+	// frontend's own.
+	Scanner llb.State
+	// Root is the filesystem to inspect.
+	Root llb.State
+	// Context, when not nil, holds the build context files to scan for
+	// secrets (HK3054).
+	Context *llb.State
+	// Image is the image config. Env, labels, ONBUILD triggers and
+	// history never reach the step.
+	Image *dockerspec.DockerOCIImage
+	// Policy is the effective policy; only the settings the scanner reads
+	// reach the step (settingsOf).
+	Policy *policy.Policy
+	// Opts apply to the exec (llb.IgnoreCache, a custom name, …).
+	Opts []llb.RunOption
+}
+
+// request is what the scanner is asked to inspect.
+type request struct {
+	// Image is the image config without Env, labels, ONBUILD triggers
+	// and history.
 	Image *dockerspec.DockerOCIImage `json:"image"`
-	// Policy is the effective policy.
-	Policy *policy.Policy `json:"policy"`
+	// Settings are the policy settings the scanner reads.
+	Settings *settings `json:"settings"`
 	// Context says a build context is mounted for the HK3054 scan.
 	Context bool `json:"context,omitempty"`
+}
+
+// settings are what the scanner reads of the policy: the levels of the
+// rules it may evaluate and the secrets and tooling controls. Anything
+// else would change the step's definition, and throw its cache away,
+// when an unrelated policy setting changes.
+type settings struct {
+	Levels  map[string]rules.Level `json:"levels"`
+	Secrets policy.SecretsControl  `json:"secrets"`
+	Tooling policy.ToolingControl  `json:"tooling"`
+}
+
+// settingsOf are p's settings the scanner reads: the levels of every
+// inspection rule except the config secret checks, which the frontend
+// runs itself.
+func settingsOf(p *policy.Policy) *settings {
+	s := &settings{Levels: map[string]rules.Level{}, Secrets: p.Controls.Secrets, Tooling: p.Controls.Tooling}
+	frontendOnly := inspect.ScopeRules(inspect.ScopeConfigSecrets)
+	for _, r := range inspect.Rules() {
+		if !slices.ContainsFunc(frontendOnly, func(f rules.Rule) bool { return f.ID == r.ID }) {
+			s.Levels[r.ID] = p.Level(r)
+		}
+	}
+	return s
+}
+
+// asPolicy is s as the policy the inspection reads. Every rule the scanner
+// evaluates has its level in s; any other is enforced, as with no policy.
+func (s *settings) asPolicy() *policy.Policy {
+	return &policy.Policy{
+		Defaults: policy.Defaults{Level: rules.LevelEnforce},
+		Rules:    s.Levels,
+		Controls: policy.Controls{Secrets: s.Secrets, Tooling: s.Tooling},
+	}
 }
 
 // Response is what the scanner found.
@@ -83,101 +134,94 @@ type ContextResult struct {
 	Stats *secrets.TreeStats `json:"stats,omitempty"`
 }
 
-// Step returns the state of the scanner's output: a directory holding
-// result.json. scanner is an image with the hardenkit-frontend binary at
-// BinaryPath; root is the filesystem to inspect; buildContext, when not
-// nil, holds the context files to scan for secrets. opts apply to the
-// exec (llb.IgnoreCache, a custom name, …).
-func Step(scanner, root llb.State, buildContext *llb.State, req Request, opts ...llb.RunOption) (llb.State, error) {
-	if req.Image == nil || req.Policy == nil {
-		return llb.State{}, errors.New("scan step: the image config and the policy are required")
+// exec is s as an in-build step.
+func (s Scan) exec() (step.Exec, error) {
+	if s.Image == nil || s.Policy == nil {
+		return step.Exec{}, errors.New("scan step: the image config and the policy are required")
 	}
-	img := *req.Image
+	img := *s.Image
 	img.Config.Env, img.Config.Labels, img.History, img.Config.OnBuild = nil, nil, nil, nil
-	req.Image = &img
-	req.Context = buildContext != nil
-	dt, err := json.Marshal(req)
+	e := step.Exec{
+		Image:      s.Scanner,
+		Subcommand: Subcommand,
+		Request:    request{Image: &img, Settings: settingsOf(s.Policy), Context: s.Context != nil},
+		Mounts:     []step.Mount{{Flag: rootFlag, Dir: rootDir, State: s.Root}},
+		Name:       "[hardenkit] inspect the hardened image (in-build scanner)",
+		Opts:       s.Opts,
+	}
+	if s.Context != nil {
+		e.Mounts = append(e.Mounts, step.Mount{Flag: contextFlag, Dir: contextDir, State: *s.Context, HashContent: true})
+	}
+	return e, nil
+}
+
+// Step returns the state of the scanner's output: a directory holding its
+// answer.
+func Step(s Scan) (llb.State, error) {
+	e, err := s.exec()
 	if err != nil {
-		return llb.State{}, fmt.Errorf("scan step: encoding the request: %w", err)
+		return llb.State{}, err
 	}
-	args := []string{BinaryPath, Subcommand,
-		"--request", inDir + "/" + requestFile, "--root", rootDir, "--out", outDir + "/" + resultFile}
-	runOpts := []llb.RunOption{
-		llb.Args(args),
-		llb.User("0:0"), // the mounted filesystem's root-only files must be readable
-		llb.Network(llb.NetModeNone),
-		llb.ReadonlyRootFS(),
-		llb.AddMount(inDir, llb.Scratch().File(llb.Mkfile(requestFile, 0o444, dt), llb.WithCustomName("[hardenkit] scan request")), llb.Readonly),
-		llb.AddMount(rootDir, root, llb.Readonly, llb.ContentCache(llb.MountContentCacheOff)), // keyed by definition: no hash of every file first (llb/harden/hardenstep)
-		llb.WithCustomName("[hardenkit] inspect the hardened image (in-build scanner)"),
-	}
-	if buildContext != nil {
-		runOpts = append(runOpts, llb.AddMount(contextDir, *buildContext, llb.Readonly))
-		args = append(args, "--context", contextDir)
-		runOpts[0] = llb.Args(args)
-	}
-	run := scanner.Run(append(runOpts, opts...)...)
-	return run.AddMount(outDir, llb.Scratch()), nil
+	return e.Output()
 }
 
 // Run executes the step through c and returns its response. Any failure —
 // the step could not run, wrote nothing, or wrote something else — is an
 // error: the caller fails the build.
-func Run(ctx context.Context, c gwclient.Client, scanner, root llb.State, buildContext *llb.State, req Request, opts ...llb.RunOption) (Response, error) {
-	out, err := Step(scanner, root, buildContext, req, opts...)
+func Run(ctx context.Context, c gwclient.Client, s Scan) (Response, error) {
+	e, err := s.exec()
 	if err != nil {
 		return Response{}, err
 	}
 	var resp Response
-	if err := stepio.Answer(ctx, c, out, resultFile, "in-build scanner", &resp); err != nil {
+	if err := step.Answer(ctx, c, e, &resp); err != nil {
 		return Response{}, err
 	}
 	if resp.Image.Status == nil {
 		return Response{}, errors.New("in-build scanner: the result has no rule statuses")
 	}
-	if buildContext != nil && resp.Context == nil {
+	if s.Context != nil && resp.Context == nil {
 		return Response{}, errors.New("in-build scanner: the build context was not scanned")
 	}
 	return resp, nil
 }
 
-// Main is the scanner: `hardenkit-frontend scan --request F --root DIR
-// [--context DIR] --out F`. A check that cannot run is recorded in the
-// result (StatusError) for the frontend to fail on; Main itself fails only
-// when it cannot read its request or write its result.
+// command is the scanner: `hardenkit-frontend scan --request F --root DIR
+// [--context DIR] --out DIR`. A check that cannot run is recorded in the
+// result (StatusError) for the frontend to fail on; the step itself fails
+// only when it cannot read its request or write its result.
+func command() step.Command[request] {
+	return step.Command[request]{
+		Name:    Subcommand,
+		Request: true,
+		Flags: []step.Flag{
+			{Name: rootFlag, Arg: "DIR", Usage: "root filesystem to inspect"},
+			{Name: contextFlag, Arg: "DIR", Usage: "build context to scan for secrets", Optional: true},
+		},
+		Run: runStep,
+	}
+}
+
+// Main runs the scanner with args, the arguments after the subcommand.
 func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	fl := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	reqPath := fl.String("request", "", "request JSON")
-	root := fl.String("root", "", "root filesystem to inspect")
-	contextRoot := fl.String("context", "", "build context to scan for secrets")
-	outPath := fl.String("out", "", "result JSON to write")
-	if err := fl.Parse(args); err != nil {
-		return err
+	return command().Main(ctx, args, stderr)
+}
+
+func runStep(ctx context.Context, call step.Call[request]) (any, error) {
+	req, contextRoot := call.Request, call.Flags[contextFlag]
+	if req.Image == nil || req.Settings == nil {
+		return nil, errors.New("the request has no image config or no policy settings")
 	}
-	if *reqPath == "" || *root == "" || *outPath == "" || fl.NArg() != 0 {
-		return errors.New("usage: scan --request FILE --root DIR [--context DIR] --out FILE")
+	if req.Context != (contextRoot != "") {
+		return nil, errors.New("the request and --context disagree on whether a build context is scanned")
 	}
-	var req Request
-	if err := stepio.ReadRequest(*reqPath, &req); err != nil {
-		return err
-	}
-	if req.Image == nil || req.Policy == nil {
-		return errors.New("the request has no image config or no policy")
-	}
-	if req.Context != (*contextRoot != "") {
-		return errors.New("the request and --context disagree on whether a build context is scanned")
-	}
-	resp, err := scan(ctx, req, *root, *contextRoot)
+	resp, err := scan(ctx, req, call.Flags[rootFlag], contextRoot)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := stepio.WriteAnswer(*outPath, resp); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "hardenkit scan: %d findings, %d unscanned files, %d rules in error\n",
+	fmt.Fprintf(call.Stderr, "hardenkit scan: %d findings, %d unscanned files, %d rules in error\n",
 		len(resp.Image.Findings)+contextCount(resp.Context), len(resp.Image.Unscanned), len(resp.Image.Errors))
-	return nil
+	return resp, nil
 }
 
 func contextCount(c *ContextResult) int {
@@ -188,13 +232,14 @@ func contextCount(c *ContextResult) int {
 }
 
 // scan inspects root and, when given, the build context.
-func scan(ctx context.Context, req Request, root, contextRoot string) (Response, error) {
+func scan(ctx context.Context, req request, root, contextRoot string) (Response, error) {
+	pol := req.Settings.asPolicy()
 	src := rootfs.DirSource(root)
 	tree, err := rootfs.Load(ctx, src)
 	if err != nil {
 		return Response{}, fmt.Errorf("loading %s: %w", root, err)
 	}
-	res, err := inspect.Run(ctx, inspect.Input{Tree: tree, Src: src, Image: req.Image, Policy: req.Policy, Scope: inspect.ScopeFilesystem})
+	res, err := inspect.Run(ctx, inspect.Input{Tree: tree, Src: src, Image: req.Image, Policy: pol, Scope: inspect.ScopeFilesystem})
 	// Rules that could not run are in res.Errors, for the frontend to fail
 	// the build on; any other error means the result is incomplete.
 	if err != nil && len(res.Errors) == 0 {
@@ -207,7 +252,7 @@ func scan(ctx context.Context, req Request, root, contextRoot string) (Response,
 		if err != nil {
 			return Response{}, fmt.Errorf("loading the build context: %w", err)
 		}
-		fs, unscanned, stats, err := inspect.ContextSecrets(ctx, ctree, csrc, req.Policy)
+		fs, unscanned, stats, err := inspect.ContextSecrets(ctx, ctree, csrc, pol)
 		if err != nil {
 			return Response{}, err
 		}

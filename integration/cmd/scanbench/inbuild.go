@@ -18,10 +18,11 @@ import (
 // the same digest), so each run also gets a nonce in its environment,
 // which changes the exec's digest.
 func inBuildScan(ctx context.Context, gw gwclient.Client, scanner, root llb.State) (inspect.Result, error) {
-	resp, err := scanstep.Run(ctx, gw, scanner, root, nil,
-		scanstep.Request{Image: benchImage(), Policy: benchPolicy},
-		llb.IgnoreCache, llb.AddEnv("SCANBENCH_NONCE", rand.Text()),
-		llb.WithCustomName("scanbench: in-build scanner"))
+	resp, err := scanstep.Run(ctx, gw, scanstep.Scan{
+		Scanner: scanner, Root: root, Image: benchImage(), Policy: benchPolicy,
+		Opts: []llb.RunOption{llb.IgnoreCache, llb.AddEnv("SCANBENCH_NONCE", rand.Text()),
+			llb.WithCustomName("scanbench: in-build scanner")},
+	})
 	if err != nil {
 		return inspect.Result{}, err
 	}

@@ -1,9 +1,10 @@
 // Package hardenstep runs hardening's filesystem work inside the build: the
 // frontend image re-runs its own binary (`hardenkit-frontend harden`) as
-// LLB exec steps, one that decides what ships from the shipped stage and
-// its base (harden.DecideFS) and one that verifies the hardened result
+// in-build steps (llb/step): one that lists the shipped stage's base, one
+// that decides what ships from the shipped stage and that listing
+// (harden.DecideFS) and one that verifies the hardened result
 // (harden.VerifyFS), each with its filesystems mounted read-only and its
-// answer written as JSON to an output mount the frontend reads back once.
+// answer read back once. Analyzer is the frontend's side, Main the step's.
 //
 // Why steps: read over the gateway, every directory and every file the
 // analysis looks at is a round trip, on every build. As exec steps,
@@ -13,17 +14,17 @@
 // their time.
 //
 // A step's definition is recorded in the build cache and in provenance,
-// so the request carries the image config without labels, history and
-// environment values other than PATH and LD_LIBRARY_PATH, which the
-// analysis needs to find programs and libraries. The step prints counts,
-// never paths of findings.
+// so the request carries only what the analysis reads: hardening's
+// settings of the policy (harden.Config), so that a change to another
+// policy setting keeps the steps' cache, and the image config without
+// labels, history and environment values other than PATH and
+// LD_LIBRARY_PATH, which the analysis needs to find programs and
+// libraries. The step prints counts, never paths of findings.
 package hardenstep
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -33,25 +34,20 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/llb/harden"
-	"github.com/hardenkit/hardenkit/llb/stepio"
+	"github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Subcommand is the hardenkit-frontend subcommand that runs a step.
 const Subcommand = "harden"
 
-// Where a step finds its inputs and writes its answer, inside its
-// container. The binary's path is the one the scan step uses.
+// Where a step finds the filesystems it reads, inside its container, and
+// the flags that name them.
 const (
-	binaryPath  = "/bin/hardenkit-frontend"
-	dir         = "/hardenkit"
-	inDir       = dir + "/in"
-	finalDir    = dir + "/final"
-	baseDir     = dir + "/base"
-	indexFile   = "tree.json"
-	outDir      = dir + "/out"
-	requestFile = "request.json"
-	resultFile  = "result.json"
+	finalFlag = "final"
+	finalDir  = "/hardenkit/final"
+	baseFlag  = "base-index"
+	baseDir   = "/hardenkit/base"
 )
 
 // The operations a step runs. index lists the base once, so that a build
@@ -80,13 +76,6 @@ type response struct {
 	Error        string               `json:"error,omitempty"`
 }
 
-// noContentHash keys a step's cache on its input's definition, not on a
-// hash of the mounted files: BuildKit would otherwise read every byte of
-// the filesystem to hash it before the step may run (about 20 s for 1 GiB),
-// and the definition of a stage already changes with its content (COPY
-// sources, images, RUNs are keyed by what they read).
-var noContentHash = llb.ContentCache(llb.MountContentCacheOff)
-
 // Analyzer is a harden.Analyzer that runs the analysis as exec steps of
 // the frontend image Image, solved through Client.
 type Analyzer struct {
@@ -101,16 +90,17 @@ type Analyzer struct {
 
 // Decide implements harden.Analyzer.
 func (a Analyzer) Decide(ctx context.Context, in harden.Input) (harden.Decision, error) {
-	mounts := []llb.RunOption{llb.AddMount(finalDir, in.Final, llb.Readonly, noContentHash)}
-	args := []string{"--final", finalDir}
+	mounts := []step.Mount{{Flag: finalFlag, Dir: finalDir, State: in.Final}}
 	if in.Base != nil {
-		index := a.step(request{Op: opIndex}, []string{"--final", finalDir},
-			[]llb.RunOption{llb.AddMount(finalDir, *in.Base, llb.Readonly, noContentHash)}, "[hardenkit] list the base "+in.BaseName, indexFile)
-		mounts = append(mounts, llb.AddMount(baseDir, index, llb.Readonly, noContentHash))
-		args = append(args, "--base-index", baseDir+"/"+indexFile)
+		index, err := a.exec(request{Op: opIndex}, []step.Mount{{Flag: finalFlag, Dir: finalDir, State: *in.Base}},
+			"[hardenkit] list the base "+in.BaseName).Output()
+		if err != nil {
+			return harden.Decision{}, err
+		}
+		mounts = append(mounts, step.Mount{Flag: baseFlag, Dir: baseDir, State: index})
 	}
-	resp, err := a.run(ctx, request{Op: opDecide, Params: stepParams(in.Params())}, args, mounts,
-		"[hardenkit] decide what ships: executables, runtime closure, tooling, user")
+	resp, err := a.run(ctx, a.exec(request{Op: opDecide, Params: stepParams(in.Params())}, mounts,
+		"[hardenkit] decide what ships: executables, runtime closure, tooling, user"))
 	if err != nil {
 		return harden.Decision{}, err
 	}
@@ -122,9 +112,8 @@ func (a Analyzer) Decide(ctx context.Context, in harden.Input) (harden.Decision,
 
 // Verify implements harden.Analyzer.
 func (a Analyzer) Verify(ctx context.Context, hardened llb.State, in harden.Input, img *dockerspec.DockerOCIImage) (harden.Verification, error) {
-	resp, err := a.run(ctx, request{Op: opVerify, Params: stepParams(in.Params()), User: img.Config.User},
-		[]string{"--final", finalDir}, []llb.RunOption{llb.AddMount(finalDir, hardened, llb.Readonly, noContentHash)},
-		"[hardenkit] verify the hardened filesystem")
+	resp, err := a.run(ctx, a.exec(request{Op: opVerify, Params: stepParams(in.Params()), User: img.Config.User},
+		[]step.Mount{{Flag: finalFlag, Dir: finalDir, State: hardened}}, "[hardenkit] verify the hardened filesystem"))
 	if err != nil {
 		return harden.Verification{}, err
 	}
@@ -153,31 +142,20 @@ func stepParams(p harden.Params) harden.Params {
 	return p
 }
 
-// step is the output of one step: a directory holding out.
-func (a Analyzer) step(req request, args []string, mounts []llb.RunOption, name, out string) llb.State {
-	// request holds no map and no type with custom encoding that could
-	// fail; a failure would be a bug, and shows as an empty request the
-	// step refuses.
-	dt, _ := json.Marshal(req)
-	runOpts := append([]llb.RunOption{
-		llb.Args(append([]string{binaryPath, Subcommand, "--request", inDir + "/" + requestFile, "--out", outDir + "/" + out}, args...)),
-		llb.User("0:0"), // the mounted filesystems' root-only files must be readable
-		llb.Network(llb.NetModeNone),
-		llb.ReadonlyRootFS(),
-		llb.AddMount(inDir, llb.Scratch().File(llb.Mkfile(requestFile, 0o444, dt), llb.WithCustomName("[hardenkit] hardening request")), llb.Readonly),
-		llb.WithCustomName(name),
-	}, mounts...)
+// exec is one step of the frontend image.
+func (a Analyzer) exec(req request, mounts []step.Mount, name string) step.Exec {
+	e := step.Exec{Image: a.Image, Subcommand: Subcommand, Request: req, Mounts: mounts, Name: name}
 	if a.NoCache {
-		runOpts = append(runOpts, llb.IgnoreCache)
+		e.Opts = []llb.RunOption{llb.IgnoreCache}
 	}
-	return a.Image.Run(runOpts...).AddMount(outDir, llb.Scratch())
+	return e
 }
 
 // run solves one step and decodes its answer; Violations and errors the
 // analysis returned come back as errors.
-func (a Analyzer) run(ctx context.Context, req request, args []string, mounts []llb.RunOption, name string) (response, error) {
+func (a Analyzer) run(ctx context.Context, e step.Exec) (response, error) {
 	var resp response
-	if err := stepio.Answer(ctx, a.Client, a.step(req, args, mounts, name, resultFile), resultFile, fmt.Sprintf("in-build hardening step %q", name), &resp); err != nil {
+	if err := step.Answer(ctx, a.Client, e, &resp); err != nil {
 		return response{}, err
 	}
 	switch {
@@ -189,51 +167,49 @@ func (a Analyzer) run(ctx context.Context, req request, args []string, mounts []
 	return resp, nil
 }
 
-// Main is the step: `hardenkit-frontend harden --request F --out F --final
-// DIR [--base-index F]`. What the analysis decides — including a control that
-// failed or could not run — is written to the answer for the frontend to
-// act on; Main itself fails only when it cannot read its request or write
-// its answer.
-func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	fl := flag.NewFlagSet(Subcommand, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	reqPath := fl.String("request", "", "request JSON")
-	outPath := fl.String("out", "", "answer JSON to write")
-	final := fl.String("final", "", "the filesystem to analyse: the shipped stage (decide) or the hardened one (verify)")
-	baseIndex := fl.String("base-index", "", "the listing of the shipped stage's base, written by the index operation (decide)")
-	if err := fl.Parse(args); err != nil {
-		return err
+// command is the step: `hardenkit-frontend harden --request F --final DIR
+// [--base-index DIR] --out DIR`. What the analysis decides — including a
+// control that failed or could not run — is in the answer for the
+// frontend to act on; the step itself fails only when it cannot read its
+// request or write its answer.
+func command() step.Command[request] {
+	return step.Command[request]{
+		Name:    Subcommand,
+		Request: true,
+		Flags: []step.Flag{
+			{Name: finalFlag, Arg: "DIR", Usage: "the filesystem to analyse: the shipped stage (decide) or the hardened one (verify)"},
+			{Name: baseFlag, Arg: "DIR", Usage: "the output of the index operation on the shipped stage's base (decide)", Optional: true},
+		},
+		Run: runStep,
 	}
-	if *reqPath == "" || *outPath == "" || *final == "" || fl.NArg() != 0 {
-		return errors.New("usage: harden --request FILE --out FILE --final DIR [--base-index FILE]")
-	}
-	var req request
-	if err := stepio.ReadRequest(*reqPath, &req); err != nil {
-		return err
-	}
-	if req.Op != opIndex && (req.Params.Image == nil || req.Params.Policy == nil) {
-		return errors.New("the request has no image config or no policy")
-	}
-	if req.Op == opIndex {
-		tree, err := rootfs.Load(ctx, rootfs.DirSource(*final))
-		if err != nil {
-			return fmt.Errorf("listing %s: %w", *final, err)
-		}
-		fmt.Fprintf(stderr, "hardenkit: listed %d entries\n", len(tree.Entries()))
-		return stepio.WriteAnswer(*outPath, tree.Entries())
-	}
-	resp, err := answer(ctx, req, *final, *baseIndex, stderr)
-	if err != nil {
-		return err
-	}
-	return stepio.WriteAnswer(*outPath, resp)
 }
 
-// readIndex is the BaseTree of a listing that index wrote.
-func readIndex(file string) harden.BaseTree {
+// Main runs the step with args, the arguments after the subcommand.
+func Main(ctx context.Context, args []string, stderr io.Writer) error {
+	return command().Main(ctx, args, stderr)
+}
+
+func runStep(ctx context.Context, call step.Call[request]) (any, error) {
+	req, final := call.Request, call.Flags[finalFlag]
+	if req.Op == opIndex {
+		tree, err := rootfs.Load(ctx, rootfs.DirSource(final))
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", final, err)
+		}
+		fmt.Fprintf(call.Stderr, "hardenkit: listed %d entries\n", len(tree.Entries()))
+		return tree.Entries(), nil
+	}
+	if req.Params.Image == nil || req.Params.Config.Levels == nil {
+		return nil, errors.New("the request has no image config or no policy settings")
+	}
+	return answer(ctx, req, final, call.Flags[baseFlag], call.Stderr)
+}
+
+// readIndex is the BaseTree of the listing that index wrote to dir.
+func readIndex(dir string) harden.BaseTree {
 	return func(context.Context) (*rootfs.Tree, error) {
 		var entries []rootfs.Entry
-		if err := stepio.ReadRequest(file, &entries); err != nil {
+		if err := step.ReadAnswer(dir, &entries); err != nil {
 			return nil, fmt.Errorf("the base's listing: %w", err)
 		}
 		return rootfs.NewTree(entries), nil

@@ -13,24 +13,34 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
+
+// strictConfig is hardening's part of the strict baseline: every rule
+// enforced (no level given), rebase, the built-in tool lists, 65532
+// injected.
+func strictConfig() harden.Config {
+	return harden.Config{
+		Policy:     "strict",
+		Levels:     map[string]rules.Level{},
+		Distroless: harden.Distroless{Mode: harden.DistrolessRebase},
+		Tooling:    harden.Tooling{Keep: []string{}},
+		User:       harden.UserInjection{Inject: true, UID: 65532, GID: 65532},
+	}
+}
 
 func params(t *testing.T, entrypoint []string, env ...string) harden.Params {
 	t.Helper()
-	p, err := policy.Baseline(policy.BaselineStrict)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := &dockerspec.DockerOCIImage{}
 	img.Config.Entrypoint = entrypoint
 	img.Config.Env = env
 	img.Config.Labels = map[string]string{"org.example.token": "not-for-the-step"}
 	img.History = []ocispecs.History{{CreatedBy: "RUN secret-ish"}}
 	img.Config.OnBuild = []string{"RUN echo secret-ish"}
-	return harden.Params{BaseName: "debian:bookworm", HasBase: true, Image: img, Epoch: time.Unix(1700000000, 0), Policy: p}
+	return harden.Params{BaseName: "debian:bookworm", HasBase: true, Image: img, Epoch: time.Unix(1700000000, 0), Config: strictConfig()}
 }
 
 // runMain runs the step's command on the layouts and decodes its answer.
@@ -41,11 +51,11 @@ func runMain(t *testing.T, req request, final, base string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqPath, outPath := filepath.Join(dir, "request.json"), filepath.Join(dir, "result.json")
+	reqPath, out := filepath.Join(dir, "request.json"), t.TempDir()
 	if err := os.WriteFile(reqPath, dt, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--request", reqPath, "--out", outPath, "--final", final}
+	args := []string{"--request", reqPath, "--out", out, "--final", final}
 	if base != "" {
 		args = append(args, "--base-index", base)
 	}
@@ -53,12 +63,8 @@ func runMain(t *testing.T, req request, final, base string) response {
 	if err := Main(t.Context(), args, &stderr); err != nil {
 		t.Fatalf("Main: %v\n%s", err, stderr.String())
 	}
-	b, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var resp response
-	if err := json.Unmarshal(b, &resp); err != nil {
+	if err := step.ReadAnswer(out, &resp); err != nil {
 		t.Fatal(err)
 	}
 	return resp
@@ -79,10 +85,10 @@ func TestDecideThroughTheStepEqualsInProcess(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(idx, "req.json"), []byte(`{"op":"index"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Main(t.Context(), []string{"--request", filepath.Join(idx, "req.json"), "--out", filepath.Join(idx, indexFile), "--final", base.Root}, &stderr); err != nil {
+	if err := Main(t.Context(), []string{"--request", filepath.Join(idx, "req.json"), "--out", idx, "--final", base.Root}, &stderr); err != nil {
 		t.Fatalf("index: %v\n%s", err, stderr.String())
 	}
-	resp := runMain(t, request{Op: opDecide, Params: stepParams(p)}, final.Root, filepath.Join(idx, indexFile))
+	resp := runMain(t, request{Op: opDecide, Params: stepParams(p)}, final.Root, idx)
 	switch {
 	case wantErr != nil:
 		t.Fatalf("in-process analysis failed: %v", wantErr)
