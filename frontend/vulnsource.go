@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/llb/solve"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
@@ -38,7 +39,7 @@ func namedContextTree(ctx context.Context, bc *dockerui.Client, c client.Client,
 	if st == nil {
 		return nil, nil, false, fmt.Errorf("named context %s has no filesystem", name)
 	}
-	ref, err := solveState(ctx, c, *st, nil)
+	ref, err := solve.Ref(ctx, c, *st, nil)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("reading named context %s: %w", name, err)
 	}
