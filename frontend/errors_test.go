@@ -20,6 +20,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
@@ -108,19 +109,19 @@ func errorCases() map[string]errorCase {
 		},
 		"image": {
 			err: func(t *testing.T) error {
-				what, rs := errorsOrigins(t).of("/srv/drop")
-				return reportInspection(context.Background(), errorsSource(), inspection{
+				what, rs := errorsOrigins(t).Of("/srv/drop")
+				return reportInspection(context.Background(), errorsSource().Warn, errorsSource().SourceMap, inspection{
 					findings: []rules.Finding{{Rule: "HK3012", Level: rules.LevelEnforce, File: "/srv/drop", Message: "/srv/drop is a world-writable directory (mode drwx-wx-wt (1733)) [" + what + "]"}},
 					origins:  map[int][]parser.Range{0: rs},
-				}, true)
+				})
 			},
 			rule: "HK3012", where: "/srv/drop: ", remedy: "to fix:\n  HK3012 ", line: 5,
 		},
 		"image-config": {
 			err: func(*testing.T) error {
-				return reportInspection(context.Background(), errorsSource(), inspection{
+				return reportInspection(context.Background(), errorsSource().Warn, errorsSource().SourceMap, inspection{
 					findings: []rules.Finding{{Rule: "HK3042", Level: rules.LevelEnforce, Message: "image config declares VOLUME /proc/x, on the kernel's /proc"}},
-				}, true)
+				})
 			},
 			rule: "HK3042", where: "HK3042 image config: ", remedy: "to fix:\n  HK3042 ", never: []string{"HK3042 : "},
 		},
@@ -231,10 +232,18 @@ exceptions:
 
 // errorsOrigins are the instructions that wrote each path of the image of
 // errorsDockerfile.
-func errorsOrigins(t *testing.T) origins {
+func errorsOrigins(t *testing.T) dockerfilemodel.Origins {
 	t.Helper()
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	o, err := shippedOrigins([]byte(errorsDockerfile), "Dockerfile", "", nil, p, p)
+	m, err := dockerfilemodel.Parse([]byte(errorsDockerfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := m.For(dockerfilemodel.Target{Platform: p, BuildPlatform: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := v.Origins("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/solver/result"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
@@ -26,6 +27,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/solve"
 	buildstep "github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -57,6 +59,10 @@ type Config struct {
 	// that says so.
 	EvidenceDir   string
 	EvidenceLocal string
+
+	// parse parses the build's Dockerfile (dockerfilecheck.Parse when
+	// nil); a test counts the parses through it.
+	parse func(dt []byte, filename string) (*dockerfilemodel.File, error)
 }
 
 // Build is hardenkit's gateway BuildFunc for the frontend image (through
@@ -221,7 +227,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 	if err != nil {
 		return platformEvidence{}, err
 	}
-	complianceRef, err := solveState(ctx, c, st, nil)
+	complianceRef, err := solve.Ref(ctx, c, st, nil)
 	if err != nil {
 		return platformEvidence{}, fmt.Errorf("writing the compliance statement into the build: %w", err)
 	}
@@ -270,7 +276,7 @@ func sbomDocuments(ctx context.Context, c client.Client, in evidenceInput) ([]by
 	if err != nil {
 		return nil, nil, err
 	}
-	ref, err := solveState(ctx, c, st, in.cacheImports)
+	ref, err := solve.Ref(ctx, c, st, in.cacheImports)
 	if err != nil {
 		return nil, nil, fmt.Errorf("SBOM: writing the documents into the build: %w", err)
 	}

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
-	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -19,10 +17,11 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/options"
-	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/llb/harden"
 	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
+	"github.com/hardenkit/hardenkit/llb/solve"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -36,7 +35,7 @@ type gatewayEvaluator struct {
 
 // Evaluate solves st.
 func (g gatewayEvaluator) Evaluate(ctx context.Context, st llb.State) (rootfs.Source, error) {
-	ref, err := solveState(ctx, g.c, st, g.cacheImports)
+	ref, err := solve.Ref(ctx, g.c, st, g.cacheImports)
 	if err != nil {
 		return nil, err
 	}
@@ -47,66 +46,57 @@ func (g gatewayEvaluator) Evaluate(ctx context.Context, st llb.State) (rootfs.So
 // its warnings; an enforced violation comes back as a source-mapped error.
 type verifyFunc func(context.Context) (harden.Verification, error)
 
+// plannedBuild is a platform's hardening plan, not verified yet: verify
+// does that, and nothing may be exported before it passes.
+type plannedBuild struct {
+	res    harden.Result
+	verify verifyFunc
+}
+
 // hardenPlatform plans the hardening of one platform's converted build and
 // reports its warnings; enforced violations come back as source-mapped
-// errors. The plan is not verified yet: verify does that, and nothing may be
-// exported before it passes.
-func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, self *llb.State, src *dockerui.Source, dockerfile []byte, opt dockerfile2llb.ConvertOpt, dfRes *dockerfile2llb.Result, platform ocispecs.Platform, epoch time.Time, loaded *policysource.Loaded) (harden.Result, verifyFunc, error) {
-	stage, err := findShippedStage(dockerfile, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
+// errors.
+func hardenPlatform(ctx context.Context, p *platformBuild, cv converted) (plannedBuild, error) {
+	base, err := baseState(ctx, p.bc, p.df.data, cv.opt, cv.shipped, p.platform)
 	if err != nil {
-		return harden.Result{}, nil, fmt.Errorf("reading the shipped stage: %w", err)
+		return plannedBuild{}, err
 	}
-	base, err := baseState(ctx, bc, dockerfile, opt, stage, platform)
+	baseDigest, err := baseImageDigest(ctx, p.c, p.bc, cv.shipped, p.platform)
 	if err != nil {
-		return harden.Result{}, nil, err
-	}
-	baseDigest, err := baseImageDigest(ctx, c, bc, stage, platform)
-	if err != nil {
-		return harden.Result{}, nil, err
+		return plannedBuild{}, err
 	}
 	// From the frontend image, the analysis runs as cached build steps of
 	// that image; in-process (hardenkit build), over the gateway.
-	var an harden.Analyzer = harden.LocalAnalyzer{Evaluator: gatewayEvaluator{c: c, cacheImports: bc.CacheImports}}
-	if self != nil {
-		an = hardenstep.Analyzer{Client: c, Image: *self, NoCache: noCacheAll(bc)}
+	var an harden.Analyzer = harden.LocalAnalyzer{Evaluator: gatewayEvaluator{c: p.c, cacheImports: p.bc.CacheImports}}
+	if p.self != nil {
+		an = hardenstep.Analyzer{Client: p.c, Image: *p.self, NoCache: noCacheAll(p.bc)}
 	}
 	in := harden.Input{
-		Final:      dfRes.State,
+		Final:      cv.res.State,
 		Base:       base,
-		BaseName:   stage.baseName,
+		BaseName:   cv.shipped.BaseName,
 		BaseDigest: baseDigest,
-		Image:      dfRes.Image,
-		Epoch:      epoch,
-		Platform:   platform,
-		Config:     hardenConfig(loaded.Policy),
-		Lines:      stage.lines,
-		NoCache:    noCacheAll(bc),
+		Image:      cv.res.Image,
+		Epoch:      cv.epoch,
+		Platform:   p.platform,
+		Config:     hardenConfig(p.loaded.Policy),
+		Lines:      harden.Lines(cv.shipped.Lines),
+		NoCache:    noCacheAll(p.bc),
 	}
-	// Naming the instructions that wrote a violation's paths is what the
-	// error adds; without them (the Dockerfile did not re-read) the
-	// violation still fails the build at its own ranges.
-	fail := func(vs harden.Violations) error {
-		o, err := shippedOrigins(dockerfile, src.Filename, opt.Target, opt.BuildArgs, platform, bc.BuildPlatforms[0])
-		if err != nil {
-			return violationsError(vs, src, nil)
-		}
-		return violationsError(vs, src, &o)
-	}
+	// A violation names the instructions that wrote its paths.
+	fail := func(vs harden.Violations) error { return violationsError(vs, p.df.src, &cv.origins) }
 	warn := func(fs []rules.Finding) {
-		if opt.Warn == nil {
-			return
-		}
 		for _, f := range fs {
 			r, _ := catalog.Lookup(f.Rule)
-			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, f.Message, 0), warnOpts(nil, [][]byte{[]byte(r.Title)}, r.HelpURI))
+			p.warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, f.Message, 0), warnOpts(nil, [][]byte{[]byte(r.Title)}, r.HelpURI))
 		}
 	}
 	res, err := harden.Plan(ctx, an, in)
 	if vs, ok := harden.AsViolations(err); ok {
-		return harden.Result{}, nil, fail(vs)
+		return plannedBuild{}, fail(vs)
 	}
 	if err != nil {
-		return harden.Result{}, nil, err
+		return plannedBuild{}, err
 	}
 	warn(res.Findings)
 	verify := func(ctx context.Context) (harden.Verification, error) {
@@ -120,28 +110,28 @@ func hardenPlatform(ctx context.Context, c client.Client, bc *dockerui.Client, s
 		warn(v.Findings)
 		return v, nil
 	}
-	return res, verify, nil
+	return plannedBuild{res: res, verify: verify}, nil
 }
 
 // baseImageDigest resolves the manifest digest of the shipped stage's base
 // when it is an image (not scratch, an earlier stage or a named context), so
 // the evidence records exactly what the image was built on.
-func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, stage shippedStage, platform ocispecs.Platform) (string, error) {
-	if stage.baseStage != "" || strings.EqualFold(stage.baseName, "scratch") {
+func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, stage dockerfilemodel.Shipped, platform ocispecs.Platform) (string, error) {
+	if stage.BaseStage != "" || strings.EqualFold(stage.BaseName, "scratch") {
 		return "", nil
 	}
-	if nc, err := bc.NamedContext(stage.baseName, dockerui.ContextOpt{Platform: &platform}); err != nil || nc != nil {
+	if nc, err := bc.NamedContext(stage.BaseName, dockerui.ContextOpt{Platform: &platform}); err != nil || nc != nil {
 		return "", err
 	}
-	named, err := reference.ParseNormalizedNamed(stage.baseName)
+	named, err := reference.ParseNormalizedNamed(stage.BaseName)
 	if err != nil {
-		return "", fmt.Errorf("base image %s: %w", stage.baseName, err)
+		return "", fmt.Errorf("base image %s: %w", stage.BaseName, err)
 	}
 	_, dgst, _, err := c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: bc.ImageResolveMode.String()},
 	})
 	if err != nil {
-		return "", fmt.Errorf("resolving base image %s: %w", stage.baseName, err)
+		return "", fmt.Errorf("resolving base image %s: %w", stage.BaseName, err)
 	}
 	return dgst.String(), nil
 }
@@ -151,7 +141,7 @@ func baseImageDigest(ctx context.Context, c client.Client, bc *dockerui.Client, 
 // violation about image paths (HK2042, HK2050) names, per path, the
 // instruction that wrote it (o, nil when unknown) and points its ranges at
 // those instructions instead of its own.
-func violationsError(vs harden.Violations, src *dockerui.Source, o *origins) error {
+func violationsError(vs harden.Violations, src *dockerui.Source, o *dockerfilemodel.Origins) error {
 	if o != nil {
 		vs = slices.Clone(vs)
 		for i, v := range vs {
@@ -181,7 +171,7 @@ func violationsError(vs harden.Violations, src *dockerui.Source, o *origins) err
 // withOrigins returns v with the instructions that wrote its paths: one
 // line per instruction, listing its paths, before v's own remedy, and the
 // instructions' ranges in place of v's. A violation about no path is v.
-func withOrigins(v *harden.Violation, o origins) *harden.Violation {
+func withOrigins(v *harden.Violation, o dockerfilemodel.Origins) *harden.Violation {
 	if len(v.Paths) == 0 {
 		return v
 	}
@@ -189,7 +179,7 @@ func withOrigins(v *harden.Violation, o origins) *harden.Violation {
 	paths := map[string][]string{}
 	var ranges []parser.Range
 	for _, p := range v.Paths {
-		what, rs := o.of(p)
+		what, rs := o.Of(p)
 		if _, ok := paths[what]; !ok {
 			order = append(order, what)
 			ranges = append(ranges, rs...)

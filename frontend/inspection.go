@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
@@ -22,6 +23,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/solve"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -47,7 +49,7 @@ type inspectInput struct {
 	buildArgs map[string]string
 	// copies are the COPY and ADD instructions that read the main
 	// context, in the stages the build runs.
-	copies []contextCopy
+	copies []dockerfilemodel.ContextCopy
 	// scanner is the frontend's own image, nil when the frontend runs
 	// in-process (no image to run the scanner from).
 	scanner *llb.State
@@ -57,7 +59,7 @@ type inspectInput struct {
 	// static are the static checks' findings, exceptions applied.
 	static []rules.Finding
 	// origins name the instruction that wrote an image path.
-	origins origins
+	origins dockerfilemodel.Origins
 }
 
 // inspection is what inspecting one platform found.
@@ -94,7 +96,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	contextRule, _ := catalog.Lookup(ruleSecretInContext)
 	if len(in.copies) > 0 && pol.Level(contextRule) != rules.LevelOff {
 		var opts []llb.LocalOption
-		if pats := contextIncludePatterns(in.copies); pats != nil {
+		if pats := dockerfilemodel.IncludePatterns(in.copies); pats != nil {
 			opts = append(opts, llb.IncludePatterns(pats))
 		}
 		opts = append(opts, llb.WithCustomName("[hardenkit] build context files COPY and ADD bring in"))
@@ -152,7 +154,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		if !strings.HasPrefix(f.File, "/") {
 			continue // a config finding or a build context file
 		}
-		what, rs := in.origins.of(f.File)
+		what, rs := in.origins.Of(f.File)
 		f.Message += " [" + what + "]"
 		out.origins[i] = rs
 	}
@@ -168,15 +170,15 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	for _, f := range ctxFindings {
 		rel := strings.TrimPrefix(f.File, secrets.WhereContext)
 		for _, cc := range in.copies {
-			if !cc.brings(rel) {
+			if !cc.Brings(rel) {
 				continue
 			}
 			g := f
-			g.File, g.StageName = rel, cc.stage
+			g.File, g.StageName = rel, cc.Stage
 			g = in.loaded.Exceptions.Apply([]rules.Finding{g}, exceptions.MatchContext{})[0]
-			g.File, g.Line = in.dockerfile, cc.line()
-			g.Message = fmt.Sprintf("%s (line %d, stage %s): %s", cc.instruction, cc.line(), cc.stage, g.Message)
-			out.ranges[len(out.findings)] = cc.ranges
+			g.File, g.Line = in.dockerfile, cc.Line()
+			g.Message = fmt.Sprintf("%s (line %d, stage %s): %s", cc.Instruction, cc.Line(), cc.Stage, g.Message)
+			out.ranges[len(out.findings)] = cc.Ranges
 			out.findings = append(out.findings, g)
 		}
 	}
@@ -254,7 +256,7 @@ func checkInspected(res inspect.Result, level func(rules.Rule) rules.Level) erro
 
 // gatewayContextSecrets scans the build context files over the gateway.
 func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p *policy.Policy, cacheImports []client.CacheOptionsEntry) ([]rules.Finding, []string, *secrets.TreeStats, error) {
-	ref, err := solveState(ctx, c, st, cacheImports)
+	ref, err := solve.Ref(ctx, c, st, cacheImports)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("inspection: reading the build context: %w", err)
 	}
@@ -269,7 +271,10 @@ func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p
 // reportInspection shows warnings, waivers and unscanned files in the
 // client's progress, and fails on enforced findings with every one listed;
 // HK3054 findings carry their COPY or ADD line as a source snippet.
-func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection, warn bool) error {
+//
+// warn is the platform's: every platform finds the same warnings, and only
+// the first platform's are shown.
+func reportInspection(ctx context.Context, warn warnFunc, sm *llb.SourceMap, ins inspection) error {
 	var violations, failed []string
 	var ranges [][]parser.Range
 	for i, f := range ins.findings {
@@ -285,9 +290,6 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 				ranges = append(ranges, rs)
 			}
 		case rules.LevelWarn, rules.LevelWaived:
-			if !warn {
-				continue
-			}
 			msg := f.Message
 			if f.Level == rules.LevelWaived {
 				msg = fmt.Sprintf("%s (waived by exception %s)", msg, f.Waiver)
@@ -295,11 +297,11 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 			if _, ok := ins.ranges[i]; !ok {
 				msg = f.Where() + ": " + msg
 			}
-			src.Warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
+			warn(ctx, linter.LintFormatShort(r.ID+" "+r.Name, msg, f.Line), warnOpts(ins.ranges[i], [][]byte{[]byte(r.Title)}, r.HelpURI))
 		}
 	}
-	if warn && len(ins.unscanned) > 0 {
-		src.Warn(ctx, fmt.Sprintf("%s: %d files are larger than controls.secrets.maxFileSize and were not scanned for secrets: %s",
+	if len(ins.unscanned) > 0 {
+		warn(ctx, fmt.Sprintf("%s: %d files are larger than controls.secrets.maxFileSize and were not scanned for secrets: %s",
 			ruleSecretInFile, len(ins.unscanned), strings.Join(ins.unscanned, ", ")), warnOpts(nil, nil, ""))
 	}
 	if len(violations) == 0 {
@@ -307,7 +309,7 @@ func reportInspection(ctx context.Context, src *dockerui.Source, ins inspection,
 	}
 	err := fmt.Errorf("hardenkit: inspection of the hardened image found %d violations:\n  %s%s", len(violations), strings.Join(violations, "\n  "), remedies(failed))
 	for _, rs := range ranges {
-		err = WithSource(err, src.SourceMap, rs)
+		err = WithSource(err, sm, rs)
 	}
 	return err
 }

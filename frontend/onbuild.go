@@ -4,22 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
-	"github.com/hardenkit/hardenkit/frontend/options"
-	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -35,7 +31,7 @@ import (
 // base images of dockerfile's stages, for every platform the build
 // targets, and applies the build's exceptions. A base that cannot be
 // resolved fails the build: its triggers would run unchecked.
-func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded, ignore []string) ([]rules.Finding, error) {
+func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, model *dockerfilemodel.File, opt dockerfilecheck.Options, exc *exceptions.Set) ([]rules.Finding, error) {
 	// Each platform resolves its own base image (an index may give each a
 	// different config), and may even name another one (FROM ${TARGETARCH}…).
 	targets := bc.TargetPlatforms
@@ -45,7 +41,7 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 	seen := map[string]bool{}
 	var out []rules.Finding
 	for _, platform := range targets {
-		fs, err := platformTriggerFindings(ctx, c, bc, src, dockerfile, loaded, ignore, platform)
+		fs, err := platformTriggerFindings(ctx, c, bc, model, opt, platform)
 		if err != nil {
 			return nil, err
 		}
@@ -59,67 +55,29 @@ func onbuildFindings(ctx context.Context, c client.Client, bc *dockerui.Client, 
 			}
 		}
 	}
-	return loaded.Exceptions.Apply(out, exceptions.MatchContext{}), nil
+	return exc.Apply(out, exceptions.MatchContext{}), nil
 }
 
 // platformTriggerFindings is onbuildFindings for one target platform.
-func platformTriggerFindings(ctx context.Context, c client.Client, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded, ignore []string, platform ocispecs.Platform) ([]rules.Finding, error) {
-	buildArgs := options.StripBuildArgs(bc.BuildArgs)
-	df, err := parseDockerfile(dockerfile, buildArgs, platform, bc.BuildPlatforms[0])
+func platformTriggerFindings(ctx context.Context, c client.Client, bc *dockerui.Client, model *dockerfilemodel.File, opt dockerfilecheck.Options, platform ocispecs.Platform) ([]rules.Finding, error) {
+	view, err := model.For(dockerfilemodel.Target{Stage: bc.Target, BuildArgs: opt.BuildArgs, Platform: platform, BuildPlatform: bc.BuildPlatforms[0]})
 	if err != nil {
 		return nil, fmt.Errorf("reading the Dockerfile's FROM lines for ONBUILD triggers: %w", err)
 	}
-	needed, err := neededStages(df, bc.Target)
+	bases, err := view.ImageBases()
 	if err != nil {
 		return nil, err
 	}
 	var out []rules.Finding
-	for i, s := range df.stages {
-		if !needed[i] {
-			// BuildKit does not build it: its triggers never run.
-			continue
-		}
-		base, err := df.expand(s.BaseName)
-		if err != nil {
-			return nil, fmt.Errorf("expanding FROM %s: %w", s.BaseName, err)
-		}
-		if strings.EqualFold(base, "scratch") || df.stageIndex(base, i) >= 0 {
-			continue
-		}
-		// FROM --platform=… resolves the base for that platform, as
-		// dockerfile2llb does.
-		stagePlatform := platform
-		if s.Platform != "" {
-			p, err := df.expand(s.Platform)
-			if err != nil {
-				return nil, fmt.Errorf("expanding FROM --platform=%s: %w", s.Platform, err)
-			}
-			if stagePlatform, err = platforms.Parse(p); err != nil {
-				return nil, fmt.Errorf("FROM --platform=%s: %w", p, err)
-			}
-		}
-		triggers, err := stageTriggers(ctx, c, bc, base, stagePlatform)
+	for _, b := range bases {
+		triggers, err := stageTriggers(ctx, c, bc, b.Image, b.Platform)
 		if err != nil {
 			return nil, err
 		}
 		if len(triggers) == 0 {
 			continue
 		}
-		from := 0
-		if len(s.Location) > 0 {
-			from = s.Location[0].Start.Line
-		}
-		stage := s.Name
-		if stage == "" {
-			stage = fmt.Sprint(i)
-		}
-		fs, err := checkTriggers(triggers, base, from, stage, dockerfilecheck.Options{
-			Filename:             src.Filename,
-			BuildArgs:            buildArgs,
-			DockerignorePatterns: ignore,
-			HasDockerignore:      len(ignore) > 0,
-			Policy:               loaded.Policy,
-		})
+		fs, err := checkTriggers(triggers, b, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -151,57 +109,14 @@ func stageTriggers(ctx context.Context, c client.Client, bc *dockerui.Client, ba
 	return img.Config.OnBuild, nil
 }
 
-// neededStages returns the stages a build of target runs: the target,
-// the stages it is built FROM, and those COPY --from or RUN
-// --mount=from use, transitively.
-func neededStages(df parsedDockerfile, target string) (map[int]bool, error) {
-	idx, err := df.targetIndex(target)
-	if err != nil {
-		return nil, err
-	}
-	needed := map[int]bool{}
-	ref := func(name string, before int) int {
-		if i := df.stageIndex(name, before); i >= 0 {
-			return i
-		}
-		if n, err := strconv.Atoi(name); err == nil && n >= 0 && n < before {
-			return n
-		}
-		return -1
-	}
-	var visit func(i int)
-	visit = func(i int) {
-		if i < 0 || needed[i] {
-			return
-		}
-		needed[i] = true
-		s := df.stages[i]
-		if base, err := df.expand(s.BaseName); err == nil {
-			visit(ref(base, i))
-		}
-		for _, cmd := range s.Commands {
-			switch c := cmd.(type) {
-			case *instructions.CopyCommand:
-				if c.From != "" {
-					visit(ref(c.From, i))
-				}
-			case *instructions.RunCommand:
-				for _, m := range instructions.GetMounts(c) {
-					if m.From != "" {
-						visit(ref(m.From, i))
-					}
-				}
-			}
-		}
-	}
-	visit(idx)
-	return needed, nil
-}
-
-// checkTriggers runs the static rules over the ONBUILD triggers of base,
-// the image of the stage whose FROM is at line from, and returns what they
-// find placed at that line, each message naming the trigger.
-func checkTriggers(triggers []string, base string, from int, stage string, opt dockerfilecheck.Options) ([]rules.Finding, error) {
+// checkTriggers runs the static rules over the ONBUILD triggers of b's
+// image, and returns what they find placed at b's FROM line, each message
+// naming the trigger.
+func checkTriggers(triggers []string, b dockerfilemodel.ImageBase, opt dockerfilecheck.Options) ([]rules.Finding, error) {
+	base, from, stage := b.Image, b.FromLine, b.Stage
+	// The synthetic Dockerfile has one stage: the build's --target is not
+	// one of its names.
+	opt.Target = ""
 	// The triggers as a Dockerfile of their own: line n+2 is trigger n.
 	var synthetic strings.Builder
 	synthetic.WriteString("FROM scratch\n")

@@ -2,11 +2,11 @@ package frontend
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -28,7 +28,7 @@ func TestCheckTriggers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs, err := checkTriggers(tt.triggers, "registry.example/base:1", 3, "app", dockerfilecheck.Options{Filename: "Dockerfile"})
+			fs, err := checkTriggers(tt.triggers, dockerfilemodel.ImageBase{Image: "registry.example/base:1", FromLine: 3, Stage: "app"}, dockerfilecheck.Options{Filename: "Dockerfile", Target: "app"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,46 +57,5 @@ func TestCheckTriggers(t *testing.T) {
 				t.Errorf("harmless triggers found %v: %+v", got, fs)
 			}
 		})
-	}
-}
-
-// TestNeededStages: only the stages a build runs have their base image's
-// triggers checked (and resolved): an unused stage's triggers never run.
-func TestNeededStages(t *testing.T) {
-	df := `FROM private.example/unused AS unused
-RUN true
-FROM busybox AS mnt
-FROM busybox AS lib
-RUN --mount=type=bind,from=mnt,target=/m true
-FROM busybox AS base
-FROM base
-COPY --from=lib /x /x
-COPY --from=1 /y /y
-`
-	p, err := parseDockerfile([]byte(df), nil, platformOrDefault(nil), platformOrDefault(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		target string
-		want   []int
-	}{
-		{"", []int{1, 2, 3, 4}},
-		{"lib", []int{1, 2}},
-		{"base", []int{3}},
-	} {
-		got, err := neededStages(p, tt.target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ids []int
-		for i := range p.stages {
-			if got[i] {
-				ids = append(ids, i)
-			}
-		}
-		if fmt.Sprint(ids) != fmt.Sprint(tt.want) {
-			t.Errorf("target %q: stages %v, want %v", tt.target, ids, tt.want)
-		}
 	}
 }

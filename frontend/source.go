@@ -12,17 +12,19 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 )
 
 // redactedSource returns src with its data — what errors, warnings and
 // the LLB source map show the client — replaced by a copy in which secret
-// values are masked (dockerfilecheck.Redact). dockerui's Warn fills in the
+// values are masked (dockerfilecheck.RedactFile). dockerui's Warn fills in the
 // source it captured when it read the file, so warnings get the redacted
 // source here first. Secrets are never printed: not in a snippet, not in
 // the whole file that --progress rawjson passes on.
-func redactedSource(src *dockerui.Source) *dockerui.Source {
+// model is src parsed, nil when it does not parse.
+func redactedSource(src *dockerui.Source, model *dockerfilemodel.File) *dockerui.Source {
 	sm := *src.SourceMap
-	sm.Data = dockerfilecheck.Redact(src.Data)
+	sm.Data = dockerfilecheck.RedactFile(src.Data, model)
 	info := &pb.SourceInfo{Data: sm.Data, Filename: sm.Filename, Language: sm.Language, Definition: sm.Definition.ToPB()}
 	warn := src.Warn
 	return &dockerui.Source{

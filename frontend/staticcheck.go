@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
@@ -19,25 +20,36 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
-// staticFindings runs the static Dockerfile rules of the policy and applies
-// the build's exceptions. Waived findings stay in the list.
-func staticFindings(ctx context.Context, bc *dockerui.Client, src *dockerui.Source, dockerfile []byte, loaded *policysource.Loaded) ([]rules.Finding, error) {
+// staticFindings runs the static Dockerfile rules of the policy over the
+// build's Dockerfile (model; parseErr when it did not parse) and the
+// ONBUILD triggers of its base images, and applies the build's
+// exceptions. Waived findings stay in the list.
+func staticFindings(ctx context.Context, c client.Client, bc *dockerui.Client, b buildDockerfile, loaded *policysource.Loaded) ([]rules.Finding, error) {
+	if b.parseErr != nil {
+		return nil, b.parseErr
+	}
 	ignore, err := bc.DockerIgnorePatterns(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading .dockerignore: %w", err)
 	}
-	findings, err := dockerfilecheck.Check(dockerfile, dockerfilecheck.Options{
-		Filename:             src.Filename,
+	opt := dockerfilecheck.Options{
+		Filename:             b.src.Filename,
 		BuildArgs:            options.StripBuildArgs(bc.BuildArgs),
 		Target:               bc.Target,
 		DockerignorePatterns: ignore,
 		HasDockerignore:      len(ignore) > 0,
 		Policy:               loaded.Policy,
-	})
+	}
+	findings, err := dockerfilecheck.CheckFile(b.model, opt)
 	if err != nil {
 		return nil, err
 	}
-	return loaded.Exceptions.Apply(findings, exceptions.MatchContext{}), nil
+	findings = loaded.Exceptions.Apply(findings, exceptions.MatchContext{})
+	triggers, err := onbuildFindings(ctx, c, bc, b.model, opt, loaded.Exceptions)
+	if err != nil {
+		return nil, err
+	}
+	return append(findings, triggers...), nil
 }
 
 // reportStatic shows warnings and waivers in the client's progress with

@@ -2,61 +2,78 @@ package frontend
 
 import (
 	"context"
-
-	"github.com/moby/buildkit/frontend/dockerui"
-	"github.com/moby/buildkit/frontend/gateway/client"
+	"slices"
 
 	"github.com/hardenkit/hardenkit/llb/harden"
 )
 
 // verifyAndInspect verifies the planned hardened build, inspects it and
-// starts its SBOM (evIn.sbom, under sbomCtx); on return hardened holds the
-// verification's findings and evIn the verified build.
+// starts its SBOM (under sbomCtx), and returns the verified build with the
+// verification's findings added.
 //
 // From the frontend image the three are build steps over the same planned
 // filesystem that need nothing of each other, so they run side by side, and
 // a verification failure is reported before anything inspection found.
 // In-process, inspection and the SBOM read the filesystem that
 // verification loaded, so verification comes first.
-func verifyAndInspect(ctx, sbomCtx context.Context, c client.Client, bc *dockerui.Client, verify verifyFunc, hardened *harden.Result, evIn *evidenceInput, in inspectInput) (inspection, error) {
-	verify = timed(evIn.timings, "verify", verify)
-	inspect := timed(evIn.timings, "inspect", func(ctx context.Context) (inspection, error) { return inspectImage(ctx, c, bc, in) })
-	if in.scanner == nil {
+func (p *platformBuild) verifyAndInspect(ctx, sbomCtx context.Context, cv converted, planned plannedBuild) (verified, error) {
+	verify := timed(p.times, "verify", planned.verify)
+	inspect := func(ctx context.Context, h harden.Result) (inspection, error) {
+		defer p.times.start("inspect")()
+		return inspectImage(ctx, p.c, p.bc, p.inspectInput(cv, h))
+	}
+	if p.self == nil {
 		v, err := verify(ctx)
 		if err != nil {
-			return inspection{}, err
+			return verified{}, err
 		}
-		hardened.Tree, hardened.Src = v.Tree, v.Src
-		hardened.Findings = append(hardened.Findings, v.Findings...)
-		evIn.hardened = *hardened
-		evIn.sbom = startSBOM(sbomCtx, c, *evIn)
-		in.hardened = *hardened
-		return inspect(ctx)
+		h := withVerification(planned.res, v)
+		h.Tree, h.Src = v.Tree, v.Src
+		sbom := startSBOM(sbomCtx, p.c, p.evidenceInput(ctx, cv, h))
+		ins, err := inspect(ctx, h)
+		return verified{hardened: h, ins: ins, sbom: sbom}, err
 	}
 
-	evIn.hardened = *hardened
-	evIn.sbom = startSBOM(sbomCtx, c, *evIn)
-	type verified struct {
+	sbom := startSBOM(sbomCtx, p.c, p.evidenceInput(ctx, cv, planned.res))
+	type result struct {
 		v   harden.Verification
 		err error
 	}
-	done := make(chan verified, 1)
+	done := make(chan result, 1)
 	go func() {
 		v, err := verify(ctx)
-		done <- verified{v, err}
+		done <- result{v, err}
 	}()
-	in.hardened = *hardened
-	ins, insErr := inspect(ctx)
+	ins, insErr := inspect(ctx, planned.res)
 	vr := <-done
 	if vr.err != nil {
-		return inspection{}, vr.err
+		return verified{}, vr.err
 	}
 	if insErr != nil {
-		return inspection{}, insErr
+		return verified{}, insErr
 	}
-	hardened.Findings = append(hardened.Findings, vr.v.Findings...)
-	evIn.hardened = *hardened
-	return ins, nil
+	return verified{hardened: withVerification(planned.res, vr.v), ins: ins, sbom: sbom}, nil
+}
+
+// withVerification is h with the verification's findings added.
+func withVerification(h harden.Result, v harden.Verification) harden.Result {
+	h.Findings = slices.Concat(h.Findings, v.Findings)
+	return h
+}
+
+// inspectInput is what inspecting the platform's hardened build h reads.
+func (p *platformBuild) inspectInput(cv converted, h harden.Result) inspectInput {
+	return inspectInput{
+		hardened:   h,
+		origins:    cv.origins,
+		loaded:     p.loaded,
+		buildArgs:  p.convertOpt.BuildArgs,
+		copies:     cv.copies,
+		scanner:    p.self,
+		noCache:    noCacheAll(p.bc),
+		dockerfile: p.df.src.Filename,
+		static:     p.static,
+	}
 }
 
 // timed is f, recording how long each call takes as step in t.

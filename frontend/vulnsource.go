@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
@@ -24,23 +25,9 @@ const (
 // namedContextTree reads a named context's filesystem; ok is false when the
 // build has no such context.
 func namedContextTree(ctx context.Context, bc *dockerui.Client, c client.Client, name string) (*rootfs.Tree, rootfs.Source, bool, error) {
-	nc, err := bc.NamedContext(name, dockerui.ContextOpt{})
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("named context %s: %w", name, err)
-	}
-	if nc == nil {
-		return nil, nil, false, nil
-	}
-	st, _, err := nc.Load(ctx)
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("loading named context %s: %w", name, err)
-	}
-	if st == nil {
-		return nil, nil, false, fmt.Errorf("named context %s has no filesystem", name)
-	}
-	ref, err := solveState(ctx, c, *st, nil)
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("reading named context %s: %w", name, err)
+	ref, ok, err := policysource.NamedContext(ctx, bc, c, name)
+	if err != nil || !ok {
+		return nil, nil, false, err
 	}
 	src := rootfs.ReferenceSource(ref)
 	tree, err := rootfs.Load(ctx, src)

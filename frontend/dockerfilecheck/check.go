@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -91,6 +92,16 @@ func Rules() []rules.Rule {
 // nothing. A Dockerfile BuildKit cannot parse returns its error, which
 // wraps a *parser.LocationError when BuildKit knows the line.
 func Check(dt []byte, opt Options) ([]rules.Finding, error) {
+	m, err := Parse(dt, opt.Filename)
+	if err != nil {
+		return nil, err
+	}
+	return CheckFile(m, opt)
+}
+
+// CheckFile is Check on a Dockerfile already parsed (Parse), so that a
+// build that reads its Dockerfile once checks that reading.
+func CheckFile(m *dockerfilemodel.File, opt Options) ([]rules.Finding, error) {
 	if opt.Filename == "" {
 		opt.Filename = DefaultFilename
 	}
@@ -101,7 +112,7 @@ func Check(dt []byte, opt Options) ([]rules.Finding, error) {
 		}
 		opt.Policy = p
 	}
-	f, err := analyse(dt, opt)
+	f, err := analyse(m, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,6 @@
 package dockerfilecheck
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
@@ -91,54 +90,36 @@ type instr struct {
 }
 
 // builtinArgs are the automatic platform ARGs dockerfile2llb defines
-// (platform.go defaultArgs). An offline check builds for the local platform
-// unless the build arguments say otherwise.
+// (dockerfilemodel.PlatformArgs). An offline check builds for the local
+// platform unless the build arguments say otherwise.
 func builtinArgs(buildArgs map[string]string, target string) envMap {
 	p := platforms.DefaultSpec()
-	if target == "" {
-		target = "default"
-	}
-	env := envMap{
-		"BUILDPLATFORM":   platforms.Format(p),
-		"BUILDOS":         p.OS,
-		"BUILDOSVERSION":  p.OSVersion,
-		"BUILDARCH":       p.Architecture,
-		"BUILDVARIANT":    p.Variant,
-		"TARGETPLATFORM":  platforms.FormatAll(p),
-		"TARGETOS":        p.OS,
-		"TARGETOSVERSION": p.OSVersion,
-		"TARGETARCH":      p.Architecture,
-		"TARGETVARIANT":   p.Variant,
-		"TARGETSTAGE":     target,
-	}
-	for k := range env {
-		if v, ok := buildArgs[k]; ok {
-			env[k] = v
-		}
-	}
-	return env
+	return envMap(dockerfilemodel.PlatformArgs(p, p, target, buildArgs))
 }
 
-// analyse parses dt and builds the model. Parse errors keep BuildKit's
-// *parser.LocationError so callers can show the snippet.
-func analyse(dt []byte, opt Options) (*file, error) {
-	res, err := parser.Parse(bytes.NewReader(dt))
+// Parse parses a Dockerfile for Check, with the Dockerfile's name in its
+// errors. Errors keep BuildKit's *parser.LocationError so callers can
+// show the snippet.
+func Parse(dt []byte, filename string) (*dockerfilemodel.File, error) {
+	if filename == "" {
+		filename = DefaultFilename
+	}
+	m, err := dockerfilemodel.Parse(dt)
 	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", opt.Filename, err)
+		return nil, fmt.Errorf("parsing %s: %w", filename, err)
 	}
-	// A non-nil linter without a Warn func: instructions.Parse merges
-	// `# check=` comments into it and would dereference a nil one.
-	stages, metaCmds, err := instructions.Parse(res.AST, &linter.Linter{})
-	if err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", opt.Filename, err)
-	}
-	if len(stages) == 0 {
-		return nil, fmt.Errorf("parsing %s: %w", opt.Filename,
-			parser.WithLocation(errors.New("dockerfile contains no stages to build"), res.AST.Location()))
-	}
+	return m, nil
+}
 
-	nodes := make(map[int]*parser.Node, len(res.AST.Children))
-	for _, n := range res.AST.Children {
+// analyse builds the model of the parsed Dockerfile m.
+func analyse(m *dockerfilemodel.File, opt Options) (*file, error) {
+	// Fresh instructions: the model below expands them in place.
+	stages, metaCmds, err := m.Instructions()
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", opt.Filename, err)
+	}
+	nodes := make(map[int]*parser.Node, len(m.AST().Children))
+	for _, n := range m.AST().Children {
 		nodes[n.StartLine] = n
 	}
 
@@ -152,16 +133,16 @@ func analyse(dt []byte, opt Options) (*file, error) {
 	}
 	f := &file{
 		opt:     opt,
-		lines:   splitLines(dt),
+		lines:   splitLines(m.Data()),
 		global:  builtinArgs(opt.BuildArgs, target),
-		lex:     shell.NewLex(res.EscapeToken),
+		lex:     shell.NewLex(m.EscapeToken()),
 		secrets: sc,
 	}
 	f.buildMetaArgs(metaCmds, nodes)
 	for i := range stages {
-		f.addStage(i, &stages[i], nodes)
+		f.addStage(stages, i, nodes)
 	}
-	if err := f.markShipped(); err != nil {
+	if err := f.markShipped(stages); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -214,18 +195,17 @@ func (f *file) expander(env envMap) instructions.SingleWordExpander {
 }
 
 // addStage expands one stage's instructions in order, tracking the scope.
-func (f *file) addStage(i int, st *instructions.Stage, nodes map[int]*parser.Node) {
+func (f *file) addStage(stages []instructions.Stage, i int, nodes map[int]*parser.Node) {
+	st := &stages[i]
 	s := &stage{index: i, name: st.Name, baseRaw: st.BaseName, base: st.BaseName, from: spanOf(st.Location)}
 	if res, err := f.lex.ProcessWordWithMatches(st.BaseName, f.global); err == nil {
 		s.base = res.Result
 	}
 	env := envMap{}
-	for _, prev := range f.stages {
-		if prev.name != "" && strings.EqualFold(prev.name, s.base) {
-			s.parent = prev
-			env = prev.env.clone()
-			break
-		}
+	// FROM names the last earlier stage of that name, as in BuildKit.
+	if j := dockerfilemodel.StageIndex(stages, s.base, i); j >= 0 && s.base != "" {
+		s.parent = f.stages[j]
+		env = s.parent.env.clone()
 	}
 	posix := true
 	if s.parent != nil {
@@ -343,22 +323,15 @@ func (f *file) onbuildTrigger(c *instructions.OnbuildCommand, at span, s *stage,
 	return in
 }
 
-// markShipped finds the shipped stage (the target, else the last stage)
-// and marks it and the stages it is built FROM.
-func (f *file) markShipped() error {
-	f.shipped = f.stages[len(f.stages)-1]
-	if t := f.opt.Target; t != "" {
-		f.shipped = nil
-		for _, s := range f.stages {
-			if strings.EqualFold(s.name, t) {
-				f.shipped = s
-				break
-			}
-		}
-		if f.shipped == nil {
-			return fmt.Errorf("target stage %q could not be found in %s", t, f.opt.Filename)
-		}
+// markShipped finds the shipped stage as dockerfile2llb resolves it (the
+// target, the last stage of that name; else the last stage) and marks it
+// and the stages it is built FROM.
+func (f *file) markShipped(stages []instructions.Stage) error {
+	idx := dockerfilemodel.TargetIndex(stages, f.opt.Target)
+	if idx < 0 {
+		return fmt.Errorf("target stage %q could not be found in %s", f.opt.Target, f.opt.Filename)
 	}
+	f.shipped = f.stages[idx]
 	for s := f.shipped; s != nil; s = s.parent {
 		s.shipped = true
 	}

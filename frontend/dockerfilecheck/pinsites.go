@@ -102,7 +102,11 @@ func Unpinned(dt []byte, opt Options) (*PinSites, error) {
 	if opt.Filename == "" {
 		opt.Filename = DefaultFilename
 	}
-	f, err := analyse(dt, opt)
+	m, err := Parse(dt, opt.Filename)
+	if err != nil {
+		return nil, err
+	}
+	f, err := analyse(m, opt)
 	if err != nil {
 		return nil, err
 	}

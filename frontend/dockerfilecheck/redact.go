@@ -2,10 +2,12 @@ package dockerfilecheck
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 )
 
@@ -24,6 +26,13 @@ import (
 // A Dockerfile the model cannot be built for (a syntax error) is still
 // redacted by pattern: the error that reports it shows a snippet too.
 func Redact(dt []byte) []byte {
+	m, _ := dockerfilemodel.Parse(dt)
+	return RedactFile(dt, m)
+}
+
+// RedactFile is Redact with the Dockerfile dt already parsed as m; m is
+// nil when dt does not parse, and dt is then redacted by pattern only.
+func RedactFile(dt []byte, m *dockerfilemodel.File) []byte {
 	sc, err := secrets.Default()
 	if err != nil {
 		// Without the detector nothing can be told apart: mask it all.
@@ -37,7 +46,7 @@ func Redact(dt []byte) []byte {
 	}
 	var assigns []secrets.Assignment
 	labels := map[string]string{}
-	if f, err := analyse(dt, Options{Filename: DefaultFilename}); err == nil {
+	if f, err := analyseOrNil(m); err == nil {
 		f.each(func(in *instr) {
 			if in.node != nil {
 				assigns = append(assigns, assignments(rawAssignments(in))...)
@@ -88,4 +97,13 @@ func labelValues(in *instr) [][2]string {
 		out = append(out, [2]string{unquote(kv.Key), unquote(kv.Value)})
 	}
 	return out
+}
+
+// analyseOrNil is the model of m for redaction (no build arguments, the
+// last stage), or an error when m is nil.
+func analyseOrNil(m *dockerfilemodel.File) (*file, error) {
+	if m == nil {
+		return nil, errors.New("the Dockerfile did not parse")
+	}
+	return analyse(m, Options{Filename: DefaultFilename})
 }

@@ -81,5 +81,12 @@ func TestLastUserRoot(t *testing.T) {
 		{name: "line continuation", df: "FROM alpine:3.20\nUSER \\\n  root\n", want: []int{2}},
 		{name: "escape directive", df: bt("# escape=§\nFROM alpine:3.20\nUSER §\n  0\n"), want: []int{3}},
 		{name: "ONBUILD", df: "FROM alpine:3.20\nONBUILD USER root\nUSER app\n", want: []int{2}, msg: "ONBUILD USER"},
+		// A repeated stage name: BuildKit builds the LAST stage of that
+		// name, so its USER is the one that ships (the first "app" was
+		// judged before the one Dockerfile model).
+		{name: "repeated target name ships the last", df: "FROM alpine:3.20 AS app\nUSER 1000\nFROM alpine:3.20 AS app\nUSER root\n", opt: Options{Target: "app"}, want: []int{4}},
+		{name: "repeated target name, first is root", df: "FROM alpine:3.20 AS app\nUSER root\nFROM alpine:3.20 AS app\nUSER 1000\n", opt: Options{Target: "app"}},
+		// FROM names the last earlier stage of that name.
+		{name: "repeated base name inherits the last", df: "FROM alpine:3.20 AS base\nUSER 1000\nFROM alpine:3.20 AS base\nUSER root\nFROM base\nRUN true\n", want: []int{4}},
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policy"
+	"github.com/hardenkit/hardenkit/llb/solve"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
@@ -217,9 +218,11 @@ func (d *dockerfileDir) read(ctx context.Context, p string) ([]byte, bool, error
 	return readFromState(ctx, d.c, st, full)
 }
 
-// readNamedContext reads file from the named context name, if the build
-// has one.
-func readNamedContext(ctx context.Context, bc *dockerui.Client, c client.Client, name, file string) ([]byte, bool, error) {
+// NamedContext solves the named context name of the build and returns its
+// filesystem; ok is false when the build has no such context. It is the
+// one reader of named contexts (policy, exceptions, vulnerability
+// database, VEX).
+func NamedContext(ctx context.Context, bc *dockerui.Client, c client.Client, name string) (ref client.Reference, ok bool, err error) {
 	nc, err := bc.NamedContext(name, dockerui.ContextOpt{})
 	if err != nil {
 		return nil, false, fmt.Errorf("named context %s: %w", name, err)
@@ -234,7 +237,21 @@ func readNamedContext(ctx context.Context, bc *dockerui.Client, c client.Client,
 	if st == nil {
 		return nil, false, fmt.Errorf("named context %s has no filesystem", name)
 	}
-	dt, found, err := readFromState(ctx, c, *st, file)
+	ref, err = solve.Ref(ctx, c, *st, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading named context %s: %w", name, err)
+	}
+	return ref, true, nil
+}
+
+// readNamedContext reads file from the named context name, if the build
+// has one.
+func readNamedContext(ctx context.Context, bc *dockerui.Client, c client.Client, name, file string) ([]byte, bool, error) {
+	ref, ok, err := NamedContext(ctx, bc, c, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	dt, found, err := readFromRef(ctx, ref, file)
 	if err != nil {
 		return nil, false, fmt.Errorf("named context %s: %w", name, err)
 	}
@@ -248,19 +265,18 @@ func readNamedContext(ctx context.Context, bc *dockerui.Client, c client.Client,
 // exceptions file this large is a mistake, not something to truncate.
 const maxPolicyFileSize = 4 << 20
 
+// readFromState solves st and reads p from it (readFromRef).
 func readFromState(ctx context.Context, c client.Client, st llb.State, p string) ([]byte, bool, error) {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("marshaling source for %s: %w", p, err)
-	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	ref, err := solve.Ref(ctx, c, st, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s: %w", p, err)
 	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
-	}
+	return readFromRef(ctx, ref, p)
+}
+
+// readFromRef reads the policy-sized file p of ref and says whether it
+// exists.
+func readFromRef(ctx context.Context, ref client.Reference, p string) ([]byte, bool, error) {
 	if ref == nil {
 		return nil, false, nil
 	}

@@ -1,4 +1,4 @@
-package frontend
+package dockerfilemodel
 
 import (
 	"testing"
@@ -20,7 +20,7 @@ COPY x ${DEST}/
 RUN chmod 777 /srv
 `
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	o, err := shippedOrigins([]byte(df), "Dockerfile", "", nil, p, p)
+	o, err := mustView(t, df, Target{Platform: p, BuildPlatform: p}).Origins("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +35,11 @@ RUN chmod 777 /srv
 	}
 	checkOrigins(t, o, tests)
 
-	scratch, err := shippedOrigins([]byte("FROM scratch\nCOPY a /a\n"), "Dockerfile", "", nil, p, p)
+	scratch, err := mustView(t, "FROM scratch\nCOPY a /a\n", Target{Platform: p, BuildPlatform: p}).Origins("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := scratch.of("/etc/passwd"); got != "from the base image scratch (Dockerfile:1)" {
+	if got, _ := scratch.Of("/etc/passwd"); got != "from the base image scratch (Dockerfile:1)" {
 		t.Errorf("scratch of(/etc/passwd) = %q", got)
 	}
 }
@@ -55,7 +55,7 @@ COPY conf/ /app/conf/
 RUN touch /app/conf/x
 `
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	o, err := shippedOrigins([]byte(df), "Dockerfile", "", nil, p, p)
+	o, err := mustView(t, df, Target{Platform: p, BuildPlatform: p}).Origins("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,21 +70,21 @@ RUN touch /app/conf/x
 	checkOrigins(t, o, tests)
 }
 
-// originCase is a path and what origins.of must say about it.
+// originCase is a path and what Origins.Of must say about it.
 type originCase struct {
 	path, want string
 	line       int
 }
 
-func checkOrigins(t *testing.T, o origins, tests []originCase) {
+func checkOrigins(t *testing.T, o Origins, tests []originCase) {
 	t.Helper()
 	for _, tt := range tests {
-		got, ranges := o.of(tt.path)
+		got, ranges := o.Of(tt.path)
 		if got != tt.want {
 			t.Errorf("of(%s) = %q, want %q", tt.path, got, tt.want)
 		}
-		if firstRangeLine(ranges) != tt.line {
-			t.Errorf("of(%s) ranges start at line %d, want %d", tt.path, firstRangeLine(ranges), tt.line)
+		if firstLine(ranges) != tt.line {
+			t.Errorf("of(%s) ranges start at line %d, want %d", tt.path, firstLine(ranges), tt.line)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package frontend
+package dockerfilemodel
 
 import (
 	"slices"
@@ -30,7 +30,7 @@ EOF
 RUN --mount=type=bind,from=tools,target=/t --mount=type=bind,target=/src true
 `
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	got, err := contextCopies([]byte(df), "", map[string]string{}, p, p)
+	got, err := mustView(t, df, Target{Platform: p, BuildPlatform: p}).ContextCopies()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ RUN --mount=type=bind,from=tools,target=/t --mount=type=bind,target=/src true
 	}
 	var rows []row
 	for _, c := range got {
-		rows = append(rows, row{c.stage, c.instruction, c.line(), c.sources})
+		rows = append(rows, row{c.Stage, c.Instruction, c.Line(), c.Sources})
 	}
 	want := []row{
 		{"builder", "COPY", 3, []string{"keys/id.pem"}},
@@ -54,21 +54,21 @@ RUN --mount=type=bind,from=tools,target=/t --mount=type=bind,target=/src true
 	if !slices.EqualFunc(rows, want, func(a, b row) bool {
 		return a.stage == b.stage && a.instr == b.instr && a.line == b.line && slices.Equal(a.sources, b.sources)
 	}) {
-		t.Errorf("contextCopies:\n got  %+v\n want %+v", rows, want)
+		t.Errorf("ContextCopies:\n got  %+v\n want %+v", rows, want)
 	}
-	if pats := contextIncludePatterns(got); pats != nil {
+	if pats := IncludePatterns(got); pats != nil {
 		t.Errorf("include patterns: %v, want the whole context (a bind mount of it)", pats)
 	}
-	if pats := contextIncludePatterns(got[:3]); !slices.Equal(pats, []string{"keys/id.pem", "keys/tok", "vendor/*.tar"}) {
+	if pats := IncludePatterns(got[:3]); !slices.Equal(pats, []string{"keys/id.pem", "keys/tok", "vendor/*.tar"}) {
 		t.Errorf("include patterns: %v", pats)
 	}
 
 	// The build arg overrides the ARG default; the target limits the stages.
-	got, err = contextCopies([]byte(df), "builder", map[string]string{"SRC": "other"}, p, p)
+	got, err = mustView(t, df, Target{Stage: "builder", BuildArgs: map[string]string{"SRC": "other"}, Platform: p, BuildPlatform: p}).ContextCopies()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || got[0].sources[0] != "other/id.pem" || got[2].sources[0] != "other/tok" {
+	if len(got) != 3 || got[0].Sources[0] != "other/id.pem" || got[2].Sources[0] != "other/tok" {
 		t.Errorf("target builder with SRC=other: %+v", got)
 	}
 }
@@ -89,8 +89,8 @@ func TestContextCopyBrings(t *testing.T) {
 		{[]string{"app"}, "keys/id.pem", false},
 	}
 	for _, tt := range tests {
-		c := contextCopy{sources: tt.sources}
-		if got := c.brings(tt.rel); got != tt.want {
+		c := ContextCopy{Sources: tt.sources}
+		if got := c.Brings(tt.rel); got != tt.want {
 			t.Errorf("%v brings %q = %v, want %v", tt.sources, tt.rel, got, tt.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package frontend
+package dockerfilemodel
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
@@ -23,46 +22,34 @@ type step struct {
 	run bool
 }
 
-// origins says which Dockerfile instruction wrote a path of the shipped
+// Origins says which Dockerfile instruction wrote a path of the shipped
 // image, from the instructions alone: the last COPY or ADD whose
 // destination covers the path, else the last RUN of the stage chain (it
 // could have), else the base image. It reads no file, so naming an
 // instruction costs nothing per finding.
-type origins struct {
+type Origins struct {
 	dockerfile string
 	steps      []step
 	base       string
 	from       []parser.Range
 }
 
-// shippedOrigins reads the instructions of the shipped stage and the
-// stages it is built on, oldest first.
-func shippedOrigins(dt []byte, dockerfile, target string, buildArgs map[string]string, platform, buildPlatform ocispecs.Platform) (origins, error) {
-	df, err := parseDockerfile(dt, buildArgs, platform, buildPlatform)
+// Origins reads the instructions of the exported stage and the stages it
+// is built on, oldest first; dockerfile is the Dockerfile's name as the
+// descriptions give it.
+func (v *View) Origins(dockerfile string) (Origins, error) {
+	chain, err := v.chain()
 	if err != nil {
-		return origins{}, err
+		return Origins{}, err
 	}
-	idx, err := df.targetIndex(target)
-	if err != nil {
-		return origins{}, err
-	}
-	var chain []int
-	for i := idx; i >= 0; {
-		chain = append([]int{i}, chain...)
-		base, err := df.expand(df.stages[i].BaseName)
-		if err != nil {
-			return origins{}, fmt.Errorf("expanding FROM %s: %w", df.stages[i].BaseName, err)
-		}
-		i = df.stageIndex(base, i)
-	}
-	first := df.stages[chain[0]]
-	o := origins{dockerfile: dockerfile, from: first.Location}
-	if o.base, err = df.expand(first.BaseName); err != nil {
-		return origins{}, err
+	first := v.stages[chain[0]]
+	o := Origins{dockerfile: dockerfile, from: first.Location}
+	if o.base, err = v.base(chain[0]); err != nil {
+		return Origins{}, err
 	}
 	for _, i := range chain {
 		wd := "/"
-		for _, c := range df.stages[i].Commands {
+		for _, c := range v.stages[i].Commands {
 			switch c := c.(type) {
 			case *instructions.WorkdirCommand:
 				if !strings.Contains(c.Path, "$") {
@@ -132,26 +119,26 @@ func isPathByte(b byte) bool {
 		'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
 }
 
-// of describes the instruction that created or last changed p, and its
+// Of describes the instruction that created or last changed p, and its
 // Dockerfile ranges (nil for the base image): the last COPY or ADD whose
 // destination covers p or RUN that names p, else the last RUN (which could
 // have written it), else the base image.
-func (o origins) of(p string) (string, []parser.Range) {
+func (o Origins) Of(p string) (string, []parser.Range) {
 	p = rootfs.Clean(p)
 	for i := len(o.steps) - 1; i >= 0; i-- {
 		switch s := o.steps[i]; {
 		case s.dest != "" && s.covers(p):
-			return fmt.Sprintf("written by %s (%s:%d)", oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+			return fmt.Sprintf("written by %s (%s:%d)", oneLine(s.text), o.dockerfile, firstLine(s.ranges)), s.ranges
 		case s.names(p):
-			return fmt.Sprintf("written or changed by %s (%s:%d), the last instruction that names it", oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+			return fmt.Sprintf("written or changed by %s (%s:%d), the last instruction that names it", oneLine(s.text), o.dockerfile, firstLine(s.ranges)), s.ranges
 		}
 	}
 	for i := len(o.steps) - 1; i >= 0; i-- {
 		if s := o.steps[i]; s.run {
-			return fmt.Sprintf("no COPY or ADD writes it: from the base image %s, or changed by %s (%s:%d)", o.base, oneLine(s.text), o.dockerfile, firstRangeLine(s.ranges)), s.ranges
+			return fmt.Sprintf("no COPY or ADD writes it: from the base image %s, or changed by %s (%s:%d)", o.base, oneLine(s.text), o.dockerfile, firstLine(s.ranges)), s.ranges
 		}
 	}
-	return fmt.Sprintf("from the base image %s (%s:%d)", o.base, o.dockerfile, firstRangeLine(o.from)), o.from
+	return fmt.Sprintf("from the base image %s (%s:%d)", o.base, o.dockerfile, firstLine(o.from)), o.from
 }
 
 // oneLine shortens an instruction to its first line, at most 80 bytes.
@@ -164,11 +151,4 @@ func oneLine(s string) string {
 		s += "…"
 	}
 	return s
-}
-
-func firstRangeLine(r []parser.Range) int {
-	if len(r) == 0 {
-		return 0
-	}
-	return r[0].Start.Line
 }
