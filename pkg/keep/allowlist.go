@@ -29,8 +29,9 @@ import (
 	"path"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/pkg/tooling"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // header is what the first bytes of a file say about running it.

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
@@ -71,7 +70,7 @@ type RebaseInput struct {
 	// Healthcheck is the exec-form health-check command, if any: its
 	// program and closure are allowed to execute like the entrypoint's.
 	Healthcheck []string
-	// Keep are policy paths (pathglob patterns) that always ship, with
+	// Keep are policy paths (rootfs.Match patterns) that always ship, with
 	// everything below them, even when a tooling list names them; their
 	// content is still checked (a kept path that is a shell fails).
 	Keep []string
@@ -137,7 +136,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		return KeepSet{}, errors.New("rebase: no final filesystem")
 	}
 	for _, k := range in.Keep {
-		if err := pathglob.Validate(k); err != nil {
+		if err := rootfs.ValidatePattern(k); err != nil {
 			return KeepSet{}, fmt.Errorf("rebase: keep pattern %q: %w", k, err)
 		}
 	}
@@ -315,7 +314,7 @@ func (r *rebaser) policyKeep() {
 			continue
 		}
 		for _, p := range r.t.Paths() {
-			if p != "/" && pathglob.Match(pat, p) {
+			if p != "/" && rootfs.Match(pat, p) {
 				r.keepTree(p, reason)
 			}
 		}

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Layout is a root filesystem under construction in a temporary directory.
