@@ -141,7 +141,7 @@ func (l *Layout) Debian() *Layout {
 	l.t.Helper()
 	tr := Triple()
 	if tr == "" {
-		l.t.Skipf("no Debian fixture for %s/%s", runtime.GOOS, runtime.GOARCH)
+		l.t.Fatalf("no Debian fixture for %s/%s: add its multiarch triple to Triple", runtime.GOOS, runtime.GOARCH)
 	}
 	l.Dir("/usr/bin").Dir("/usr/sbin").Dir("/usr/lib/" + tr).Dir("/lib64").Dir("/etc/ld.so.conf.d").Dir("/tmp").Dir("/usr/local/bin")
 	l.Symlink("/bin", "usr/bin").Symlink("/sbin", "usr/sbin").Symlink("/lib", "usr/lib")
@@ -161,24 +161,42 @@ func hostLibDirs() []string {
 // it needs, found on the host without ldd, into /usr/lib/<triple> of a
 // Debian layout (under its real name plus a soname symlink when they
 // differ), and installs the program interpreter at the path the binary
-// names, as a relative symlink into /usr/lib/<triple>. It skips the test
-// when the host lacks the file.
+// names, as a relative symlink into /usr/lib/<triple>. It fails the test
+// when the host lacks the file (see HostFile).
 func (l *Layout) CopyELF(hostPath, dest string, mode fs.FileMode) *Layout {
 	l.t.Helper()
-	if _, err := os.Stat(hostPath); err != nil {
-		l.t.Skipf("host has no %s: %v", hostPath, err)
-	}
-	l.copyHost(hostPath, dest, mode)
+	l.File(dest, HostFile(l.t, hostPath), mode)
 	seen := map[string]bool{}
 	l.copyDeps(hostPath, seen)
 	return l
 }
 
-func (l *Layout) copyHost(hostPath, dest string, mode fs.FileMode) {
-	l.t.Helper()
+// hostPackages names the Debian package that ships each host file tests
+// use as it is, for the message when one is missing.
+var hostPackages = map[string]string{
+	"/usr/bin/busybox": "busybox-static",
+	"/usr/bin/dash":    "dash",
+	"/usr/bin/bash":    "bash",
+	"/usr/bin/perl":    "perl-base",
+	"/usr/bin/python3": "python3",
+	"/usr/bin/ls":      "coreutils",
+}
+
+// HostFile reads a host file that a test needs as it really is — a real
+// shell, a real BusyBox, a dynamically linked program and its libraries.
+// A missing file fails the test, naming the Debian package to install: a
+// test that cannot build its fixture must not pass untested.
+func HostFile(t testing.TB, hostPath string) []byte {
+	t.Helper()
 	data, err := os.ReadFile(hostPath)
-	l.check(err)
-	l.File(dest, data, mode)
+	if err != nil {
+		pkg := hostPackages[hostPath]
+		if pkg == "" {
+			pkg = "the package that ships it"
+		}
+		t.Fatalf("this test needs the host's %s: %v; install %s", hostPath, err, pkg)
+	}
+	return data
 }
 
 func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
@@ -204,7 +222,7 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 		l.check(err)
 		base := path.Base(interp)
 		if _, err := os.Lstat(l.host(libDir + "/" + base)); err != nil {
-			l.copyHost(real, libDir+"/"+base, 0o755)
+			l.File(libDir+"/"+base, HostFile(l.t, real), 0o755)
 		}
 		switch path.Dir(interp) {
 		case "/lib64":
@@ -216,7 +234,7 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 				l.Symlink("/usr/lib/"+base, tr+"/"+base)
 			}
 		default:
-			l.t.Skipf("unsupported interpreter location %s", interp)
+			l.t.Fatalf("unsupported interpreter location %s", interp)
 		}
 	}
 	libs, err := f.ImportedLibraries()
@@ -234,13 +252,13 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 			}
 		}
 		if found == "" {
-			l.t.Skipf("host library %s not found", soname)
+			l.t.Fatalf("host library %s not found: install the package that ships it", soname)
 		}
 		real, err := filepath.EvalSymlinks(found)
 		l.check(err)
 		realBase := filepath.Base(real)
 		if _, err := os.Lstat(l.host(libDir + "/" + realBase)); err != nil {
-			l.copyHost(real, libDir+"/"+realBase, 0o644)
+			l.File(libDir+"/"+realBase, HostFile(l.t, real), 0o644)
 		}
 		if realBase != soname {
 			if _, err := os.Lstat(l.host(libDir + "/" + soname)); err != nil {
@@ -257,7 +275,7 @@ func (l *Layout) GoBinary(dest, source string) *Layout {
 	l.t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		l.t.Skipf("no go toolchain: %v", err)
+		l.t.Fatalf("no go toolchain: %v", err)
 	}
 	dir := l.t.TempDir()
 	l.check(os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module fixture\n\ngo 1.21\n"), 0o644))
@@ -269,7 +287,7 @@ func (l *Layout) GoBinary(dest, source string) *Layout {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		l.t.Fatalf("building fixture: %v\n%s", err, b)
 	}
-	l.copyHost(out, dest, 0o755)
+	l.File(dest, HostFile(l.t, out), 0o755)
 	return l
 }
 
