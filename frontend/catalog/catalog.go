@@ -1,7 +1,7 @@
-// Package catalog is hardenkit's rule catalog: every rule of every stage
-// (static Dockerfile rules today; LLB, image and evidence rules append
-// theirs here), in one sorted list that `hardenkit rules`, the policy
-// parser (Known), the report encoders (Lookup) and the generated
+// Package catalog is hardenkit's rule catalog: every rule of every stage —
+// static Dockerfile rules, LLB controls, image inspections and evidence
+// (vulnerability) rules — in one sorted list that `hardenkit rules`, the
+// policy parser (Known), the report encoders (Lookup) and the generated
 // docs/rules.md all read.
 package catalog
 

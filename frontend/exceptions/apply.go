@@ -6,7 +6,7 @@ import (
 
 	"github.com/distribution/reference"
 
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -71,10 +71,10 @@ func (e Exception) matches(f rules.Finding, ctx MatchContext, images []string) b
 	if sc.Stage != "" && sc.Stage != f.StageName {
 		return false
 	}
-	if sc.Path != "" && (f.File == "" || !pathglob.Match(sc.Path, f.File)) {
+	if sc.Path != "" && (f.File == "" || !rootfs.Match(sc.Path, f.File)) {
 		return false
 	}
-	if sc.Image != "" && !slices.ContainsFunc(images, func(n string) bool { return pathglob.Match(sc.Image, n) }) {
+	if sc.Image != "" && !slices.ContainsFunc(images, func(n string) bool { return rootfs.Match(sc.Image, n) }) {
 		return false
 	}
 	if sc.Package != "" || sc.CVE != "" {

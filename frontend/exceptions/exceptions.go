@@ -22,7 +22,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/policy/canonjson"
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // APIVersion is the only exceptions file version this package reads. It is
@@ -68,14 +68,14 @@ type Exception struct {
 type Scope struct {
 	// Stage is the Dockerfile stage name (or index) of the finding.
 	Stage string `json:"stage,omitempty"`
-	// Path is a pathglob pattern matched against the finding's file.
+	// Path is a path pattern (rootfs.Match) matched against the finding's file.
 	Path string `json:"path,omitempty"`
 	// Package is a package URL or a prefix of one ("pkg:deb/debian/openssl"
 	// matches every version and qualifier of that package).
 	Package string `json:"package,omitempty"`
 	// CVE is a vulnerability id (CVE, GHSA, …), matched case-insensitively.
 	CVE string `json:"cve,omitempty"`
-	// Image is a pathglob pattern matched against the name (without tag or
+	// Image is a path pattern (rootfs.Match) matched against the name (without tag or
 	// digest) of the image being built, in full ("docker.io/library/app")
 	// or familiar ("app") form.
 	Image string `json:"image,omitempty"`
@@ -263,7 +263,7 @@ func parseScope(c *sy.Collector, s *scopeModel) Scope {
 			}
 			return nil
 		}),
-		Path: check(s.Path, "path", pathglob.Validate),
+		Path: check(s.Path, "path", rootfs.ValidatePattern),
 		Package: check(s.Package, "package", func(v string) error {
 			if !purlRe.MatchString(v) {
 				return fmt.Errorf("want a package URL or prefix of one, like pkg:deb/debian/openssl")
@@ -283,7 +283,7 @@ func parseScope(c *sy.Collector, s *scopeModel) Scope {
 // validImagePattern accepts a name glob without tag or digest: scopes match
 // names, so a tag in the pattern would silently match nothing.
 func validImagePattern(p string) error {
-	if err := pathglob.Validate(p); err != nil {
+	if err := rootfs.ValidatePattern(p); err != nil {
 		return err
 	}
 	last := p[strings.LastIndexByte(p, '/')+1:]

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // ValidationPolicy is what the policy says about exceptions; policy builds
@@ -134,13 +134,13 @@ func (e Exception) breadthProblems(narrow bool) []string {
 		return []string{"over-broad: no scope; narrow it by stage, path, package, cve or image"}
 	}
 	var out []string
-	if e.Scope.Path != "" && pathglob.WildcardOnly(e.Scope.Path) {
+	if e.Scope.Path != "" && rootfs.WildcardOnly(e.Scope.Path) {
 		out = append(out, fmt.Sprintf("over-broad: scope.path %q matches every path", e.Scope.Path))
 	}
-	if e.Scope.Image != "" && pathglob.WildcardOnly(e.Scope.Image) {
+	if e.Scope.Image != "" && rootfs.WildcardOnly(e.Scope.Image) {
 		out = append(out, fmt.Sprintf("over-broad: scope.image %q matches every image", e.Scope.Image))
 	}
-	if narrow && e.Scope.Path != "" && !pathglob.WildcardOnly(e.Scope.Path) && spansDirectories(e.Scope.Path) {
+	if narrow && e.Scope.Path != "" && !rootfs.WildcardOnly(e.Scope.Path) && spansDirectories(e.Scope.Path) {
 		out = append(out, fmt.Sprintf("over-broad: scope.path %q waives %s in a whole directory tree; a secret waiver names files (wildcards only in the file name, no **)", e.Scope.Path, e.Rule))
 	}
 	if narrow && e.Scope.Path == "" {

@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
@@ -117,7 +116,7 @@ func pick(list *[]string, policyList []string) {
 // pattern matches it or a directory above it.
 func kept(p string, patterns []string) bool {
 	for _, k := range patterns {
-		if pathglob.Match(k, p) || rootfs.IsUnder(p, strings.TrimSuffix(rootfs.Clean(k), "/**")) {
+		if rootfs.Match(k, p) || rootfs.IsUnder(p, strings.TrimSuffix(rootfs.Clean(k), "/**")) {
 			return true
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	sy "github.com/hardenkit/hardenkit/frontend/policy/strictyaml"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -509,16 +509,16 @@ func keepPath(v string) error {
 }
 
 func narrowGlob(v string) error {
-	if err := pathglob.Validate(v); err != nil {
+	if err := rootfs.ValidatePattern(v); err != nil {
 		return err
 	}
-	if pathglob.WildcardOnly(v) {
+	if rootfs.WildcardOnly(v) {
 		return errNoLiteral
 	}
 	return nil
 }
 
-// imagePattern accepts "name[:tag][@digest]" where name is a pathglob
+// imagePattern accepts "name[:tag][@digest]" where name is a path
 // pattern that names something; the static rule that checks the final base
 // (dockerfilecheck) matches the same three parts.
 func imagePattern(v string) error {

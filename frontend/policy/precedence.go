@@ -114,29 +114,52 @@ func (p *Policy) levelOrigin(r rules.Rule) (rules.Level, string) {
 // every setting lower wrote. Any written setting weaker than upper's is
 // an error that names lower's file, line and the setting.
 func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
-	q := clonePolicy(upper)
-	var bad []string
-	refuse := func(path, format string, args ...any) {
-		where := lower.Source
-		if l, _ := w.has(path); l > 0 {
-			where = fmt.Sprintf("%s:%d", lower.Source, l)
-		}
-		bad = append(bad, fmt.Sprintf("%s: %s: %s", where, path, fmt.Sprintf(format, args...)))
+	t := &tightening{q: clonePolicy(upper), upper: upper, lower: lower, w: w, rk: rk}
+	// One check per area, in the order their refusals are reported.
+	for _, check := range []func(){t.levels, t.epoch, t.distroless, t.tooling, t.user, t.secrets, t.vulnerabilities, t.exceptions, t.mode} {
+		check()
 	}
+	if len(t.bad) > 0 {
+		return nil, errors.New(strings.Join(t.bad, "\n"))
+	}
+	normalize(t.q)
+	return t.q, nil
+}
 
+// tightening is one application of a lower source onto upper: q is the
+// result so far, bad the refusals so far.
+type tightening struct {
+	q            *Policy
+	upper, lower *Policy
+	w            written
+	rk           Ranking
+	bad          []string
+}
+
+// refuse records that lower's setting at path would weaken the policy.
+func (t *tightening) refuse(path, format string, args ...any) {
+	where := t.lower.Source
+	if l, _ := t.w.has(path); l > 0 {
+		where = fmt.Sprintf("%s:%d", t.lower.Source, l)
+	}
+	t.bad = append(t.bad, fmt.Sprintf("%s: %s: %s", where, path, fmt.Sprintf(format, args...)))
+}
+
+// levels tightens rule levels, rule by rule.
+func (t *tightening) levels() {
 	// Levels, rule by rule; the rules one setting would lower from one
 	// level to another are one line (defaults.level: off lowers dozens).
 	type lowering struct{ origin, from, to string }
 	var lowerings []lowering
 	lowered := map[lowering][]string{}
-	for _, r := range rk.Catalog {
-		lu := upper.Level(r)
-		ll, origin := lower.levelOrigin(r)
+	for _, r := range t.rk.Catalog {
+		lu := t.upper.Level(r)
+		ll, origin := t.lower.levelOrigin(r)
 		switch {
 		case LevelRank(ll) > LevelRank(lu):
-			q.Rules[r.ID] = ll
+			t.q.Rules[r.ID] = ll
 		case LevelRank(ll) < LevelRank(lu):
-			if _, ok := w.has(origin); ok {
+			if _, ok := t.w.has(origin); ok {
 				k := lowering{origin, string(lu), string(ll)}
 				if lowered[k] == nil {
 					lowerings = append(lowerings, k)
@@ -147,40 +170,46 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 	}
 	for _, k := range lowerings {
 		if ids := lowered[k]; len(ids) == 1 {
-			refuse(k.origin, "would lower %s from %s to %s", ids[0], k.from, k.to)
+			t.refuse(k.origin, "would lower %s from %s to %s", ids[0], k.from, k.to)
 		} else {
-			refuse(k.origin, "would lower %d rules from %s to %s: %s", len(ids), k.from, k.to, strings.Join(ids, ", "))
+			t.refuse(k.origin, "would lower %d rules from %s to %s: %s", len(ids), k.from, k.to, strings.Join(ids, ", "))
 		}
 	}
+}
 
-	c, uc, lc := &q.Controls, upper.Controls, lower.Controls
-	if _, ok := w.has("controls.epoch.default"); ok {
+// epoch takes lower's default timestamp.
+func (t *tightening) epoch() {
+	c, lc := &t.q.Controls, t.lower.Controls
+	if _, ok := t.w.has("controls.epoch.default"); ok {
 		// The timestamp is not a strictness: the team may choose it.
 		c.Epoch.Default = lc.Epoch.Default
 	}
+}
 
-	// distroless
-	if _, ok := w.has("controls.distroless.mode"); ok {
+// distroless tightens the mode and the allowed bases.
+func (t *tightening) distroless() {
+	c, uc, lc := &t.q.Controls, t.upper.Controls, t.lower.Controls
+	if _, ok := t.w.has("controls.distroless.mode"); ok {
 		switch {
 		case distrolessRank(lc.Distroless.Mode) < distrolessRank(uc.Distroless.Mode):
-			refuse("controls.distroless.mode", "%s is weaker than %s", lc.Distroless.Mode, uc.Distroless.Mode)
+			t.refuse("controls.distroless.mode", "%s is weaker than %s", lc.Distroless.Mode, uc.Distroless.Mode)
 		default:
 			c.Distroless.Mode = lc.Distroless.Mode
 		}
 	}
-	if _, ok := w.has("controls.distroless.allowedBases"); ok {
+	if _, ok := t.w.has("controls.distroless.allowedBases"); ok {
 		switch {
 		case len(uc.Distroless.AllowedBases) == 0:
 			c.Distroless.AllowedBases = slices.Clone(lc.Distroless.AllowedBases)
 		case len(lc.Distroless.AllowedBases) == 0:
-			refuse("controls.distroless.allowedBases", "an empty list would drop the allow-list of %d bases", len(uc.Distroless.AllowedBases))
+			t.refuse("controls.distroless.allowedBases", "an empty list would drop the allow-list of %d bases", len(uc.Distroless.AllowedBases))
 		default:
 			ok := true
 			for _, b := range lc.Distroless.AllowedBases {
 				if !slices.ContainsFunc(uc.Distroless.AllowedBases, func(u BaseImage) bool {
 					return u.Pattern == b.Pattern && (u.Digest == "" || u.Digest == b.Digest)
 				}) {
-					refuse("controls.distroless.allowedBases", "%s is not among the allowed bases it may narrow", b.Pattern)
+					t.refuse("controls.distroless.allowedBases", "%s is not among the allowed bases it may narrow", b.Pattern)
 					ok = false
 				}
 			}
@@ -189,9 +218,12 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 			}
 		}
 	}
+}
 
-	// tooling: removing more is stricter, keeping more is weaker.
-	for _, t := range []struct {
+// tooling: removing more is stricter, keeping more is weaker.
+func (t *tightening) tooling() {
+	c, uc, lc := &t.q.Controls, t.upper.Controls, t.lower.Controls
+	for _, tl := range []struct {
 		key          string
 		dst          *[]string
 		upper, lower []string
@@ -201,132 +233,139 @@ func tighten(upper, lower *Policy, w written, rk Ranking) (*Policy, error) {
 		{"debuggers", &c.Tooling.Debuggers, uc.Tooling.Debuggers, lc.Tooling.Debuggers},
 		{"shells", &c.Tooling.Shells, uc.Tooling.Shells, lc.Tooling.Shells},
 	} {
-		path := "controls.tooling." + t.key
-		if _, ok := w.has(path); !ok {
+		path := "controls.tooling." + tl.key
+		if _, ok := t.w.has(path); !ok {
 			continue
 		}
-		u, uok := resolveTools(t.upper, t.key, rk)
-		l, lok := resolveTools(t.lower, t.key, rk)
+		u, uok := resolveTools(tl.upper, tl.key, t.rk)
+		l, lok := resolveTools(tl.lower, tl.key, t.rk)
 		switch {
-		case t.upper == nil && t.lower == nil:
+		case tl.upper == nil && tl.lower == nil:
 		case !uok || !lok:
-			refuse(path, "cannot tell whether it removes at least the built-in list the higher policy removes")
+			t.refuse(path, "cannot tell whether it removes at least the built-in list the higher policy removes")
 		case !subset(u, l):
-			refuse(path, "would stop removing %s", strings.Join(missing(u, l), ", "))
+			t.refuse(path, "would stop removing %s", strings.Join(missing(u, l), ", "))
 		default:
-			*t.dst = slices.Clone(t.lower)
+			*tl.dst = slices.Clone(tl.lower)
 		}
 	}
-	narrower(w, refuse, "controls.tooling.keep", "would keep", &c.Tooling.Keep, uc.Tooling.Keep, lc.Tooling.Keep)
+	t.narrower("controls.tooling.keep", "would keep", &c.Tooling.Keep, uc.Tooling.Keep, lc.Tooling.Keep)
+}
 
-	// user
-	if _, ok := w.has("controls.user.inject"); ok {
+// user may only keep or start injecting a non-root user.
+func (t *tightening) user() {
+	c, uc, lc := &t.q.Controls, t.upper.Controls, t.lower.Controls
+	if _, ok := t.w.has("controls.user.inject"); ok {
 		if uc.User.Inject && !lc.User.Inject {
-			refuse("controls.user.inject", "false would stop injecting a non-root user")
+			t.refuse("controls.user.inject", "false would stop injecting a non-root user")
 		}
 		c.User.Inject = uc.User.Inject || lc.User.Inject
 	}
-	if _, ok := w.has("controls.user.uid"); ok {
+	if _, ok := t.w.has("controls.user.uid"); ok {
 		c.User.UID = lc.User.UID
 	}
-	if _, ok := w.has("controls.user.gid"); ok {
+	if _, ok := t.w.has("controls.user.gid"); ok {
 		c.User.GID = lc.User.GID
 	}
 	if c.User.Inject && c.User.UID == 0 {
-		refuse("controls.user.uid", "the injected user must not be root (0)")
+		t.refuse("controls.user.uid", "the injected user must not be root (0)")
 	}
+}
 
-	// secrets
-	narrower(w, refuse, "controls.secrets.allowPaths", "would stop reporting secrets in", &c.Secrets.AllowPaths, uc.Secrets.AllowPaths, lc.Secrets.AllowPaths)
-	narrower(w, refuse, "controls.secrets.allowRules", "would stop reporting detector", &c.Secrets.AllowRules, uc.Secrets.AllowRules, lc.Secrets.AllowRules)
-	if _, ok := w.has("controls.secrets.maxFileSize"); ok {
+// secrets may only narrow allow-lists and scan more.
+func (t *tightening) secrets() {
+	c, uc, lc := &t.q.Controls, t.upper.Controls, t.lower.Controls
+	t.narrower("controls.secrets.allowPaths", "would stop reporting secrets in", &c.Secrets.AllowPaths, uc.Secrets.AllowPaths, lc.Secrets.AllowPaths)
+	t.narrower("controls.secrets.allowRules", "would stop reporting detector", &c.Secrets.AllowRules, uc.Secrets.AllowRules, lc.Secrets.AllowRules)
+	if _, ok := t.w.has("controls.secrets.maxFileSize"); ok {
 		if lc.Secrets.MaxFileSize < uc.Secrets.MaxFileSize {
-			refuse("controls.secrets.maxFileSize", "%d would scan less than %d bytes per file", lc.Secrets.MaxFileSize, uc.Secrets.MaxFileSize)
+			t.refuse("controls.secrets.maxFileSize", "%d would scan less than %d bytes per file", lc.Secrets.MaxFileSize, uc.Secrets.MaxFileSize)
 		} else {
 			c.Secrets.MaxFileSize = lc.Secrets.MaxFileSize
 		}
 	}
+}
 
-	// vulnerabilities
-	vu, vl := uc.Vulnerabilities, lc.Vulnerabilities
-	if _, ok := w.has("controls.vulnerabilities.failOn"); ok {
+// vulnerabilities may only fail on more and demand a fresher database.
+func (t *tightening) vulnerabilities() {
+	c, vu, vl := &t.q.Controls, t.upper.Controls.Vulnerabilities, t.lower.Controls.Vulnerabilities
+	if _, ok := t.w.has("controls.vulnerabilities.failOn"); ok {
 		if severityRank(vl.FailOn) > severityRank(vu.FailOn) {
-			refuse("controls.vulnerabilities.failOn", "%s would let %s vulnerabilities through", vl.FailOn, vu.FailOn)
+			t.refuse("controls.vulnerabilities.failOn", "%s would let %s vulnerabilities through", vl.FailOn, vu.FailOn)
 		} else {
 			c.Vulnerabilities.FailOn = vl.FailOn
 		}
 	}
-	if _, ok := w.has("controls.vulnerabilities.requireDB"); ok && vu.RequireDB && !vl.RequireDB {
-		refuse("controls.vulnerabilities.requireDB", "false would let a build without a vulnerability database pass")
+	if _, ok := t.w.has("controls.vulnerabilities.requireDB"); ok && vu.RequireDB && !vl.RequireDB {
+		t.refuse("controls.vulnerabilities.requireDB", "false would let a build without a vulnerability database pass")
 	}
-	c.Vulnerabilities.RequireDB = vu.RequireDB || (vl.RequireDB && w.hasAny("controls.vulnerabilities.requireDB"))
-	if _, ok := w.has("controls.vulnerabilities.maxDBAge"); ok {
+	c.Vulnerabilities.RequireDB = vu.RequireDB || (vl.RequireDB && t.w.hasAny("controls.vulnerabilities.requireDB"))
+	if _, ok := t.w.has("controls.vulnerabilities.maxDBAge"); ok {
 		if vl.MaxDBAge > vu.MaxDBAge {
-			refuse("controls.vulnerabilities.maxDBAge", "%s would accept a database older than %s", vl.MaxDBAge, vu.MaxDBAge)
+			t.refuse("controls.vulnerabilities.maxDBAge", "%s would accept a database older than %s", vl.MaxDBAge, vu.MaxDBAge)
 		} else {
 			c.Vulnerabilities.MaxDBAge = vl.MaxDBAge
 		}
 	}
-	if _, ok := w.has("controls.vulnerabilities.db"); ok && vl.DB != vu.DB {
+	if _, ok := t.w.has("controls.vulnerabilities.db"); ok && vl.DB != vu.DB {
 		if vu.DB != "" {
-			refuse("controls.vulnerabilities.db", "%q would replace the database %q", vl.DB, vu.DB)
+			t.refuse("controls.vulnerabilities.db", "%q would replace the database %q", vl.DB, vu.DB)
 		} else {
 			c.Vulnerabilities.DB = vl.DB
 		}
 	}
+}
 
-	// exceptions
-	eu, el := uc.Exceptions, lc.Exceptions
-	if _, ok := w.has("controls.exceptions.file"); ok && el.File != "" {
+// exceptions may only shorten lifetimes and demand more approval.
+func (t *tightening) exceptions() {
+	c, eu, el := &t.q.Controls, t.upper.Controls.Exceptions, t.lower.Controls.Exceptions
+	if _, ok := t.w.has("controls.exceptions.file"); ok && el.File != "" {
 		c.Exceptions.File = el.File
 	}
-	if _, ok := w.has("controls.exceptions.maxLifetime"); ok {
+	if _, ok := t.w.has("controls.exceptions.maxLifetime"); ok {
 		if el.MaxLifetime > eu.MaxLifetime {
-			refuse("controls.exceptions.maxLifetime", "%s would extend exception lifetimes beyond %s", el.MaxLifetime, eu.MaxLifetime)
+			t.refuse("controls.exceptions.maxLifetime", "%s would extend exception lifetimes beyond %s", el.MaxLifetime, eu.MaxLifetime)
 		} else {
 			c.Exceptions.MaxLifetime = el.MaxLifetime
 		}
 	}
-	if _, ok := w.has("controls.exceptions.requireSignature"); ok {
+	if _, ok := t.w.has("controls.exceptions.requireSignature"); ok {
 		if eu.RequireSignature && !el.RequireSignature {
-			refuse("controls.exceptions.requireSignature", "false would accept unsigned exceptions")
+			t.refuse("controls.exceptions.requireSignature", "false would accept unsigned exceptions")
 		}
 		c.Exceptions.RequireSignature = eu.RequireSignature || el.RequireSignature
 	}
-	if _, ok := w.has("controls.exceptions.approverKeys"); ok {
+	if _, ok := t.w.has("controls.exceptions.approverKeys"); ok {
 		switch {
 		case !eu.RequireSignature && len(eu.ApproverKeys) == 0:
 			// Nothing was signed before: any key only narrows.
 			c.Exceptions.ApproverKeys = slices.Clone(el.ApproverKeys)
 		case !subset(el.ApproverKeys, eu.ApproverKeys):
-			refuse("controls.exceptions.approverKeys", "%d key(s) the higher policy does not name would approve exceptions", len(missing(el.ApproverKeys, eu.ApproverKeys)))
+			t.refuse("controls.exceptions.approverKeys", "%d key(s) the higher policy does not name would approve exceptions", len(missing(el.ApproverKeys, eu.ApproverKeys)))
 		default:
 			c.Exceptions.ApproverKeys = slices.Clone(el.ApproverKeys)
 		}
 	}
 	if c.Exceptions.RequireSignature && len(c.Exceptions.ApproverKeys) == 0 && len(eu.ApproverKeys) > 0 {
-		refuse("controls.exceptions.approverKeys", "an empty list would leave no approver key")
+		t.refuse("controls.exceptions.approverKeys", "an empty list would leave no approver key")
 	}
-	if _, ok := w.has("controls.exceptions.allowInline"); ok {
+	if _, ok := t.w.has("controls.exceptions.allowInline"); ok {
 		if !eu.AllowInline && el.AllowInline {
-			refuse("controls.exceptions.allowInline", "true would accept suppressions in Dockerfile comments")
+			t.refuse("controls.exceptions.allowInline", "true would accept suppressions in Dockerfile comments")
 		}
 		c.Exceptions.AllowInline = eu.AllowInline && el.AllowInline
 	}
+}
 
-	// mode
-	if _, ok := w.has("controls.mode.allowOff"); ok {
+// mode may only forbid HARDENKIT_MODE=off.
+func (t *tightening) mode() {
+	c, uc, lc := &t.q.Controls, t.upper.Controls, t.lower.Controls
+	if _, ok := t.w.has("controls.mode.allowOff"); ok {
 		if !uc.Mode.AllowOff && lc.Mode.AllowOff {
-			refuse("controls.mode.allowOff", "true would allow HARDENKIT_MODE=off")
+			t.refuse("controls.mode.allowOff", "true would allow HARDENKIT_MODE=off")
 		}
 		c.Mode.AllowOff = uc.Mode.AllowOff && lc.Mode.AllowOff
 	}
-
-	if len(bad) > 0 {
-		return nil, errors.New(strings.Join(bad, "\n"))
-	}
-	normalize(q)
-	return q, nil
 }
 
 // weakeningError is the message of a lower source that weakens the policy
@@ -354,12 +393,12 @@ func (w written) hasAny(path string) bool {
 
 // narrower applies an allow-list lower wrote when it is a subset of upper's
 // (allowing less is stricter) and refuses it otherwise.
-func narrower(w written, refuse func(path, format string, args ...any), path, what string, dst *[]string, upper, lower []string) {
-	if _, ok := w.has(path); !ok {
+func (t *tightening) narrower(path, what string, dst *[]string, upper, lower []string) {
+	if _, ok := t.w.has(path); !ok {
 		return
 	}
 	if extra := missing(lower, upper); len(extra) > 0 {
-		refuse(path, "%s %s", what, strings.Join(extra, ", "))
+		t.refuse(path, "%s %s", what, strings.Join(extra, ", "))
 		return
 	}
 	*dst = slices.Clone(lower)

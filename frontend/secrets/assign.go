@@ -196,7 +196,7 @@ func (s *Scanner) scanCommand(ctx context.Context, text string) []hit {
 func (s *Scanner) scanValue(ctx context.Context, text string) []hit {
 	multiline := strings.Contains(text, "\n")
 	hits := append(s.gitleaks.scan(ctx, "", text, multiline, nil, true), privateKeys(text, multiline)...)
-	hits = append(hits, s.scanDecoded(ctx, "", text, nil, multiline, true, false, 0)...)
+	hits = append(hits, s.scanDecoded(ctx, "", text, nil, decoding{lines: multiline, low: true})...)
 	for _, h := range urlCredentials(text, multiline) {
 		hits = addNameHit(hits, h)
 	}

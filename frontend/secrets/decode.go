@@ -247,16 +247,24 @@ func isTar(dt []byte) bool {
 	return len(dt) >= 263 && string(dt[257:262]) == "ustar"
 }
 
+// decoding says how scanDecoded treats one text: lines whether line
+// numbers mean anything, low whether the low-confidence rules run,
+// verified whether a package database vouches for the bytes, depth how
+// many more layers of archives may be opened.
+type decoding struct {
+	lines, low, verified bool
+	depth                int
+}
+
 // scanDecoded runs the detectors on the encoded and compressed forms
 // found in text (and in whole, the raw bytes of a file, when they are a
 // compressed stream), and on text reversed where a reversed high-
-// confidence keyword occurs. low selects the low-confidence rules as for
-// the text itself; lines whether line numbers mean anything; verified
-// that a package database vouches for whole, and so for what it
-// decompresses to. depth bounds the layers of archives.
-func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, lines, low, verified bool, depth int) []hit {
+// confidence keyword occurs. o says how (see decoding); verified covers
+// whole and so what it decompresses to.
+func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, o decoding) []hit {
+	lines, low, verified := o.lines, o.low, o.verified
 	var hits []hit
-	if depth > 0 && isCompressed(whole) {
+	if o.depth > 0 && isCompressed(whole) {
 		if inflated, err := inflate(whole); err == nil && len(inflated) > 0 {
 			binary := isBinary(inflated)
 			itext := string(inflated)
@@ -269,7 +277,7 @@ func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte,
 				h.line = 0
 				hits = append(hits, h)
 			}
-			hits = append(hits, s.scanDecoded(ctx, p, itext, inflated, false, ilow, verified, depth-1)...)
+			hits = append(hits, s.scanDecoded(ctx, p, itext, inflated, decoding{low: ilow, verified: verified, depth: o.depth - 1})...)
 		}
 	}
 	for _, d := range decodeSegments(text, maxDecodeDepth) {

@@ -55,7 +55,7 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 		// Encoded, compressed and reversed forms inside a file its
 		// package vouches for are as public as the file: decoding every
 		// changelog.gz of a distribution is most of the cost of a scan.
-		hits = append(hits, s.scanDecoded(ctx, p, text, dt, lines, o.low, o.verified, maxArchiveDepth)...)
+		hits = append(hits, s.scanDecoded(ctx, p, text, dt, decoding{lines: lines, low: o.low, verified: o.verified, depth: maxArchiveDepth})...)
 	}
 	if o.lineBase > 0 {
 		for i := range hits {

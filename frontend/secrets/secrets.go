@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Finding is one secret at one place. It deliberately has no field that
@@ -87,7 +87,7 @@ const DefaultMaxFileSize = 10 << 20
 // Options configure a Scanner. They mirror the policy's
 // controls.secrets.
 type Options struct {
-	// AllowPaths are pathglob patterns of file paths (image or context)
+	// AllowPaths are path patterns (rootfs.Match) of file paths (image or context)
 	// never scanned nor reported.
 	AllowPaths []string
 	// AllowRules are detector ids (gitleaks' or hardenkit's) whose
@@ -129,7 +129,7 @@ func New(opts Options) (*Scanner, error) {
 	}
 	var errs []error
 	for _, p := range opts.AllowPaths {
-		if err := pathglob.Validate(p); err != nil {
+		if err := rootfs.ValidatePattern(p); err != nil {
 			errs = append(errs, fmt.Errorf("allow path %q: %w", p, err))
 		}
 	}
@@ -232,7 +232,7 @@ func splitWhere(where string) (kind, name string) {
 
 func (s *Scanner) pathAllowed(p string) bool {
 	for _, pat := range s.allowPaths {
-		if pathglob.Match(pat, p) {
+		if rootfs.Match(pat, p) {
 			return true
 		}
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/baseimage"
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
 	"github.com/hardenkit/hardenkit/pkg/keep"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
@@ -272,7 +271,7 @@ func checkEntrypointKept(in Input, final *rootfs.Tree, gone func(string) bool) e
 
 func keptByPolicy(p string, patterns []string) bool {
 	for _, k := range patterns {
-		if pathglob.Match(k, p) || rootfs.IsUnder(p, strings.TrimSuffix(k, "/**")) {
+		if rootfs.Match(k, p) || rootfs.IsUnder(p, strings.TrimSuffix(k, "/**")) {
 			return true
 		}
 	}

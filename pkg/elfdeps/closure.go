@@ -14,8 +14,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // DefaultPath is the PATH a container gets when its image sets none.

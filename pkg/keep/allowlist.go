@@ -29,8 +29,9 @@ import (
 	"path"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/pkg/tooling"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // header is what the first bytes of a file say about running it.
@@ -161,30 +162,10 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		r.notes = append(r.notes, unknownInterpreters(r.t, r.interps[0], r.interps[1:], r.in.Entrypoint,
 			func(p string) bool { return len(db.owned(p)) > 0 })...)
 	}
-	// Only files seed the closure: a directory or merged-/usr symlink on
-	// the way (/lib) is listed by every package that installs below it.
-	var seeds []string
-	for _, p := range sortedKeys(r.allowed) {
-		if e, ok := r.t.Lookup(p); ok && e.IsRegular() {
-			seeds = append(seeds, p)
-		}
+	if err := r.runtimeClosure(ctx, removedPaths); err != nil {
+		return err
 	}
-	toolingPkgs := db.toolingPackages(removedPaths)
-	r.pkgs = db.closure(seeds, toolingPkgs)
-	if err := r.addRequestedPackages(ctx, toolingPkgs); err != nil {
-		return fmt.Errorf("rebase: %w", err)
-	}
-
-	// The closure packages' own files: their data (/usr/share, Perl
-	// modules, /etc configuration) ships wherever it came from.
-	var pkgFiles []string
-	for _, name := range sortedKeys(r.pkgs) {
-		for _, p := range db.pkgs[name].files {
-			if !isDoc(p) && !isPrivateKeyPath(p) {
-				pkgFiles = append(pkgFiles, p)
-			}
-		}
-	}
+	pkgFiles := r.closureFiles()
 	// Only what the allowlist judges is classified: trusted paths (the
 	// closures, runtime support, interpreters' runtimes — zoneinfo and a
 	// standard library are thousands of files) are kept whatever their
@@ -198,6 +179,58 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 	if err := r.headers(ctx, classify); err != nil {
 		return fmt.Errorf("rebase: classifying files: %w", err)
 	}
+	r.keepClosureFiles(pkgFiles)
+	for _, p := range r.kept.sorted() {
+		if r.trusted[p] || r.policy[p] {
+			continue
+		}
+		if err := r.judge(ctx, p); err != nil {
+			return err
+		}
+	}
+	r.dropDangling()
+	return nil
+}
+
+// runtimeClosure sets r.pkgs to the packages the allowed executables
+// need, leaving out the packages of removed tools, plus the packages the
+// image asks for by name. r.db must be read.
+func (r *rebaser) runtimeClosure(ctx context.Context, removedPaths []string) error {
+	// Only files seed the closure: a directory or merged-/usr symlink on
+	// the way (/lib) is listed by every package that installs below it.
+	var seeds []string
+	for _, p := range sortedKeys(r.allowed) {
+		if e, ok := r.t.Lookup(p); ok && e.IsRegular() {
+			seeds = append(seeds, p)
+		}
+	}
+	toolingPkgs := r.db.toolingPackages(removedPaths)
+	r.pkgs = r.db.closure(seeds, toolingPkgs)
+	if err := r.addRequestedPackages(ctx, toolingPkgs); err != nil {
+		return fmt.Errorf("rebase: %w", err)
+	}
+	return nil
+}
+
+// closureFiles lists the runtime closure packages' own files, less
+// documentation and private keys: their data (/usr/share, Perl modules,
+// /etc configuration) ships wherever it came from.
+func (r *rebaser) closureFiles() []string {
+	var pkgFiles []string
+	for _, name := range sortedKeys(r.pkgs) {
+		for _, p := range r.db.pkgs[name].files {
+			if !isDoc(p) && !isPrivateKeyPath(p) {
+				pkgFiles = append(pkgFiles, p)
+			}
+		}
+	}
+	return pkgFiles
+}
+
+// keepClosureFiles keeps the runtime closure's package files that exist,
+// as trusted, naming the closure package that owns each; an executable
+// among them ships only if the image runs it. headers must have read them.
+func (r *rebaser) keepClosureFiles(pkgFiles []string) {
 	for _, p := range pkgFiles {
 		e, ok := r.t.Lookup(p)
 		if !ok || e.IsSymlink() && r.kept.has(p) {
@@ -216,42 +249,43 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 			r.trusted[p] = true
 		}
 	}
+}
 
-	for _, p := range r.kept.sorted() {
-		if r.trusted[p] || r.policy[p] {
-			continue
-		}
-		e, _ := r.t.Lookup(p)
-		owners := r.owners(p)
-		inClosure := false
-		for _, o := range owners {
-			_, in := r.pkgs[o]
-			inClosure = inClosure || in
-		}
-		switch {
-		case len(owners) > 0 && !inClosure:
-			// A directory only such packages own goes too; one that
-			// still holds a kept file comes back as its parent.
-			r.dropped = append(r.dropped, Dropped{Path: p, OutsideClosure: owners,
-				Reason: describe(owners) + " is not in the runtime closure of what the image runs"})
-			r.kept.remove(p)
-		case !r.executable(p) || r.allowed[p]:
-		case len(owners) > 0:
-			r.drop(p, "executable of "+describe(owners)+" that the image does not run")
-		default:
-			m, isTool, err := tooling.ByContent(ctx, r.in.Src, e, r.in.Tooling)
-			if err != nil {
-				return fmt.Errorf("rebase: checking %s: %w", p, err)
-			}
-			if isTool {
-				r.kept.remove(p)
-				r.contentRemoved = append(r.contentRemoved, m)
-				continue
-			}
-			r.allow(p, "added by the final stage, not a package's, not a tool by name or content")
-		}
+// judge applies the allowlist to the kept path p, which is neither
+// trusted nor kept by policy: a file of a package outside the runtime
+// closure, or an executable of one inside it that the image does not
+// run, is dropped; an executable no package owns ships unless its
+// content is a tool.
+func (r *rebaser) judge(ctx context.Context, p string) error {
+	e, _ := r.t.Lookup(p)
+	owners := r.owners(p)
+	inClosure := false
+	for _, o := range owners {
+		_, in := r.pkgs[o]
+		inClosure = inClosure || in
 	}
-	r.dropDangling()
+	switch {
+	case len(owners) > 0 && !inClosure:
+		// A directory only such packages own goes too; one that
+		// still holds a kept file comes back as its parent.
+		r.dropped = append(r.dropped, Dropped{Path: p, OutsideClosure: owners,
+			Reason: describe(owners) + " is not in the runtime closure of what the image runs"})
+		r.kept.remove(p)
+	case !r.executable(p) || r.allowed[p]:
+	case len(owners) > 0:
+		r.drop(p, "executable of "+describe(owners)+" that the image does not run")
+	default:
+		m, isTool, err := tooling.ByContent(ctx, r.in.Src, e, r.in.Tooling)
+		if err != nil {
+			return fmt.Errorf("rebase: checking %s: %w", p, err)
+		}
+		if isTool {
+			r.kept.remove(p)
+			r.contentRemoved = append(r.contentRemoved, m)
+			return nil
+		}
+		r.allow(p, "added by the final stage, not a package's, not a tool by name or content")
+	}
 	return nil
 }
 

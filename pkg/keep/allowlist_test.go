@@ -2,7 +2,6 @@ package keep
 
 import (
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -30,10 +29,7 @@ func allowlistFinal(t *testing.T) (base, final *rootfstest.Layout) {
 	lay(final)
 	base.Stamp(epoch)
 	final.Stamp(epoch)
-	dash, err := os.ReadFile("/usr/bin/dash")
-	if err != nil {
-		t.Skipf("no host dash: %v", err)
-	}
+	dash := rootfstest.HostFile(t, "/usr/bin/dash")
 	// apt-get install mksh socat openssl in the shipped stage: tools no
 	// list needs to name.
 	mk := func(name string) []byte {
@@ -136,13 +132,10 @@ func TestRebaseAllowlist(t *testing.T) {
 // TestRebasePolicyKeepContent: a path the policy keeps is still checked by
 // content.
 func TestRebasePolicyKeepContent(t *testing.T) {
-	bb, err := os.ReadFile("/usr/bin/busybox")
-	if err != nil {
-		t.Skipf("no host busybox: %v", err)
-	}
+	bb := rootfstest.HostFile(t, "/usr/bin/busybox")
 	base, final := allowlistFinal(t)
 	final.File("/usr/bin/tini", bb, 0o755)
-	_, err = rebase(t, base, final, func(in *RebaseInput) {
+	_, err := rebase(t, base, final, func(in *RebaseInput) {
 		in.Entrypoint = []string{"/app/tool.pl"}
 		in.Keep = []string{"/usr/bin/tini"}
 	})

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
@@ -71,7 +70,7 @@ type RebaseInput struct {
 	// Healthcheck is the exec-form health-check command, if any: its
 	// program and closure are allowed to execute like the entrypoint's.
 	Healthcheck []string
-	// Keep are policy paths (pathglob patterns) that always ship, with
+	// Keep are policy paths (rootfs.Match patterns) that always ship, with
 	// everything below them, even when a tooling list names them; their
 	// content is still checked (a kept path that is a shell fails).
 	Keep []string
@@ -137,7 +136,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		return KeepSet{}, errors.New("rebase: no final filesystem")
 	}
 	for _, k := range in.Keep {
-		if err := pathglob.Validate(k); err != nil {
+		if err := rootfs.ValidatePattern(k); err != nil {
 			return KeepSet{}, fmt.Errorf("rebase: keep pattern %q: %w", k, err)
 		}
 	}
@@ -145,9 +144,9 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if base == nil {
 		base = rootfs.NewTree(nil)
 	}
-	pathEnv := in.Path
-	if pathEnv == "" {
-		pathEnv = elfdeps.DefaultPath
+	env := closureEnv{pathEnv: in.Path, unresolved: map[string]map[string]bool{}}
+	if env.pathEnv == "" {
+		env.pathEnv = elfdeps.DefaultPath
 	}
 	t := in.Final
 	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{},
@@ -160,45 +159,87 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	}
 	r.policyKeep()
 	removed, removedMatch := r.removals(matches)
-
-	r.diff(base)
-	r.runtimeSupport()
-	unresolved := map[string]map[string]bool{}
-	if err := r.entrypoint(ctx, pathEnv, removedMatch, unresolved); err != nil {
+	env.removed = removedMatch
+	if err := r.gather(ctx, base, env); err != nil {
 		return KeepSet{}, err
 	}
-	if err := r.healthcheck(ctx, pathEnv, unresolved); err != nil {
-		return KeepSet{}, err
-	}
-	// Tooling goes before the closures so that libraries only a removed
-	// tool needs are not pulled in, and again after, in case a kept
-	// script's interpreter is one.
-	r.removeTooling(removedMatch)
-	r.symlinkTargets()
-	r.removeTooling(removedMatch)
 	var removedPaths []string
 	for _, m := range removed {
 		removedPaths = append(removedPaths, m.Path)
 	}
-	if err := r.allowlist(ctx, removedPaths); err != nil {
+	if err := r.admit(ctx, removedPaths, env); err != nil {
 		return KeepSet{}, err
 	}
-	if err := r.checkContent(ctx); err != nil {
-		return KeepSet{}, err
-	}
-	if err := r.elfClosure(ctx, pathEnv, unresolved); err != nil {
-		return KeepSet{}, err
-	}
-	r.removeTooling(removedMatch)
-	if err := r.checkContent(ctx); err != nil {
-		return KeepSet{}, err
-	}
-	r.dropDangling()
 	removed = append(removed, r.contentRemoved...)
 	sort.Slice(removed, func(i, j int) bool { return removed[i].Path < removed[j].Path })
-	meta, err := PackageMetadata(ctx, t, in.Src, r.kept.has)
+	meta, err := r.packageMetadata(ctx)
 	if err != nil {
-		return KeepSet{}, fmt.Errorf("rebase: package metadata: %w", err)
+		return KeepSet{}, err
+	}
+	return r.keepSet(meta, removed, env.unresolved), nil
+}
+
+// closureEnv is what the phases of one Rebase call that follow programs'
+// dependencies share: the PATH programs are looked up on, how to tell a
+// removed tool, and the libraries and interpreters found missing so far.
+type closureEnv struct {
+	pathEnv    string
+	removed    func(string) (tooling.Match, bool)
+	unresolved map[string]map[string]bool
+}
+
+// gather keeps what the image is made of and runs (steps 1 and 3 to 5
+// of Rebase): the entries Final changes from base, runtime support files,
+// the entrypoint's and health check's closures and the targets of kept
+// symlinks, removing tooling before and after following those symlinks.
+func (r *rebaser) gather(ctx context.Context, base *rootfs.Tree, env closureEnv) error {
+	r.diff(base)
+	r.runtimeSupport()
+	if err := r.entrypoint(ctx, env.pathEnv, env.removed, env.unresolved); err != nil {
+		return err
+	}
+	if err := r.healthcheck(ctx, env.pathEnv, env.unresolved); err != nil {
+		return err
+	}
+	// Tooling goes before the closures so that libraries only a removed
+	// tool needs are not pulled in, and again after, in case a kept
+	// script's interpreter is one.
+	r.removeTooling(env.removed)
+	r.symlinkTargets()
+	r.removeTooling(env.removed)
+	return nil
+}
+
+// admit narrows what gather kept to what may ship and completes it: the
+// allowlist, the content check of kept executables, the ELF closure of
+// what is left (step 6 of Rebase), then tooling and content again, since
+// the closure can bring in new files, and symlinks left dangling.
+func (r *rebaser) admit(ctx context.Context, removedPaths []string, env closureEnv) error {
+	if err := r.allowlist(ctx, removedPaths); err != nil {
+		return err
+	}
+	if err := r.checkContent(ctx); err != nil {
+		return err
+	}
+	if err := r.elfClosure(ctx, env.pathEnv, env.unresolved); err != nil {
+		return err
+	}
+	r.removeTooling(env.removed)
+	if err := r.checkContent(ctx); err != nil {
+		return err
+	}
+	r.dropDangling()
+	return nil
+}
+
+// packageMetadata rewrites the package databases for the kept set and
+// completes the set to match: paths under a directory the databases
+// manage give way to the rewritten ones (unless policy keeps them), the
+// rewritten files are kept, and so is every parent directory.
+func (r *rebaser) packageMetadata(ctx context.Context) (Metadata, error) {
+	meta, err := PackageMetadata(ctx, r.t, r.in.Src, r.kept.has)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("rebase: package metadata: %w", err)
 	}
 	for _, p := range r.kept.sorted() {
 		for _, d := range meta.ManagedDirs {
@@ -215,7 +256,12 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 			r.kept.add(d, "parent directory")
 		}
 	}
+	return meta, nil
+}
 
+// keepSet reports the finished kept set with meta, the sorted removed
+// tooling matches and the unresolved dependencies by name and needer.
+func (r *rebaser) keepSet(meta Metadata, removed []tooling.Match, unresolved map[string]map[string]bool) KeepSet {
 	ks := KeepSet{
 		Paths:      r.kept.sorted(),
 		Generated:  meta.Generated,
@@ -245,7 +291,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 		}
 		sort.Strings(ks.Unresolved[name])
 	}
-	return ks, nil
+	return ks
 }
 
 // rebaser carries one Rebase call's state.
@@ -315,7 +361,7 @@ func (r *rebaser) policyKeep() {
 			continue
 		}
 		for _, p := range r.t.Paths() {
-			if p != "/" && pathglob.Match(pat, p) {
+			if p != "/" && rootfs.Match(pat, p) {
 				r.keepTree(p, reason)
 			}
 		}

@@ -31,16 +31,6 @@ func (s *set) add(p, reason string) bool {
 	return true
 }
 
-// addTree keeps p and, for a directory, everything below it.
-func (s *set) addTree(p, reason string) {
-	s.add(p, reason)
-	if e, ok := s.t.Lookup(p); ok && e.IsDir() {
-		for _, q := range s.t.Below(p) {
-			s.add(q, reason)
-		}
-	}
-}
-
 func (s *set) has(p string) bool {
 	_, ok := s.reasons[p]
 	return ok

@@ -1,7 +1,8 @@
-// Package rules is hardenkit's rule catalog: every check hardenkit runs —
-// static Dockerfile rules, LLB controls and image inspections — has one entry
-// here with a stable id, its family, severity and CIS Docker Benchmark §4
-// mapping. Reports, SARIF, docs and attestations all read it from here.
+// Package rules holds the types every check shares: a Rule (stable id,
+// family, severity, CIS Docker Benchmark §4 mapping) and the Finding a rule
+// reports. Each area that runs checks — the static Dockerfile rules, the LLB
+// controls, the image inspections, the evidence steps — declares its own
+// rules with these types; frontend/catalog gathers them into one list.
 package rules
 
 // Family groups rules by the property they protect. The values are part of

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hardenkit/hardenkit/pkg/elfdeps"
-	"github.com/hardenkit/hardenkit/pkg/pathglob"
-	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hardenkit/hardenkit/pkg/elfdeps"
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Reasons a Match gives. Reasons with a path append it after the colon.
@@ -565,7 +565,7 @@ func (d *detector) symlinks(entries []rootfs.Entry) {
 // subtree is reported.
 func (d *detector) data() {
 	for _, pat := range d.lists.PackageManagerData {
-		if pathglob.Validate(pat) != nil {
+		if rootfs.ValidatePattern(pat) != nil {
 			continue
 		}
 		root := literalPrefix(pat)
@@ -578,7 +578,7 @@ func (d *detector) data() {
 			if covered != "" && rootfs.IsUnder(p, covered) {
 				continue
 			}
-			if !pathglob.Match(pat, p) {
+			if !rootfs.Match(pat, p) {
 				continue
 			}
 			covered = p

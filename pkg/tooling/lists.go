@@ -35,7 +35,7 @@ type Lists struct {
 	Debuggers []string
 	// Shells are shells and multi-call binaries (sh, bash, busybox, …).
 	Shells []string
-	// PackageManagerData are absolute path patterns (pathglob syntax:
+	// PackageManagerData are absolute path patterns (rootfs.Match syntax:
 	// path.Match per segment, "**" across segments) of package manager
 	// caches, indexes and self-installed modules. A match on a directory
 	// covers everything below it.

@@ -1,7 +1,6 @@
 package tooling
 
 import (
-	"os"
 	"reflect"
 	"testing"
 
@@ -163,10 +162,7 @@ func TestDetectCustomLists(t *testing.T) {
 
 func TestDetectHostBusybox(t *testing.T) {
 	const host = "/usr/bin/busybox"
-	data, err := os.ReadFile(host)
-	if err != nil {
-		t.Skipf("no %s on this host: %v", host, err)
-	}
+	data := rootfstest.HostFile(t, host)
 	l := rootfstest.New(t)
 	l.File("/usr/lib/renamed/multi", data, 0o755)
 	l.Symlink("/usr/lib/renamed/wget", "multi")
@@ -200,10 +196,7 @@ func TestByContent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
-			data, err := os.ReadFile(tc.host)
-			if err != nil {
-				t.Skipf("no host %s: %v", tc.host, err)
-			}
+			data := rootfstest.HostFile(t, tc.host)
 			// Renamed, mode 0644, one byte appended.
 			l := rootfstest.New(t).File("/app/x", append(data, 0), 0o644)
 			tree, src := l.Load()

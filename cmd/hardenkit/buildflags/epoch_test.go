@@ -15,7 +15,7 @@ func TestDefaultSourceDateEpoch(t *testing.T) {
 		cmd := exec.Command("git", append([]string{"-C", gitDir}, args...)...)
 		cmd.Env = append(cmd.Environ(), "GIT_COMMITTER_DATE=@1700000000 +0000", "GIT_AUTHOR_DATE=@1700000000 +0000")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("git unavailable: %v %s", err, out)
+			t.Fatalf("this test needs git (install git): %v %s", err, out)
 		}
 	}
 	tests := []struct {

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"golang.org/x/sys/unix"
+
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // Layout is a root filesystem under construction in a temporary directory.
@@ -140,7 +141,7 @@ func (l *Layout) Debian() *Layout {
 	l.t.Helper()
 	tr := Triple()
 	if tr == "" {
-		l.t.Skipf("no Debian fixture for %s/%s", runtime.GOOS, runtime.GOARCH)
+		l.t.Fatalf("no Debian fixture for %s/%s: add its multiarch triple to Triple", runtime.GOOS, runtime.GOARCH)
 	}
 	l.Dir("/usr/bin").Dir("/usr/sbin").Dir("/usr/lib/" + tr).Dir("/lib64").Dir("/etc/ld.so.conf.d").Dir("/tmp").Dir("/usr/local/bin")
 	l.Symlink("/bin", "usr/bin").Symlink("/sbin", "usr/sbin").Symlink("/lib", "usr/lib")
@@ -160,24 +161,42 @@ func hostLibDirs() []string {
 // it needs, found on the host without ldd, into /usr/lib/<triple> of a
 // Debian layout (under its real name plus a soname symlink when they
 // differ), and installs the program interpreter at the path the binary
-// names, as a relative symlink into /usr/lib/<triple>. It skips the test
-// when the host lacks the file.
+// names, as a relative symlink into /usr/lib/<triple>. It fails the test
+// when the host lacks the file (see HostFile).
 func (l *Layout) CopyELF(hostPath, dest string, mode fs.FileMode) *Layout {
 	l.t.Helper()
-	if _, err := os.Stat(hostPath); err != nil {
-		l.t.Skipf("host has no %s: %v", hostPath, err)
-	}
-	l.copyHost(hostPath, dest, mode)
+	l.File(dest, HostFile(l.t, hostPath), mode)
 	seen := map[string]bool{}
 	l.copyDeps(hostPath, seen)
 	return l
 }
 
-func (l *Layout) copyHost(hostPath, dest string, mode fs.FileMode) {
-	l.t.Helper()
+// hostPackages names the Debian package that ships each host file tests
+// use as it is, for the message when one is missing.
+var hostPackages = map[string]string{
+	"/usr/bin/busybox": "busybox-static",
+	"/usr/bin/dash":    "dash",
+	"/usr/bin/bash":    "bash",
+	"/usr/bin/perl":    "perl-base",
+	"/usr/bin/python3": "python3",
+	"/usr/bin/ls":      "coreutils",
+}
+
+// HostFile reads a host file that a test needs as it really is — a real
+// shell, a real BusyBox, a dynamically linked program and its libraries.
+// A missing file fails the test, naming the Debian package to install: a
+// test that cannot build its fixture must not pass untested.
+func HostFile(t testing.TB, hostPath string) []byte {
+	t.Helper()
 	data, err := os.ReadFile(hostPath)
-	l.check(err)
-	l.File(dest, data, mode)
+	if err != nil {
+		pkg := hostPackages[hostPath]
+		if pkg == "" {
+			pkg = "the package that ships it"
+		}
+		t.Fatalf("this test needs the host's %s: %v; install %s", hostPath, err, pkg)
+	}
+	return data
 }
 
 func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
@@ -203,7 +222,7 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 		l.check(err)
 		base := path.Base(interp)
 		if _, err := os.Lstat(l.host(libDir + "/" + base)); err != nil {
-			l.copyHost(real, libDir+"/"+base, 0o755)
+			l.File(libDir+"/"+base, HostFile(l.t, real), 0o755)
 		}
 		switch path.Dir(interp) {
 		case "/lib64":
@@ -215,7 +234,7 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 				l.Symlink("/usr/lib/"+base, tr+"/"+base)
 			}
 		default:
-			l.t.Skipf("unsupported interpreter location %s", interp)
+			l.t.Fatalf("unsupported interpreter location %s", interp)
 		}
 	}
 	libs, err := f.ImportedLibraries()
@@ -233,13 +252,13 @@ func (l *Layout) copyDeps(hostPath string, seen map[string]bool) {
 			}
 		}
 		if found == "" {
-			l.t.Skipf("host library %s not found", soname)
+			l.t.Fatalf("host library %s not found: install the package that ships it", soname)
 		}
 		real, err := filepath.EvalSymlinks(found)
 		l.check(err)
 		realBase := filepath.Base(real)
 		if _, err := os.Lstat(l.host(libDir + "/" + realBase)); err != nil {
-			l.copyHost(real, libDir+"/"+realBase, 0o644)
+			l.File(libDir+"/"+realBase, HostFile(l.t, real), 0o644)
 		}
 		if realBase != soname {
 			if _, err := os.Lstat(l.host(libDir + "/" + soname)); err != nil {
@@ -256,7 +275,7 @@ func (l *Layout) GoBinary(dest, source string) *Layout {
 	l.t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		l.t.Skipf("no go toolchain: %v", err)
+		l.t.Fatalf("no go toolchain: %v", err)
 	}
 	dir := l.t.TempDir()
 	l.check(os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module fixture\n\ngo 1.21\n"), 0o644))
@@ -268,7 +287,7 @@ func (l *Layout) GoBinary(dest, source string) *Layout {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		l.t.Fatalf("building fixture: %v\n%s", err, b)
 	}
-	l.copyHost(out, dest, 0o755)
+	l.File(dest, HostFile(l.t, out), 0o755)
 	return l
 }
 
@@ -312,26 +331,82 @@ func ELF(s ELFSpec) []byte {
 	if s.Machine == 0 {
 		s.Machine = HostMachine()
 	}
-	is64 := s.Class == elf.ELFCLASS64
-	ehsize, phentsize, dynent := 52, 32, 8
-	if is64 {
-		ehsize, phentsize, dynent = 64, 56, 16
+	l := layoutELF(s)
+	buf := make([]byte, l.total)
+	l.putFileHeader(buf, s)
+	copy(buf[l.ehsize:], l.programHeaders(s))
+	copy(buf[l.interpOff:], s.Interp)
+	copy(buf[l.strOff:], l.strtab)
+	l.putDynamic(buf)
+	copy(buf[l.payloadOff:], s.Payload)
+	return buf
+}
+
+// elfBase is the virtual address the single PT_LOAD maps the file at.
+const elfBase = 0x400000
+
+// elfDyn is one entry of the dynamic section.
+type elfDyn struct {
+	tag elf.DynTag
+	val uint64
+}
+
+// elfLayout is where each part of an ELF fixture goes. It is worked out
+// before any byte is written because the headers point at the later parts.
+type elfLayout struct {
+	is64                      bool
+	ehsize, phentsize, dynent int
+	// nph is the number of program headers; hasDyn says one is PT_DYNAMIC.
+	nph    int
+	hasDyn bool
+	// The file offsets of the interpreter name, string table, dynamic
+	// section and payload, and the file's size.
+	interpOff, strOff, dynOff, payloadOff, total int
+	strtab                                       []byte
+	dyns                                         []elfDyn
+}
+
+// layoutELF places s's parts in file order: ELF header, program headers,
+// interpreter name, string table, dynamic section (8-byte aligned), payload.
+func layoutELF(s ELFSpec) elfLayout {
+	l := elfLayout{is64: s.Class == elf.ELFCLASS64, ehsize: 52, phentsize: 32, dynent: 8}
+	if l.is64 {
+		l.ehsize, l.phentsize, l.dynent = 64, 56, 16
 	}
-	const base = 0x400000
-	hasDyn := len(s.Needed) > 0 || s.RPath != "" || s.RunPath != ""
-	nph := 1
+	l.hasDyn = len(s.Needed) > 0 || s.RPath != "" || s.RunPath != ""
+	l.nph = 1
 	if s.Interp != "" {
-		nph++
+		l.nph++
 	}
-	if hasDyn {
-		nph++
+	if l.hasDyn {
+		l.nph++
 	}
-	off := ehsize + nph*phentsize
-	interpOff := off
+	off := l.ehsize + l.nph*l.phentsize
+	l.interpOff = off
 	if s.Interp != "" {
 		off += len(s.Interp) + 1
 	}
-	// String table: a leading NUL, then each string.
+	l.strtab, l.dyns = dynamicStrings(s)
+	l.strOff = off
+	off += len(l.strtab)
+	for off%8 != 0 {
+		off++
+	}
+	l.dynOff = off
+	if l.hasDyn {
+		l.dyns = append(l.dyns, elfDyn{elf.DT_STRTAB, uint64(elfBase + l.strOff)}, elfDyn{elf.DT_STRSZ, uint64(len(l.strtab))}, elfDyn{elf.DT_NULL, 0})
+		off += len(l.dyns) * l.dynent
+	}
+	l.payloadOff = off
+	l.total = off + len(s.Payload)
+	return l
+}
+
+// dynamicStrings builds the string table (a leading NUL, then each
+// string) and the DT_NEEDED, DT_RPATH and DT_RUNPATH entries pointing
+// into it; the entries that locate the table itself come later, once its
+// offset is known.
+func dynamicStrings(s ELFSpec) ([]byte, []elfDyn) {
 	strtab := []byte{0}
 	addStr := func(v string) uint64 {
 		i := uint64(len(strtab))
@@ -339,34 +414,22 @@ func ELF(s ELFSpec) []byte {
 		strtab = append(strtab, 0)
 		return i
 	}
-	type dyn struct {
-		tag elf.DynTag
-		val uint64
-	}
-	var dyns []dyn
+	var dyns []elfDyn
 	for _, n := range s.Needed {
-		dyns = append(dyns, dyn{elf.DT_NEEDED, addStr(n)})
+		dyns = append(dyns, elfDyn{elf.DT_NEEDED, addStr(n)})
 	}
 	if s.RPath != "" {
-		dyns = append(dyns, dyn{elf.DT_RPATH, addStr(s.RPath)})
+		dyns = append(dyns, elfDyn{elf.DT_RPATH, addStr(s.RPath)})
 	}
 	if s.RunPath != "" {
-		dyns = append(dyns, dyn{elf.DT_RUNPATH, addStr(s.RunPath)})
+		dyns = append(dyns, elfDyn{elf.DT_RUNPATH, addStr(s.RunPath)})
 	}
-	strOff := off
-	off += len(strtab)
-	for off%8 != 0 {
-		off++
-	}
-	dynOff := off
-	if hasDyn {
-		dyns = append(dyns, dyn{elf.DT_STRTAB, uint64(base + strOff)}, dyn{elf.DT_STRSZ, uint64(len(strtab))}, dyn{elf.DT_NULL, 0})
-		off += len(dyns) * dynent
-	}
-	payloadOff := off
-	total := off + len(s.Payload)
+	return strtab, dyns
+}
 
-	buf := make([]byte, total)
+// putFileHeader writes the ELF header: an executable when s has an
+// interpreter, a shared object otherwise.
+func (l elfLayout) putFileHeader(buf []byte, s ELFSpec) {
 	le := binary.LittleEndian
 	copy(buf, elf.ELFMAG)
 	buf[elf.EI_CLASS] = byte(s.Class)
@@ -379,54 +442,68 @@ func ELF(s ELFSpec) []byte {
 	le.PutUint16(buf[16:], uint16(typ))
 	le.PutUint16(buf[18:], uint16(s.Machine))
 	le.PutUint32(buf[20:], uint32(elf.EV_CURRENT))
-	var phs []byte
-	putPh := func(typ elf.ProgType, off, size int) {
-		ph := make([]byte, phentsize)
-		if is64 {
-			le.PutUint32(ph[0:], uint32(typ))
-			le.PutUint32(ph[4:], uint32(elf.PF_R))
-			le.PutUint64(ph[8:], uint64(off))
-			le.PutUint64(ph[16:], uint64(base+off))
-			le.PutUint64(ph[24:], uint64(base+off))
-			le.PutUint64(ph[32:], uint64(size))
-			le.PutUint64(ph[40:], uint64(size))
-			le.PutUint64(ph[48:], 8)
-		} else {
-			le.PutUint32(ph[0:], uint32(typ))
-			le.PutUint32(ph[4:], uint32(off))
-			le.PutUint32(ph[8:], uint32(base+off))
-			le.PutUint32(ph[12:], uint32(base+off))
-			le.PutUint32(ph[16:], uint32(size))
-			le.PutUint32(ph[20:], uint32(size))
-			le.PutUint32(ph[24:], uint32(elf.PF_R))
-			le.PutUint32(ph[28:], 8)
-		}
-		phs = append(phs, ph...)
-	}
-	if s.Interp != "" {
-		putPh(elf.PT_INTERP, interpOff, len(s.Interp)+1)
-	}
-	putPh(elf.PT_LOAD, 0, total)
-	if hasDyn {
-		putPh(elf.PT_DYNAMIC, dynOff, len(dyns)*dynent)
-	}
-	if is64 {
-		le.PutUint64(buf[32:], uint64(ehsize)) // e_phoff
-		le.PutUint16(buf[52:], uint16(ehsize))
-		le.PutUint16(buf[54:], uint16(phentsize))
-		le.PutUint16(buf[56:], uint16(nph))
+	if l.is64 {
+		le.PutUint64(buf[32:], uint64(l.ehsize)) // e_phoff
+		le.PutUint16(buf[52:], uint16(l.ehsize))
+		le.PutUint16(buf[54:], uint16(l.phentsize))
+		le.PutUint16(buf[56:], uint16(l.nph))
 	} else {
-		le.PutUint32(buf[28:], uint32(ehsize))
-		le.PutUint16(buf[40:], uint16(ehsize))
-		le.PutUint16(buf[42:], uint16(phentsize))
-		le.PutUint16(buf[44:], uint16(nph))
+		le.PutUint32(buf[28:], uint32(l.ehsize))
+		le.PutUint16(buf[40:], uint16(l.ehsize))
+		le.PutUint16(buf[42:], uint16(l.phentsize))
+		le.PutUint16(buf[44:], uint16(l.nph))
 	}
-	copy(buf[ehsize:], phs)
-	copy(buf[interpOff:], s.Interp)
-	copy(buf[strOff:], strtab)
-	for i, d := range dyns {
-		o := dynOff + i*dynent
-		if is64 {
+}
+
+// programHeaders returns the program header table: PT_INTERP when s has
+// an interpreter, the PT_LOAD of the whole file, and PT_DYNAMIC when there
+// are dynamic entries, in that order (PT_INTERP must precede PT_LOAD).
+func (l elfLayout) programHeaders(s ELFSpec) []byte {
+	var phs []byte
+	if s.Interp != "" {
+		phs = append(phs, l.programHeader(elf.PT_INTERP, l.interpOff, len(s.Interp)+1)...)
+	}
+	phs = append(phs, l.programHeader(elf.PT_LOAD, 0, l.total)...)
+	if l.hasDyn {
+		phs = append(phs, l.programHeader(elf.PT_DYNAMIC, l.dynOff, len(l.dyns)*l.dynent)...)
+	}
+	return phs
+}
+
+// programHeader encodes one read-only segment of size bytes at file
+// offset off, mapped at elfBase+off; the two classes order the fields
+// differently.
+func (l elfLayout) programHeader(typ elf.ProgType, off, size int) []byte {
+	le := binary.LittleEndian
+	ph := make([]byte, l.phentsize)
+	if l.is64 {
+		le.PutUint32(ph[0:], uint32(typ))
+		le.PutUint32(ph[4:], uint32(elf.PF_R))
+		le.PutUint64(ph[8:], uint64(off))
+		le.PutUint64(ph[16:], uint64(elfBase+off))
+		le.PutUint64(ph[24:], uint64(elfBase+off))
+		le.PutUint64(ph[32:], uint64(size))
+		le.PutUint64(ph[40:], uint64(size))
+		le.PutUint64(ph[48:], 8)
+	} else {
+		le.PutUint32(ph[0:], uint32(typ))
+		le.PutUint32(ph[4:], uint32(off))
+		le.PutUint32(ph[8:], uint32(elfBase+off))
+		le.PutUint32(ph[12:], uint32(elfBase+off))
+		le.PutUint32(ph[16:], uint32(size))
+		le.PutUint32(ph[20:], uint32(size))
+		le.PutUint32(ph[24:], uint32(elf.PF_R))
+		le.PutUint32(ph[28:], 8)
+	}
+	return ph
+}
+
+// putDynamic writes the dynamic section's entries at dynOff.
+func (l elfLayout) putDynamic(buf []byte) {
+	le := binary.LittleEndian
+	for i, d := range l.dyns {
+		o := l.dynOff + i*l.dynent
+		if l.is64 {
 			le.PutUint64(buf[o:], uint64(d.tag))
 			le.PutUint64(buf[o+8:], d.val)
 		} else {
@@ -434,8 +511,6 @@ func ELF(s ELFSpec) []byte {
 			le.PutUint32(buf[o+4:], uint32(d.val))
 		}
 	}
-	copy(buf[payloadOff:], s.Payload)
-	return buf
 }
 
 // MustELF checks that b parses with debug/elf, to catch fixture bugs.

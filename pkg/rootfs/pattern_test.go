@@ -1,8 +1,8 @@
-package pathglob
+package rootfs
 
 import "testing"
 
-func TestMatch(t *testing.T) {
+func TestMatchPattern(t *testing.T) {
 	tests := []struct {
 		pattern, name string
 		want          bool
@@ -35,6 +35,18 @@ func TestMatch(t *testing.T) {
 		{"registry.example/**", "registry.example/team/app", true},
 		{"[", "[", false}, // invalid pattern matches nothing
 		{"a/../b", "b", false},
+		{"Dockerfile", "dockerfile", false}, // case matters
+		{"**", "", true},
+		{"*", "", false}, // the root has no segment for "*"
+		{"*", "/", false},
+		{"/**", "/", true},
+		{"{a,b}", "a", false}, // braces are literal, as in path.Match
+		{"{a,b}", "{a,b}", true},
+		{"x{*,*}", "xa", false},
+		{`\{a\}`, "{a}", true},
+		{"[!a]", "!", true}, // "[!" is a class holding "!", as in path.Match
+		{"[!a]", "b", false},
+		{"[^a]", "b", true},
 	}
 	for _, tt := range tests {
 		if got := Match(tt.pattern, tt.name); got != tt.want {
@@ -43,7 +55,7 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-func TestValidate(t *testing.T) {
+func TestValidatePattern(t *testing.T) {
 	tests := []struct {
 		pattern string
 		ok      bool
@@ -60,10 +72,13 @@ func TestValidate(t *testing.T) {
 		{"..", false},
 		{"a**", false},
 		{"**b/c", false},
+		{"{a,b}", true},
+		{"a}", true},
+		{`a\`, false},
 	}
 	for _, tt := range tests {
-		if err := Validate(tt.pattern); (err == nil) != tt.ok {
-			t.Errorf("Validate(%q) = %v, want ok=%v", tt.pattern, err, tt.ok)
+		if err := ValidatePattern(tt.pattern); (err == nil) != tt.ok {
+			t.Errorf("ValidatePattern(%q) = %v, want ok=%v", tt.pattern, err, tt.ok)
 		}
 	}
 }
@@ -95,14 +110,14 @@ func TestWildcardOnly(t *testing.T) {
 
 // FuzzMatch checks that matching never panics and that a valid pattern
 // without wildcards matches exactly its own cleaned text.
-func FuzzMatch(f *testing.F) {
+func FuzzMatchPattern(f *testing.F) {
 	f.Add("a/**/b", "a/x/b")
 	f.Add("*.go", "main.go")
 	f.Add("[", "x")
 	f.Fuzz(func(t *testing.T, pattern, name string) {
 		Match(pattern, name)
 		WildcardOnly(pattern)
-		if Validate(pattern) == nil && !containsMeta(pattern) && !Match(pattern, pattern) {
+		if ValidatePattern(pattern) == nil && !containsMeta(pattern) && !Match(pattern, pattern) {
 			t.Errorf("Match(%q, itself) = false", pattern)
 		}
 	})
