@@ -9,6 +9,10 @@ import (
 	"sort"
 	"strings"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+
 	"github.com/spf13/cobra"
 
 	"github.com/hardenkit/hardenkit/pkg/ocitar"
@@ -170,7 +174,7 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 		return []string{"unreadable statement: " + err.Error()}
 	}
 	switch predicateType {
-	case "https://spdx.dev/Document":
+	case intoto.PredicateSPDX:
 		var doc struct {
 			Packages []struct {
 				Name string `json:"name"`
@@ -185,7 +189,7 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 		}
 		sort.Strings(names)
 		return []string{fmt.Sprintf("%d packages: %s", len(names), strings.Join(names, " "))}
-	case "https://hardenkit.dev/attestations/compliance/v1":
+	case compliance.PredicateType:
 		var p struct {
 			Policy          struct{ Name, Digest, Baseline string } `json:"policy"`
 			Mode            string                                  `json:"mode"`

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -79,7 +82,7 @@ func Synthetic(pred compliance.Predicate, finished time.Time) (v1.ImageIndex, er
 	for _, s := range []struct {
 		pt   string
 		pred string
-	}{{compliance.SPDXPredicateType, SyntheticSPDX}, {"https://slsa.dev/provenance/v0.2", string(prov)}, {compliance.PredicateType, string(comp)}} {
+	}{{intoto.PredicateSPDX, SyntheticSPDX}, {slsa02.PredicateSLSAProvenance, string(prov)}, {compliance.PredicateType, string(comp)}} {
 		st, err := json.Marshal(map[string]any{
 			"_type":         "https://in-toto.io/Statement/v0.1",
 			"predicateType": s.pt,

@@ -31,6 +31,11 @@ import (
 	"strings"
 	"time"
 
+	attestationv1 "github.com/in-toto/attestation/go/v1"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -56,12 +61,12 @@ const (
 
 // Predicate types of the statements BuildKit puts beside a hardenkit image.
 const (
-	PredicateSPDX        = compliance.SPDXPredicateType
-	PredicateSLSA02      = "https://slsa.dev/provenance/v0.2"
-	PredicateSLSA1       = "https://slsa.dev/provenance/v1"
+	PredicateSPDX        = intoto.PredicateSPDX
+	PredicateSLSA02      = slsa02.PredicateSLSAProvenance
+	PredicateSLSA1       = slsa1.PredicateSLSAProvenance
 	annotationPredicate  = "in-toto.io/predicate-type"
-	intotoStatementV01   = "https://in-toto.io/Statement/v0.1"
-	intotoStatementV1    = "https://in-toto.io/Statement/v1"
+	intotoStatementV01   = intoto.StatementInTotoV01
+	intotoStatementV1    = attestationv1.StatementTypeUri
 	maxStatementsPerType = 1
 )
 

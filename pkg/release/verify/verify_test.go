@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -184,7 +186,7 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			t.Fatal(err)
 		}
 		for _, d := range append([]v1.Descriptor{r}, ch...) {
-			if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, compliance.SPDXPredicateType, kp); err != nil {
+			if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, intoto.PredicateSPDX, kp); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -213,10 +215,10 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 		})
 	})
 	noSBOM := derive("nosbom", func(img *releasetest.Image) error {
-		return img.RemoveStatement(compliance.SPDXPredicateType)
+		return img.RemoveStatement(intoto.PredicateSPDX)
 	})
 	otherSBOM := derive("othersbom", func(img *releasetest.Image) error {
-		return img.EditStatement(compliance.SPDXPredicateType, func(st map[string]any) error {
+		return img.EditStatement(intoto.PredicateSPDX, func(st map[string]any) error {
 			st["predicate"].(map[string]any)["name"] = "another SBOM"
 			return nil
 		})
