@@ -119,7 +119,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !started || c.PID == a.PID || processAlive(a.PID) {
+	if !started || c.PID == a.PID || ProcessAlive(a.PID) {
 		t.Fatalf("config change did not restart: old %d new %+v started=%v", a.PID, c, started)
 	}
 	toml, err := os.ReadFile(filepath.Join(dirA, "buildkitd.toml"))
@@ -130,7 +130,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 	if err := Stop(ctx, dirA); err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(c.PID) {
+	if ProcessAlive(c.PID) {
 		t.Fatalf("pid %d alive after Stop", c.PID)
 	}
 	if err := Stop(ctx, dirA); err != nil {
@@ -140,7 +140,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 	if err != nil || st.Running {
 		t.Fatalf("status after stop: %+v %v", st, err)
 	}
-	if !processAlive(b.PID) {
+	if !ProcessAlive(b.PID) {
 		t.Fatal("stopping instance A killed instance B")
 	}
 }
