@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // inspectOptions are the flags of "hardenkit inspect".
@@ -66,11 +66,11 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 		return fmt.Errorf("opening image tarball: %w", err)
 	}
 	defer f.Close()
-	layout, err := ocitar.Read(f)
+	layout, err := ocilayout.Read(f)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	var img *ocitar.Image
+	var img *ocilayout.Image
 	if o.platform != "" {
 		img, err = layout.Platform(o.platform)
 	} else {
@@ -99,7 +99,7 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 	if o.files {
 		res.Paths = map[string]string{}
 	}
-	for _, p := range ocitar.SortedPaths(files) {
+	for _, p := range ocilayout.SortedPaths(files) {
 		file := files[p]
 		res.Bytes += file.Size
 		if file.Type == tar.TypeReg && file.Mode&0o6000 != 0 {
@@ -121,7 +121,7 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 	return printInspection(w, res, img.Config, files, o.files)
 }
 
-func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[string]ocitar.File, listFiles bool) error {
+func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[string]ocilayout.File, listFiles bool) error {
 	c, _ := cfg["config"].(map[string]any)
 	fmt.Fprintf(w, "manifest:     %s\n", res.Manifest)
 	fmt.Fprintf(w, "platform:     %v/%v\n", cfg["os"], cfg["architecture"])
@@ -156,7 +156,7 @@ func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[
 		}
 	}
 	if listFiles {
-		for _, p := range ocitar.SortedPaths(files) {
+		for _, p := range ocilayout.SortedPaths(files) {
 			fmt.Fprintf(w, "  %s  %s\n", files[p].Describe(), p)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
+
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
 
@@ -94,7 +96,7 @@ func Synthetic(pred compliance.Predicate, finished time.Time) (v1.ImageIndex, er
 		}
 		att, err = mutate.Append(att, mutate.Addendum{
 			Layer:       static.NewLayer(st, "application/vnd.in-toto+json"),
-			Annotations: map[string]string{"in-toto.io/predicate-type": s.pt},
+			Annotations: map[string]string{ocilayout.AnnotationPredicateType: s.pt},
 		})
 		if err != nil {
 			return nil, err

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -168,7 +170,7 @@ func (img *Image) RemoveStatement(pt string) error {
 	return img.EditStatements(func(ls []map[string]any) ([]map[string]any, error) {
 		var out []map[string]any
 		for _, l := range ls {
-			if ann, _ := l["annotations"].(map[string]any); ann["in-toto.io/predicate-type"] != pt {
+			if ann, _ := l["annotations"].(map[string]any); ann[ocilayout.AnnotationPredicateType] != pt {
 				out = append(out, l)
 			}
 		}
@@ -190,7 +192,7 @@ func (img *Image) EditStatement(pt string, edit func(st map[string]any) error) e
 		found := false
 		for i, l := range layers {
 			ann, _ := l["annotations"].(map[string]any)
-			if ann["in-toto.io/predicate-type"] != pt {
+			if ann[ocilayout.AnnotationPredicateType] != pt {
 				continue
 			}
 			var st map[string]any

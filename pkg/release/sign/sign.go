@@ -19,6 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/buildkit/util/attestation"
+	cosigntypes "github.com/sigstore/cosign/v3/pkg/types"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	intotov1 "github.com/in-toto/attestation/go/v1"
@@ -32,9 +35,8 @@ import (
 
 // Media and predicate types of cosign's new bundle format.
 const (
-	// PredicateType is cosign's image-signature predicate
-	// (github.com/sigstore/cosign/v3/pkg/types.CosignSignPredicateType).
-	PredicateType = "https://sigstore.dev/cosign/sign/v1"
+	// PredicateType is cosign's image-signature predicate.
+	PredicateType = cosigntypes.CosignSignPredicateType
 	// BundleMediaType is the media type of a sigstore bundle v0.3, also
 	// the referrer's artifactType.
 	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -51,9 +53,9 @@ const (
 
 // Annotations BuildKit puts on an attestation manifest's index entry.
 const (
-	AnnotationRefType   = "vnd.docker.reference.type"
-	AnnotationRefDigest = "vnd.docker.reference.digest"
-	RefTypeAttestation  = "attestation-manifest"
+	AnnotationRefType   = attestation.DockerAnnotationReferenceType
+	AnnotationRefDigest = attestation.DockerAnnotationReferenceDigest
+	RefTypeAttestation  = attestation.DockerAnnotationReferenceTypeDefault
 )
 
 // Signed is one manifest signed.

@@ -31,6 +31,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
+
 	attestationv1 "github.com/in-toto/attestation/go/v1"
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
@@ -64,7 +66,7 @@ const (
 	PredicateSPDX        = intoto.PredicateSPDX
 	PredicateSLSA02      = slsa02.PredicateSLSAProvenance
 	PredicateSLSA1       = slsa1.PredicateSLSAProvenance
-	annotationPredicate  = "in-toto.io/predicate-type"
+	annotationPredicate  = ocilayout.AnnotationPredicateType
 	intotoStatementV01   = intoto.StatementInTotoV01
 	intotoStatementV1    = attestationv1.StatementTypeUri
 	maxStatementsPerType = 1
