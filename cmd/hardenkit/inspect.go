@@ -10,11 +10,9 @@ import (
 	"strings"
 
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
-
-	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
-
 	"github.com/spf13/cobra"
 
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 

@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -120,6 +121,32 @@ func Sign(ctx context.Context, st store.Store, kp sgsign.Keypair, now time.Time)
 		}
 	}
 	return out, nil
+}
+
+// SignRef signs the image ref names (a registry reference,
+// oci-layout://DIR or oci-archive://FILE) as Sign does; a tarball is
+// unpacked, signed and written back in place.
+func SignRef(ctx context.Context, ref string, ro store.RemoteOptions, kp sgsign.Keypair, now time.Time) (signed []Signed, err error) {
+	st, err := store.Open(ref, ro)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := st.(io.Closer); ok {
+		defer func() {
+			if cerr := c.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("cleaning up after signing %s: %w", ref, cerr)
+			}
+		}()
+	}
+	if signed, err = Sign(ctx, st, kp, now); err != nil {
+		return nil, fmt.Errorf("signing %s: %w", ref, err)
+	}
+	if a, ok := st.(*store.Archive); ok {
+		if err := a.Save(); err != nil {
+			return nil, err
+		}
+	}
+	return signed, nil
 }
 
 // Statement returns the in-toto statement cosign signs for an image
