@@ -12,13 +12,12 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/hardenkit/hardenkit/pkg/ocilayout"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
 )

@@ -20,12 +20,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/buildkit/util/attestation"
-	cosigntypes "github.com/sigstore/cosign/v3/pkg/types"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	intotov1 "github.com/in-toto/attestation/go/v1"
+	"github.com/moby/buildkit/util/attestation"
+	cosigntypes "github.com/sigstore/cosign/v3/pkg/types"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"

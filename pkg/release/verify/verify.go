@@ -31,20 +31,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hardenkit/hardenkit/pkg/ocilayout"
-
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	attestationv1 "github.com/in-toto/attestation/go/v1"
 	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
 	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
 	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
