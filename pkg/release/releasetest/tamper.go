@@ -1,5 +1,9 @@
-// Package releasetest derives tampered release images from a signed one,
-// for the tamper matrix of `hardenkit verify` (unit tests against an
+// Package releasetest holds the fixtures of the release tests: an
+// in-memory registry, cosign key pairs, a synthetic BuildKit-shaped release
+// image with an accepted compliance statement, layout directories and
+// tarballs of it — so the store, sign, promote and verify tests need no
+// daemon. It also derives tampered release images from a signed one, for
+// the tamper matrix of `hardenkit verify` (unit tests against the
 // in-memory registry, integration tests against images hardenkit built):
 // each mutation copies the image to a new repository and changes one
 // thing, at the level of raw manifests and blobs, the way an attacker with
