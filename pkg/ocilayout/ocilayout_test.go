@@ -188,14 +188,7 @@ func TestFilesZstd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := l.Single()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := img.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := singleFiles(t, l)
 	if got := string(files["/etc/motd"].Content); got != "zstd works" {
 		t.Fatalf("/etc/motd = %q", got)
 	}
@@ -225,14 +218,7 @@ func TestDirectoryAndArchiveAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			img, err := l.Single()
-			if err != nil {
-				t.Fatal(err)
-			}
-			files, err := img.Files()
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := singleFiles(t, l)
 			if got := string(files["/etc/motd"].Content); got != "hi" {
 				t.Errorf("/etc/motd = %q, want hi", got)
 			}
@@ -267,4 +253,18 @@ func TestOpenNeedsIndex(t *testing.T) {
 	if _, err := Open(t.TempDir()); err == nil {
 		t.Fatal("Open of a directory without index.json succeeded")
 	}
+}
+
+// singleFiles is the flattened root filesystem of the layout's only image.
+func singleFiles(t *testing.T, l *Layout) map[string]File {
+	t.Helper()
+	img, err := l.Single()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := img.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

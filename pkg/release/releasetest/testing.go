@@ -1,6 +1,7 @@
 package releasetest
 
 import (
+	"context"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -19,6 +20,9 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
+	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
+	"github.com/hardenkit/hardenkit/pkg/release/store"
+	"github.com/hardenkit/hardenkit/pkg/release/verify"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -112,4 +116,23 @@ func ArchiveFile(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// VerifyRef verifies the image at ref (a registry reference,
+// oci-layout://DIR or oci-archive://FILE) against the default release
+// policy with pk at now, failing the test when it cannot be verified.
+func VerifyRef(t testing.TB, ref string, pk *keys.PublicKey, now time.Time) *verify.Report {
+	t.Helper()
+	st, err := store.Open(ref, store.RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := st.(io.Closer); ok {
+		defer c.Close()
+	}
+	rep, err := verify.Verify(context.Background(), st, verify.Options{Key: pk, Policy: releasepolicy.Default(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

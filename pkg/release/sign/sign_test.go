@@ -2,7 +2,6 @@ package sign_test
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -12,27 +11,15 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
-	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
 	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
-	"github.com/hardenkit/hardenkit/pkg/release/verify"
 )
 
 // verified reports whether ref verifies with pk, and the failures if not.
 func verified(t *testing.T, ref string, pk *keys.PublicKey, now time.Time) (bool, map[string][]string) {
 	t.Helper()
-	st, err := store.Open(ref, store.RemoteOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, ok := st.(io.Closer); ok {
-		defer c.Close()
-	}
-	rep, err := verify.Verify(context.Background(), st, verify.Options{Key: pk, Policy: releasepolicy.Default(), Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := releasetest.VerifyRef(t, ref, pk, now)
 	return rep.Compliant, rep.Failures()
 }
 

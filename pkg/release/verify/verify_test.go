@@ -6,7 +6,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -311,17 +310,7 @@ func TestOfflineLayoutAndArchive(t *testing.T) {
 
 	check := func(t *testing.T, ref string, wantCompliant bool) {
 		t.Helper()
-		st, err := store.Open(ref, store.RemoteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c, ok := st.(io.Closer); ok {
-			defer c.Close()
-		}
-		rep, err := verify.Verify(ctx, st, verify.Options{Key: pk, Policy: releasepolicy.Default(), Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := releasetest.VerifyRef(t, ref, pk, now)
 		if rep.Compliant != wantCompliant {
 			t.Fatalf("%s: compliant = %v, want %v; failures %v", ref, rep.Compliant, wantCompliant, rep.Failures())
 		}
