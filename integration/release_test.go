@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	intoto "github.com/in-toto/in-toto-golang/in_toto"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
