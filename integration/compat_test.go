@@ -13,7 +13,7 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // compatCase is integration/testdata/compat/<name>/case.json.
@@ -198,11 +198,11 @@ func keysOf(m map[string][]byte) []string {
 
 func compareImages(t *testing.T, v variant, platforms []string, wantTar, gotTar []byte) {
 	t.Helper()
-	want, err := ocitar.Read(bytes.NewReader(wantTar))
+	want, err := ocilayout.Read(bytes.NewReader(wantTar))
 	if err != nil {
 		t.Fatalf("dockerfile.v0 output: %v", err)
 	}
-	got, err := ocitar.Read(bytes.NewReader(gotTar))
+	got, err := ocilayout.Read(bytes.NewReader(gotTar))
 	if err != nil {
 		t.Fatalf("%s output: %v", v, err)
 	}
@@ -265,10 +265,10 @@ func comparableConfig(t *testing.T, raw []byte) string {
 	return string(dt)
 }
 
-func compareTrees(t *testing.T, what string, want, got map[string]ocitar.File) {
+func compareTrees(t *testing.T, what string, want, got map[string]ocilayout.File) {
 	t.Helper()
 	var diffs []string
-	for _, p := range ocitar.SortedPaths(want) {
+	for _, p := range ocilayout.SortedPaths(want) {
 		g, ok := got[p]
 		switch {
 		case !ok:
@@ -277,7 +277,7 @@ func compareTrees(t *testing.T, what string, want, got map[string]ocitar.File) {
 			diffs = append(diffs, fmt.Sprintf("%s: %s, dockerfile.v0 has %s", p, g.Describe(), want[p].Describe()))
 		}
 	}
-	for _, p := range ocitar.SortedPaths(got) {
+	for _, p := range ocilayout.SortedPaths(got) {
 		if _, ok := want[p]; !ok {
 			diffs = append(diffs, "extra "+p)
 		}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // hardenedExamples are the examples whose hardened image is run by a
@@ -105,7 +105,7 @@ func TestHardenedExamplesRun(t *testing.T) {
 
 // assertEvidence checks the attestations hardenkit attaches: an SPDX SBOM
 // of exactly what ships, a CycloneDX SBOM and the compliance statement.
-func assertEvidence(t *testing.T, tarPath string, img *ocitar.Image) {
+func assertEvidence(t *testing.T, tarPath string, img *ocilayout.Image) {
 	t.Helper()
 	atts := readAttestations(t, tarPath, img)
 	for _, pt := range []string{"https://spdx.dev/Document", "https://cyclonedx.org/bom", "https://hardenkit.dev/attestations/compliance/v1"} {
@@ -211,13 +211,13 @@ func assertImagetoolsEvidence(ctx context.Context, t *testing.T, ref string) {
 
 // readAttestations returns the in-toto statements attached to img in the
 // OCI tarball, by predicate type.
-func readAttestations(t *testing.T, tarPath string, img *ocitar.Image) map[string][][]byte {
+func readAttestations(t *testing.T, tarPath string, img *ocilayout.Image) map[string][][]byte {
 	t.Helper()
 	dt, err := os.ReadFile(tarPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ocitar.Read(bytes.NewReader(dt))
+	l, err := ocilayout.Read(bytes.NewReader(dt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func readAttestations(t *testing.T, tarPath string, img *ocitar.Image) map[strin
 // shippedTools are names no hardened image may contain.
 var shippedTools = []string{"sh", "bash", "dash", "ash", "busybox", "apt", "apt-get", "dpkg", "curl", "wget", "nc", "gdb", "strace"}
 
-func assertHardened(t *testing.T, img *ocitar.Image, files map[string]ocitar.File) {
+func assertHardened(t *testing.T, img *ocilayout.Image, files map[string]ocilayout.File) {
 	t.Helper()
 	cfg := img.Config["config"].(map[string]any)
 	if u, _ := cfg["User"].(string); u == "" || strings.HasPrefix(u, "0:") || strings.HasSuffix(u, ":0") || u == "0" || u == "root" {
@@ -449,7 +449,7 @@ func TestRenamedToolsRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, res.progress)
 	}
-	l, err := ocitar.Read(bytes.NewReader(res.oci))
+	l, err := ocilayout.Read(bytes.NewReader(res.oci))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // inspectTestdata is the directory of the inspection tests' Dockerfiles
@@ -170,12 +170,12 @@ var fingerprintRe = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
 // readOCI parses an OCI layout tarball held in memory and returns its one
 // image.
-func readOCI(t *testing.T, oci []byte) (*ocitar.Layout, *ocitar.Image) {
+func readOCI(t *testing.T, oci []byte) (*ocilayout.Layout, *ocilayout.Image) {
 	t.Helper()
 	if len(oci) == 0 {
 		t.Fatal("the build exported no OCI tarball")
 	}
-	l, err := ocitar.Read(bytes.NewReader(oci))
+	l, err := ocilayout.Read(bytes.NewReader(oci))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func decodeRawJSON(stream string) (messages, sources string, statuses int) {
 // decompressed.
 func exportedTexts(t *testing.T, oci []byte) (texts map[string]string, layers []digest.Digest) {
 	t.Helper()
-	l, err := ocitar.Read(bytes.NewReader(oci))
+	l, err := ocilayout.Read(bytes.NewReader(oci))
 	if err != nil {
 		t.Fatal(err)
 	}

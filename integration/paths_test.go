@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // userPath is one of the ways a user reaches hardenkit.
@@ -100,11 +100,11 @@ func buildWithBuildx(ctx context.Context, t *testing.T, contextDir, dockerfile, 
 // example is one directory of examples/ with what its image must hold.
 type example struct {
 	dir   string
-	check func(t *testing.T, cfg map[string]any, files map[string]ocitar.File)
+	check func(t *testing.T, cfg map[string]any, files map[string]ocilayout.File)
 }
 
 var examples = []example{
-	{dir: "static-site", check: func(t *testing.T, cfg map[string]any, files map[string]ocitar.File) {
+	{dir: "static-site", check: func(t *testing.T, cfg map[string]any, files map[string]ocilayout.File) {
 		c := cfg["config"].(map[string]any)
 		if c["User"] != "65532:65532" {
 			t.Errorf("User = %v", c["User"])
@@ -122,7 +122,7 @@ var examples = []example{
 			t.Error("/server missing")
 		}
 	}},
-	{dir: "debian-app", check: func(t *testing.T, cfg map[string]any, files map[string]ocitar.File) {
+	{dir: "debian-app", check: func(t *testing.T, cfg map[string]any, files map[string]ocilayout.File) {
 		c := cfg["config"].(map[string]any)
 		if c["User"] != "65532:65532" {
 			t.Errorf("User = %v, want the injected 65532:65532", c["User"])
@@ -142,7 +142,7 @@ var examples = []example{
 			t.Error("the CA bundle is missing")
 		}
 	}},
-	{dir: "python-app", check: func(t *testing.T, cfg map[string]any, files map[string]ocitar.File) {
+	{dir: "python-app", check: func(t *testing.T, cfg map[string]any, files map[string]ocilayout.File) {
 		c := cfg["config"].(map[string]any)
 		if c["User"] != "65532:65532" {
 			t.Errorf("User = %v", c["User"])
@@ -249,7 +249,7 @@ func TestMalformedDockerfileShowsSource(t *testing.T) {
 	}
 }
 
-func readImage(t *testing.T, path string) *ocitar.Image {
+func readImage(t *testing.T, path string) *ocilayout.Image {
 	t.Helper()
 	dt, err := os.ReadFile(path)
 	if err != nil {

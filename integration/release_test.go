@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
@@ -280,7 +281,7 @@ func TestReleaseGate(t *testing.T) {
 		if err := releasetest.SignAs(ctx, overOther, d, v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}, sign.PredicateType, kp); err != nil {
 			t.Fatal(err)
 		}
-		if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, compliance.SPDXPredicateType, kp); err != nil {
+		if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, intoto.PredicateSPDX, kp); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -308,10 +309,10 @@ func TestReleaseGate(t *testing.T) {
 		})
 	})
 	noSBOM := f.derive(ctx, t, f.base, "nosbom", true, func(img *releasetest.Image) error {
-		return img.RemoveStatement(compliance.SPDXPredicateType)
+		return img.RemoveStatement(intoto.PredicateSPDX)
 	})
 	otherSBOM := f.derive(ctx, t, f.base, "othersbom", true, func(img *releasetest.Image) error {
-		return img.EditStatement(compliance.SPDXPredicateType, func(st map[string]any) error {
+		return img.EditStatement(intoto.PredicateSPDX, func(st map[string]any) error {
 			st["predicate"].(map[string]any)["name"] = "another SBOM"
 			return nil
 		})

@@ -12,25 +12,24 @@ import (
 	"github.com/containerd/containerd/v2/plugins/content/local"
 	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
-
-	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
-	"github.com/hardenkit/hardenkit/frontend"
-	"github.com/hardenkit/hardenkit/pkg/daemon"
-
 	"github.com/spf13/pflag"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
+	"github.com/hardenkit/hardenkit/frontend"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 // progressModes are the accepted --progress values.
@@ -114,47 +113,11 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
-
-	dockerfile := o.file
-	if dockerfile == "-" {
-		dir, err := dockerfileFromStdin(os.Stdin)
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		dockerfile = filepath.Join(dir, "Dockerfile")
-	}
-
-	cleanup, err := policyContexts(o)
+	plan, cleanup, err := resolvePlan(ctx, o, contextPath)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-
-	plan, err := buildflags.Options{
-		ContextPath:    contextPath,
-		DockerfilePath: dockerfile,
-		BuildArgs:      o.buildArgs,
-		BuildContexts:  o.buildContexts,
-		Labels:         o.labels,
-		Platforms:      o.platforms,
-		Attests:        o.attests,
-		Opts:           o.opts,
-		Target:         o.target,
-		NoCache:        o.noCache,
-	}.Resolve(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	// Rebuilding the same commit must give the same image, with no flag.
-	if _, err := plan.DefaultSourceDateEpoch(ctx, contextPath, os.Getenv); err != nil {
-		return err
-	}
-	// Provenance is on by default: evidence users should not have to ask for.
-	if err := plan.DefaultProvenance(ctx, o.provenance, contextPath); err != nil {
-		return err
-	}
-
 	outs, err := buildflags.ParseOutputs(o.outputs)
 	if err != nil {
 		return err
@@ -181,55 +144,146 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 	if err != nil {
 		return err
 	}
-	// Evidence too large for an LLB definition (the SBOM of a large image)
-	// reaches the build through this session directory.
-	evidenceDir, err := os.MkdirTemp("", "hardenkit-evidence-")
-	if err != nil {
-		return fmt.Errorf("evidence directory: %w", err)
-	}
-	defer os.RemoveAll(evidenceDir)
-	evidenceFS, err := fsutil.NewFS(evidenceDir)
-	if err != nil {
-		return fmt.Errorf("evidence directory %s: %w", evidenceDir, err)
-	}
-	if _, taken := mounts[options.LocalEvidence]; taken {
-		return fmt.Errorf("the local name %s is reserved for hardenkit's evidence", options.LocalEvidence)
-	}
-	mounts[options.LocalEvidence] = evidenceFS
-	fe := frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: options.LocalEvidence}
-
-	addr, err := resolveAddr(ctx, g.addr)
+	fe, removeEvidence, err := evidenceMount(mounts)
 	if err != nil {
 		return err
 	}
-	c, err := client.New(ctx, addr)
-	if err != nil {
-		return fmt.Errorf("connecting to buildkitd at %s: %w", addr, err)
-	}
-	defer c.Close()
-
-	display, err := progressui.NewDisplay(os.Stderr, mode)
-	if err != nil {
-		return err
-	}
+	defer removeEvidence()
 	if len(outs) == 0 {
 		fmt.Fprintln(os.Stderr, "hardenkit: no --output given: the result stays in the build cache (use -o type=oci,dest=FILE, -o type=local,dest=DIR or -o type=registry,name=REF)")
 	}
-	solveOpt := client.SolveOpt{
-		Exports:       exports,
-		LocalMounts:   mounts,
-		OCIStores:     stores,
-		FrontendAttrs: plan.Attrs,
-		Session:       attachables,
+	resp, warnings, err := gatewayBuild{
+		opt:     client.SolveOpt{Exports: exports, LocalMounts: mounts, OCIStores: stores, FrontendAttrs: plan.Attrs, Session: attachables},
+		product: "hardenkit",
+		build:   fe.Build,
+		mode:    mode,
+	}.run(ctx, g)
+	if err != nil {
+		return err
 	}
+	printWarnings(os.Stderr, warnings, mode)
+	if o.metadataFile != "" {
+		if err := buildflags.WriteMetadataFile(o.metadataFile, resp.ExporterResponse); err != nil {
+			return err
+		}
+	}
+	if signResult != nil {
+		return signResult(ctx, resp.ExporterResponse)
+	}
+	return nil
+}
 
+// resolvePlan turns the build flags into the solve's frontend attributes
+// and local inputs: the Dockerfile (from stdin if "-"), the policy and
+// exceptions contexts, and the default SOURCE_DATE_EPOCH and provenance.
+// The returned function removes the temporary directories it made.
+func resolvePlan(ctx context.Context, o *buildOptions, contextPath string) (plan *buildflags.Plan, cleanup func(), err error) {
+	var cleanups []func()
+	cleanup = func() {
+		for _, c := range cleanups {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	dockerfile := o.file
+	if dockerfile == "-" {
+		dir, err := dockerfileFromStdin(os.Stdin)
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		dockerfile = filepath.Join(dir, "Dockerfile")
+	}
+	removeContexts, err := policyContexts(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanups = append(cleanups, removeContexts)
+	plan, err = buildflags.Options{
+		ContextPath:    contextPath,
+		DockerfilePath: dockerfile,
+		BuildArgs:      o.buildArgs,
+		BuildContexts:  o.buildContexts,
+		Labels:         o.labels,
+		Platforms:      o.platforms,
+		Attests:        o.attests,
+		Opts:           o.opts,
+		Target:         o.target,
+		NoCache:        o.noCache,
+	}.Resolve(os.LookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Rebuilding the same commit must give the same image, with no flag.
+	if _, err := plan.DefaultSourceDateEpoch(ctx, contextPath, os.Getenv); err != nil {
+		return nil, nil, err
+	}
+	// Provenance is on by default: evidence users should not have to ask for.
+	if err := plan.DefaultProvenance(ctx, o.provenance, contextPath); err != nil {
+		return nil, nil, err
+	}
+	return plan, cleanup, nil
+}
+
+// evidenceMount adds the session directory through which evidence too
+// large for an LLB definition (the SBOM of a large image) reaches the
+// build, and returns the frontend configured to use it and the function
+// that removes it.
+func evidenceMount(mounts map[string]fsutil.FS) (frontend.Config, func(), error) {
+	if _, taken := mounts[options.LocalEvidence]; taken {
+		return frontend.Config{}, nil, fmt.Errorf("the local name %s is reserved for hardenkit's evidence", options.LocalEvidence)
+	}
+	evidenceDir, err := os.MkdirTemp("", "hardenkit-evidence-")
+	if err != nil {
+		return frontend.Config{}, nil, fmt.Errorf("evidence directory: %w", err)
+	}
+	remove := func() { os.RemoveAll(evidenceDir) }
+	evidenceFS, err := fsutil.NewFS(evidenceDir)
+	if err != nil {
+		remove()
+		return frontend.Config{}, nil, fmt.Errorf("evidence directory %s: %w", evidenceDir, err)
+	}
+	mounts[options.LocalEvidence] = evidenceFS
+	return frontend.Config{EvidenceDir: evidenceDir, EvidenceLocal: options.LocalEvidence}, remove, nil
+}
+
+// gatewayBuild is one build run in this process's gateway client (the
+// frontend, or pin's resolver) with BuildKit's progress display.
+type gatewayBuild struct {
+	opt     client.SolveOpt
+	product string
+	build   gateway.BuildFunc
+	mode    progressui.DisplayMode
+}
+
+// run connects to buildkitd (--addr, else the embedded daemon), runs the
+// build and shows its progress on stderr. It returns the solve response
+// (never nil without an error) and the build's warnings.
+func (b gatewayBuild) run(ctx context.Context, g *globalOptions) (*client.SolveResponse, []client.VertexWarning, error) {
+	addr, err := resolveAddr(ctx, g.addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connecting to buildkitd at %s: %w", addr, err)
+	}
+	defer c.Close()
+	display, err := progressui.NewDisplay(os.Stderr, b.mode)
+	if err != nil {
+		return nil, nil, err
+	}
 	ch := make(chan *client.SolveStatus)
 	eg, ectx := errgroup.WithContext(ctx)
 	var resp *client.SolveResponse
 	var warnings []client.VertexWarning
 	eg.Go(func() error {
 		var err error
-		resp, err = c.Build(ectx, solveOpt, "hardenkit", fe.Build, ch)
+		resp, err = c.Build(ectx, b.opt, b.product, b.build, ch)
 		return err
 	})
 	eg.Go(func() error {
@@ -240,25 +294,12 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 		return err
 	})
 	if err := eg.Wait(); err != nil {
-		return err
+		return nil, nil, err
 	}
-	printWarnings(os.Stderr, warnings, mode)
-
-	if o.metadataFile != "" {
-		var er map[string]string
-		if resp != nil {
-			er = resp.ExporterResponse
-		}
-		if err := buildflags.WriteMetadataFile(o.metadataFile, er); err != nil {
-			return err
-		}
+	if resp == nil {
+		resp = &client.SolveResponse{}
 	}
-	if signResult != nil && resp != nil {
-		if err := signResult(ctx, resp.ExporterResponse); err != nil {
-			return err
-		}
-	}
-	return nil
+	return resp, warnings, nil
 }
 
 // localInputs opens the plan's local directories and OCI layouts, which the

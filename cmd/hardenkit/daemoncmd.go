@@ -6,8 +6,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/pkg/daemon"
 	"github.com/spf13/cobra"
+
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 // envBuildkitdConfig names a TOML file appended to the embedded daemon's

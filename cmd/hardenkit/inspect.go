@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/spf13/cobra"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // inspectOptions are the flags of "hardenkit inspect".
@@ -62,11 +64,11 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 		return fmt.Errorf("opening image tarball: %w", err)
 	}
 	defer f.Close()
-	layout, err := ocitar.Read(f)
+	layout, err := ocilayout.Read(f)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	var img *ocitar.Image
+	var img *ocilayout.Image
 	if o.platform != "" {
 		img, err = layout.Platform(o.platform)
 	} else {
@@ -95,7 +97,7 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 	if o.files {
 		res.Paths = map[string]string{}
 	}
-	for _, p := range ocitar.SortedPaths(files) {
+	for _, p := range ocilayout.SortedPaths(files) {
 		file := files[p]
 		res.Bytes += file.Size
 		if file.Type == tar.TypeReg && file.Mode&0o6000 != 0 {
@@ -117,7 +119,7 @@ func runInspect(w io.Writer, path string, o *inspectOptions) error {
 	return printInspection(w, res, img.Config, files, o.files)
 }
 
-func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[string]ocitar.File, listFiles bool) error {
+func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[string]ocilayout.File, listFiles bool) error {
 	c, _ := cfg["config"].(map[string]any)
 	fmt.Fprintf(w, "manifest:     %s\n", res.Manifest)
 	fmt.Fprintf(w, "platform:     %v/%v\n", cfg["os"], cfg["architecture"])
@@ -152,7 +154,7 @@ func printInspection(w io.Writer, res inspection, cfg map[string]any, files map[
 		}
 	}
 	if listFiles {
-		for _, p := range ocitar.SortedPaths(files) {
+		for _, p := range ocilayout.SortedPaths(files) {
 			fmt.Fprintf(w, "  %s  %s\n", files[p].Describe(), p)
 		}
 	}
@@ -170,7 +172,7 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 		return []string{"unreadable statement: " + err.Error()}
 	}
 	switch predicateType {
-	case "https://spdx.dev/Document":
+	case intoto.PredicateSPDX:
 		var doc struct {
 			Packages []struct {
 				Name string `json:"name"`
@@ -185,7 +187,7 @@ func summarizeStatement(predicateType string, stmt []byte) []string {
 		}
 		sort.Strings(names)
 		return []string{fmt.Sprintf("%d packages: %s", len(names), strings.Join(names, " "))}
-	case "https://hardenkit.dev/attestations/compliance/v1":
+	case compliance.PredicateType:
 		var p struct {
 			Policy          struct{ Name, Digest, Baseline string } `json:"policy"`
 			Mode            string                                  `json:"mode"`

@@ -12,9 +12,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/pin"
@@ -84,8 +82,8 @@ func addFixFlag(check *cobra.Command, g *globalOptions) {
 }
 
 func runPin(ctx context.Context, g *globalOptions, o *pinOptions, contextPath string, stdout, stderr io.Writer) error {
-	mode, err := progressMode(o.progress)
-	if err != nil {
+	// Checked before reading anything, so a typo fails fast.
+	if _, err := progressMode(o.progress); err != nil {
 		return err
 	}
 	path := o.file
@@ -124,7 +122,7 @@ func runPin(ctx context.Context, g *globalOptions, o *pinOptions, contextPath st
 		return nil
 	}
 
-	res, err := pinWithDaemon(ctx, g, o, contextPath, dt, opt, mode)
+	res, err := pinWithDaemon(ctx, g, o, contextPath, dt, opt)
 	if err != nil {
 		return err
 	}
@@ -145,7 +143,11 @@ func runPin(ctx context.Context, g *globalOptions, o *pinOptions, contextPath st
 // pinWithDaemon runs the pin inside an in-process gateway build, so the
 // resolver sees the session (context, secrets, credentials) a `hardenkit
 // build` with the same flags would.
-func pinWithDaemon(ctx context.Context, g *globalOptions, o *pinOptions, contextPath string, dt []byte, opt pin.Options, mode progressui.DisplayMode) (*pin.Result, error) {
+func pinWithDaemon(ctx context.Context, g *globalOptions, o *pinOptions, contextPath string, dt []byte, opt pin.Options) (*pin.Result, error) {
+	mode, err := progressMode(o.progress)
+	if err != nil {
+		return nil, err
+	}
 	plan, err := buildflags.Options{
 		ContextPath:    contextPath,
 		DockerfilePath: o.file,
@@ -165,30 +167,11 @@ func pinWithDaemon(ctx context.Context, g *globalOptions, o *pinOptions, context
 	if err != nil {
 		return nil, err
 	}
-	addr, err := resolveAddr(ctx, g.addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.New(ctx, addr)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to buildkitd at %s: %w", addr, err)
-	}
-	defer c.Close()
-	display, err := progressui.NewDisplay(os.Stderr, mode)
-	if err != nil {
-		return nil, err
-	}
-
 	var res *pin.Result
-	ch := make(chan *client.SolveStatus)
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() error {
-		_, err := c.Build(ectx, client.SolveOpt{
-			LocalMounts:   mounts,
-			OCIStores:     stores,
-			FrontendAttrs: plan.Attrs,
-			Session:       attachables,
-		}, "hardenkit-pin", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+	_, _, err = gatewayBuild{
+		opt:     client.SolveOpt{LocalMounts: mounts, OCIStores: stores, FrontendAttrs: plan.Attrs, Session: attachables},
+		product: "hardenkit-pin",
+		build: func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 			r, err := pin.NewGatewayResolver(gw)
 			if err != nil {
 				return nil, err
@@ -197,14 +180,10 @@ func pinWithDaemon(ctx context.Context, g *globalOptions, o *pinOptions, context
 				return nil, err
 			}
 			return gateway.NewResult(), nil
-		}, ch)
-		return err
-	})
-	eg.Go(func() error {
-		_, err := display.UpdateFrom(context.WithoutCancel(ectx), ch)
-		return err
-	})
-	if err := eg.Wait(); err != nil {
+		},
+		mode: mode,
+	}.run(ctx, g)
+	if err != nil {
 		return nil, err
 	}
 	if res == nil {

@@ -118,21 +118,9 @@ func runSign(ctx context.Context, w io.Writer, keyFile, image string, rf release
 	if err != nil {
 		return fmt.Errorf("--key %s: %w", keyFile, err)
 	}
-	st, err := store.Open(image, store.RemoteOptions{Insecure: rf.insecure})
+	signed, err := sign.SignRef(ctx, image, store.RemoteOptions{Insecure: rf.insecure}, kp, time.Now())
 	if err != nil {
 		return err
-	}
-	if c, ok := st.(io.Closer); ok {
-		defer c.Close()
-	}
-	signed, err := sign.Sign(ctx, st, kp, time.Now())
-	if err != nil {
-		return fmt.Errorf("signing %s: %w", image, err)
-	}
-	if a, ok := st.(*store.Archive); ok {
-		if err := a.Save(); err != nil {
-			return err
-		}
 	}
 	for _, s := range signed {
 		fmt.Fprintf(w, "signed %-11s %s %s\n", s.Kind, s.Digest, s.Platform)
@@ -365,21 +353,9 @@ func buildSigner(keyFile string, outs []buildflags.Output) (func(ctx context.Con
 			if strings.Contains(t, "@") && !strings.HasPrefix(d, "sha256:") {
 				return fmt.Errorf("--sign-key: the build reported no image digest to sign %s by", t)
 			}
-			st, err := store.Open(t, store.RemoteOptions{})
+			signed, err := sign.SignRef(ctx, t, store.RemoteOptions{}, kp, time.Now())
 			if err != nil {
-				return err
-			}
-			signed, err := sign.Sign(ctx, st, kp, time.Now())
-			if err == nil {
-				if a, ok := st.(*store.Archive); ok {
-					err = a.Save()
-				}
-			}
-			if c, ok := st.(io.Closer); ok {
-				c.Close()
-			}
-			if err != nil {
-				return fmt.Errorf("--sign-key: signing %s: %w", t, err)
+				return fmt.Errorf("--sign-key: %w", err)
 			}
 			fmt.Fprintf(os.Stderr, "hardenkit: signed %s (%d manifests)\n", t, len(signed))
 		}

@@ -5,8 +5,9 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/hardenkit/hardenkit/frontend"
 	"github.com/spf13/cobra"
+
+	"github.com/hardenkit/hardenkit/frontend"
 )
 
 func newVersionCommand() *cobra.Command {

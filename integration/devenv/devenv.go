@@ -25,8 +25,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -278,7 +276,7 @@ func Up(ctx context.Context, opt Options) (*Env, error) {
 	if err := os.MkdirAll(s.stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
 	}
-	unlock, err := lockFile(ctx, lockPath(s.stateDir))
+	unlock, err := daemon.LockFile(ctx, lockPath(s.stateDir), lockHolder)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +492,7 @@ func Down(ctx context.Context, stateDir string) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	unlock, err := lockFile(ctx, lockPath(dir))
+	unlock, err := daemon.LockFile(ctx, lockPath(dir), lockHolder)
 	if err != nil {
 		return err
 	}
@@ -567,30 +565,5 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// lockFile takes an exclusive flock on p, waiting while another devenv
-// holds it, and returns the function that releases it.
-func lockFile(ctx context.Context, p string) (func(), error) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", p, err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", p, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for %s (another devenv is running up or down): %w", p, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
+// lockHolder names who else holds the state directory's lock.
+const lockHolder = "another devenv is running up or down"

@@ -12,6 +12,8 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
+
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 // TestUpEndToEnd brings up a complete environment in a private state dir on
@@ -94,14 +96,14 @@ func TestUpEndToEnd(t *testing.T) {
 		t.Fatalf("output x = %q, %v", b, err)
 	}
 
-	regPID, err := readPIDFile(newRegistryFiles(state).pid)
+	regPID, err := daemon.ReadPID(newRegistryFiles(state).pid)
 	if err != nil || regPID == 0 {
 		t.Fatalf("registry pid %d, %v", regPID, err)
 	}
 	if err := Down(ctx, state); err != nil {
 		t.Fatal(err)
 	}
-	if isRegistryProcess(regPID) && processAlive(regPID) {
+	if isRegistryProcess(regPID) && daemon.ProcessAlive(regPID) {
 		t.Errorf("registry %d still running after Down", regPID)
 	}
 	if _, err := Current(ctx, state); err == nil {

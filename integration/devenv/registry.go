@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
 // ServeRegistry serves an OCI distribution registry on addr until ctx is
@@ -97,22 +99,6 @@ func pingRegistry(ctx context.Context, addr string) error {
 	return nil
 }
 
-// readPIDFile returns the process id stored in p, or 0 when p is missing.
-func readPIDFile(p string) (int, error) {
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading pid file: %w", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("pid file %s holds %q, not a process id", p, strings.TrimSpace(string(b)))
-	}
-	return pid, nil
-}
-
 // isRegistryProcess reports whether pid is a live "devenv registry serve"
 // process, which guards against acting on a recycled process id.
 func isRegistryProcess(pid int) bool {
@@ -130,7 +116,7 @@ func isRegistryProcess(pid int) bool {
 // runningRegistry returns the pid of the registry recorded in the state dir
 // if it is alive and serving addr, or 0 if none is.
 func runningRegistry(ctx context.Context, files registryFiles, addr string) (int, error) {
-	pid, err := readPIDFile(files.pid)
+	pid, err := daemon.ReadPID(files.pid)
 	if err != nil || pid == 0 || !isRegistryProcess(pid) {
 		return 0, err
 	}
@@ -228,7 +214,7 @@ func ensureRegistry(ctx context.Context, stateDir, addr string, devenvBin func(c
 // any: SIGTERM, then SIGKILL after 10 seconds.
 func stopRegistry(ctx context.Context, stateDir string) error {
 	files := newRegistryFiles(stateDir)
-	pid, err := readPIDFile(files.pid)
+	pid, err := daemon.ReadPID(files.pid)
 	if err != nil {
 		return err
 	}
@@ -257,7 +243,7 @@ func terminate(ctx context.Context, pid int, grace time.Duration) error {
 	killAt := time.Now().Add(grace)
 	killed := false
 	for {
-		if !processAlive(pid) {
+		if !daemon.ProcessAlive(pid) {
 			return nil
 		}
 		if !killed && time.Now().After(killAt) {
@@ -275,22 +261,6 @@ func terminate(ctx context.Context, pid int, grace time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// processAlive reports whether pid exists and is not a zombie.
-func processAlive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return !errors.Is(err, syscall.ESRCH)
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the parenthesised command name.
-	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
-	}
-	return true
 }
 
 // tailFile returns up to the last n bytes of the file at p.

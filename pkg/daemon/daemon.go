@@ -201,7 +201,7 @@ func Ensure(ctx context.Context, cfg Config) (d *Daemon, started bool, err error
 		return nil, false, fmt.Errorf("creating buildkitd state directory: %w", err)
 	}
 
-	unlock, err := lockFile(ctx, l.lock)
+	unlock, err := LockFile(ctx, l.lock, lockHolder)
 	if err != nil {
 		return nil, false, err
 	}

@@ -130,10 +130,10 @@ func TestReadTail(t *testing.T) {
 }
 
 func TestProcessChecks(t *testing.T) {
-	if !processAlive(os.Getpid()) {
+	if !ProcessAlive(os.Getpid()) {
 		t.Fatal("own process reported dead")
 	}
-	if processAlive(1 << 30) {
+	if ProcessAlive(1 << 30) {
 		t.Fatal("impossible pid reported alive")
 	}
 	if isOurDaemon(os.Getpid(), newLayout(t.TempDir())) {
@@ -157,24 +157,24 @@ func TestRunningPIDIgnoresForeignAndStalePIDs(t *testing.T) {
 	if err := os.WriteFile(l.pid, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readPID(l.pid); err == nil {
+	if _, err := ReadPID(l.pid); err == nil {
 		t.Fatal("corrupt pid file accepted")
 	}
 }
 
 func TestLockFileExcludes(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "lock")
-	unlock, err := lockFile(context.Background(), p)
+	unlock, err := LockFile(context.Background(), p, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if _, err := lockFile(ctx, p); err == nil {
+	if _, err := LockFile(ctx, p, "test"); err == nil {
 		t.Fatal("second lock acquired while the first is held")
 	}
 	unlock()
-	unlock2, err := lockFile(context.Background(), p)
+	unlock2, err := LockFile(context.Background(), p, "test")
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}

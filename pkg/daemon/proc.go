@@ -1,12 +1,10 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,87 +21,19 @@ const (
 	pollEvery   = 100 * time.Millisecond
 )
 
-// lockFile takes an exclusive flock on path, waiting (bounded by ctx) while
-// another hardenkit process holds it. The returned func releases it.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", path, err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for lock %s (another hardenkit is starting or stopping the daemon): %w", path, context.Cause(ctx))
-		case <-time.After(pollEvery):
-		}
-	}
-}
-
-// readPID returns the pid recorded in the pid file, 0 if there is none.
-func readPID(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading pid file: %w", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 {
-		return 0, fmt.Errorf("pid file %s is corrupt: %q", path, strings.TrimSpace(string(b)))
-	}
-	return pid, nil
-}
-
 // runningPID returns the pid of the daemon of this state directory if it is
 // alive. A pid file whose process is gone, or whose pid now belongs to some
 // other program, is treated as no daemon, so that a reused pid is never
 // signalled by mistake.
 func runningPID(l layout) (int, bool) {
-	pid, err := readPID(l.pid)
+	pid, err := ReadPID(l.pid)
 	if err != nil || pid == 0 {
 		return 0, false
 	}
-	if !processAlive(pid) || !isOurDaemon(pid, l) {
+	if !ProcessAlive(pid) || !isOurDaemon(pid, l) {
 		return 0, false
 	}
 	return pid, true
-}
-
-// processAlive reports whether pid exists and is not a zombie; a zombie
-// (e.g. a child we have not reaped yet) accepts signals but is dead.
-func processAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state field follows the parenthesised command name, which may
-	// itself contain spaces or parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return false
-	}
-	fields := strings.Fields(string(b[i+1:]))
-	if len(fields) == 0 {
-		return false
-	}
-	switch fields[0] {
-	case "Z", "X", "x":
-		return false
-	}
-	return true
 }
 
 // isOurDaemon checks the command line of pid for this state directory's
@@ -194,14 +124,14 @@ func waitExit(ctx context.Context, pid int, d time.Duration) bool {
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for {
-		if !processAlive(pid) {
+		if !ProcessAlive(pid) {
 			return true
 		}
 		select {
 		case <-ctx.Done():
-			return !processAlive(pid)
+			return !ProcessAlive(pid)
 		case <-deadline.C:
-			return !processAlive(pid)
+			return !ProcessAlive(pid)
 		case <-time.After(pollEvery):
 		}
 	}

@@ -59,7 +59,7 @@ func Status(ctx context.Context, stateDir string) (*StatusInfo, error) {
 	if !ok {
 		// A corrupt pid file means no usable daemon, as it does for Ensure,
 		// but is worth showing.
-		if _, err := readPID(l.pid); err != nil {
+		if _, err := ReadPID(l.pid); err != nil {
 			info.Error = err.Error()
 		}
 		return info, nil
@@ -109,7 +109,7 @@ func Stop(ctx context.Context, stateDir string) error {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return nil
 	}
-	unlock, err := lockFile(ctx, l.lock)
+	unlock, err := LockFile(ctx, l.lock, lockHolder)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 	"slices"
 	"time"
 
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+
 	"github.com/hardenkit/hardenkit/frontend/exceptions"
 	"github.com/hardenkit/hardenkit/frontend/options"
 	"github.com/hardenkit/hardenkit/frontend/policy"
@@ -32,10 +34,6 @@ import (
 
 // PredicateType is the in-toto predicate type of the compliance attestation.
 const PredicateType = "https://hardenkit.dev/attestations/compliance/v1"
-
-// SPDXPredicateType is the predicate type of the SBOM attestation the
-// predicate refers to.
-const SPDXPredicateType = "https://spdx.dev/Document"
 
 // Result is the outcome of one rule.
 type Result string
@@ -336,7 +334,7 @@ type SBOM struct {
 // SBOMOf returns the reference to an SPDX document.
 func SBOMOf(spdx []byte) SBOM {
 	sum := sha256.Sum256(spdx)
-	return SBOM{PredicateType: SPDXPredicateType, Digest: "sha256:" + hex.EncodeToString(sum[:])}
+	return SBOM{PredicateType: intoto.PredicateSPDX, Digest: "sha256:" + hex.EncodeToString(sum[:])}
 }
 
 // Redact converts findings to their attested form.

@@ -57,14 +57,6 @@ import (
 	"github.com/anchore/syft/syft/source/directorysource"
 )
 
-// SPDXPredicateType is the in-toto predicate type of the SPDX document, the
-// one BuildKit recognises as its SBOM attestation.
-const SPDXPredicateType = "https://spdx.dev/Document"
-
-// CycloneDXPredicateType is the in-toto predicate type of the CycloneDX
-// document.
-const CycloneDXPredicateType = "https://cyclonedx.org/bom"
-
 // SyftVersion is the version of syft linked, recorded as the SPDX creator
 // tool and CycloneDX tool. syft reads its own version from the binary's
 // build info, which test binaries and stripped builds lack; a constant

@@ -20,7 +20,6 @@ import (
 	"github.com/anchore/syft/syft/format/cyclonedxjson"
 	"github.com/anchore/syft/syft/format/spdxjson"
 
-	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/internal/evidencetest"
 )
 
@@ -317,14 +316,5 @@ func TestEncodeCycloneDXIsLossless(t *testing.T) {
 	}
 	if got, want := normalize(ours), normalize(raw); !reflect.DeepEqual(got, want) {
 		t.Errorf("re-encoded CycloneDX differs from syft's:\n%s\nwant:\n%s", ours, raw)
-	}
-}
-
-// TestPredicateTypeMatchesCompliance: the compliance predicate refers to the
-// SBOM by this predicate type.
-func TestPredicateTypeMatchesCompliance(t *testing.T) {
-	t.Parallel()
-	if SPDXPredicateType != compliance.SPDXPredicateType {
-		t.Errorf("sbom %q, compliance %q", SPDXPredicateType, compliance.SPDXPredicateType)
 	}
 }

@@ -32,7 +32,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 
-	"github.com/hardenkit/hardenkit/pkg/ocitar"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 func main() {
@@ -436,7 +436,7 @@ func rootfsSize(path string) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	l, err := ocitar.Read(f)
+	l, err := ocilayout.Read(f)
 	if err != nil {
 		return 0, err
 	}

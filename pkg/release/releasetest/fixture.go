@@ -14,9 +14,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
 )
@@ -79,7 +82,7 @@ func Synthetic(pred compliance.Predicate, finished time.Time) (v1.ImageIndex, er
 	for _, s := range []struct {
 		pt   string
 		pred string
-	}{{compliance.SPDXPredicateType, SyntheticSPDX}, {"https://slsa.dev/provenance/v0.2", string(prov)}, {compliance.PredicateType, string(comp)}} {
+	}{{intoto.PredicateSPDX, SyntheticSPDX}, {slsa02.PredicateSLSAProvenance, string(prov)}, {compliance.PredicateType, string(comp)}} {
 		st, err := json.Marshal(map[string]any{
 			"_type":         "https://in-toto.io/Statement/v0.1",
 			"predicateType": s.pt,
@@ -91,7 +94,7 @@ func Synthetic(pred compliance.Predicate, finished time.Time) (v1.ImageIndex, er
 		}
 		att, err = mutate.Append(att, mutate.Addendum{
 			Layer:       static.NewLayer(st, "application/vnd.in-toto+json"),
-			Annotations: map[string]string{"in-toto.io/predicate-type": s.pt},
+			Annotations: map[string]string{ocilayout.AnnotationPredicateType: s.pt},
 		})
 		if err != nil {
 			return nil, err

@@ -1,5 +1,9 @@
-// Package releasetest derives tampered release images from a signed one,
-// for the tamper matrix of `hardenkit verify` (unit tests against an
+// Package releasetest holds the fixtures of the release tests: an
+// in-memory registry, cosign key pairs, a synthetic BuildKit-shaped release
+// image with an accepted compliance statement, layout directories and
+// tarballs of it — so the store, sign, promote and verify tests need no
+// daemon. It also derives tampered release images from a signed one, for
+// the tamper matrix of `hardenkit verify` (unit tests against the
 // in-memory registry, integration tests against images hardenkit built):
 // each mutation copies the image to a new repository and changes one
 // thing, at the level of raw manifests and blobs, the way an attacker with
@@ -17,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
 )
@@ -168,7 +173,7 @@ func (img *Image) RemoveStatement(pt string) error {
 	return img.EditStatements(func(ls []map[string]any) ([]map[string]any, error) {
 		var out []map[string]any
 		for _, l := range ls {
-			if ann, _ := l["annotations"].(map[string]any); ann["in-toto.io/predicate-type"] != pt {
+			if ann, _ := l["annotations"].(map[string]any); ann[ocilayout.AnnotationPredicateType] != pt {
 				out = append(out, l)
 			}
 		}
@@ -190,7 +195,7 @@ func (img *Image) EditStatement(pt string, edit func(st map[string]any) error) e
 		found := false
 		for i, l := range layers {
 			ann, _ := l["annotations"].(map[string]any)
-			if ann["in-toto.io/predicate-type"] != pt {
+			if ann[ocilayout.AnnotationPredicateType] != pt {
 				continue
 			}
 			var st map[string]any

@@ -16,12 +16,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	intotov1 "github.com/in-toto/attestation/go/v1"
+	"github.com/moby/buildkit/util/attestation"
+	cosigntypes "github.com/sigstore/cosign/v3/pkg/types"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -32,9 +35,8 @@ import (
 
 // Media and predicate types of cosign's new bundle format.
 const (
-	// PredicateType is cosign's image-signature predicate
-	// (github.com/sigstore/cosign/v3/pkg/types.CosignSignPredicateType).
-	PredicateType = "https://sigstore.dev/cosign/sign/v1"
+	// PredicateType is cosign's image-signature predicate.
+	PredicateType = cosigntypes.CosignSignPredicateType
 	// BundleMediaType is the media type of a sigstore bundle v0.3, also
 	// the referrer's artifactType.
 	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -51,9 +53,9 @@ const (
 
 // Annotations BuildKit puts on an attestation manifest's index entry.
 const (
-	AnnotationRefType   = "vnd.docker.reference.type"
-	AnnotationRefDigest = "vnd.docker.reference.digest"
-	RefTypeAttestation  = "attestation-manifest"
+	AnnotationRefType   = attestation.DockerAnnotationReferenceType
+	AnnotationRefDigest = attestation.DockerAnnotationReferenceDigest
+	RefTypeAttestation  = attestation.DockerAnnotationReferenceTypeDefault
 )
 
 // Signed is one manifest signed.
@@ -118,6 +120,32 @@ func Sign(ctx context.Context, st store.Store, kp sgsign.Keypair, now time.Time)
 		}
 	}
 	return out, nil
+}
+
+// SignRef signs the image ref names (a registry reference,
+// oci-layout://DIR or oci-archive://FILE) as Sign does; a tarball is
+// unpacked, signed and written back in place.
+func SignRef(ctx context.Context, ref string, ro store.RemoteOptions, kp sgsign.Keypair, now time.Time) (signed []Signed, err error) {
+	st, err := store.Open(ref, ro)
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := st.(io.Closer); ok {
+		defer func() {
+			if cerr := c.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("cleaning up after signing %s: %w", ref, cerr)
+			}
+		}()
+	}
+	if signed, err = Sign(ctx, st, kp, now); err != nil {
+		return nil, fmt.Errorf("signing %s: %w", ref, err)
+	}
+	if a, ok := st.(*store.Archive); ok {
+		if err := a.Save(); err != nil {
+			return nil, err
+		}
+	}
+	return signed, nil
 }
 
 // Statement returns the in-toto statement cosign signs for an image

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -9,11 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 )
 
 // Layout is an image in an OCI image layout directory. Its root is the one
@@ -27,11 +27,11 @@ type Layout struct {
 
 // OpenLayout opens an OCI layout directory.
 func OpenLayout(dir string) (*Layout, error) {
-	p, err := layout.FromPath(dir)
+	l, err := ocilayout.Open(dir)
 	if err != nil {
-		return nil, fmt.Errorf("OCI layout %s: %w: %w", dir, ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	return &Layout{name: "oci-layout://" + dir, path: p}, nil
+	return &Layout{name: "oci-layout://" + dir, path: l.Path()}, nil
 }
 
 // Name implements Store.
@@ -180,7 +180,7 @@ func OpenArchive(file string) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := untar(f, dir); err != nil {
+	if err := ocilayout.Extract(f, dir); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("OCI archive %s: %w", file, err)
 	}
@@ -203,7 +203,7 @@ func (a *Archive) Save() error {
 		return fmt.Errorf("saving %s: %w", a.file, err)
 	}
 	defer os.Remove(tmp.Name())
-	err = writeTar(tmp, a.dir)
+	err = ocilayout.WriteArchive(tmp, a.dir)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -214,91 +214,4 @@ func (a *Archive) Save() error {
 		return fmt.Errorf("saving %s: %w", a.file, err)
 	}
 	return nil
-}
-
-// untar extracts the regular files and directories of an OCI layout
-// tarball, refusing paths that leave dir.
-func untar(r io.Reader, dir string) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rel := filepath.Clean(strings.TrimPrefix(h.Name, "./"))
-		if rel == "." {
-			continue
-		}
-		if !filepath.IsLocal(rel) {
-			return fmt.Errorf("entry %q leaves the layout", h.Name)
-		}
-		dst := filepath.Join(dir, rel)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// writeTar writes dir as a tarball with sorted entries.
-func writeTar(w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if d.IsDir() {
-			h.Name += "/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }

@@ -32,12 +32,17 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	attestationv1 "github.com/in-toto/attestation/go/v1"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+	slsa1 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v1"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
 	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
@@ -56,12 +61,12 @@ const (
 
 // Predicate types of the statements BuildKit puts beside a hardenkit image.
 const (
-	PredicateSPDX        = compliance.SPDXPredicateType
-	PredicateSLSA02      = "https://slsa.dev/provenance/v0.2"
-	PredicateSLSA1       = "https://slsa.dev/provenance/v1"
-	annotationPredicate  = "in-toto.io/predicate-type"
-	intotoStatementV01   = "https://in-toto.io/Statement/v0.1"
-	intotoStatementV1    = "https://in-toto.io/Statement/v1"
+	PredicateSPDX        = intoto.PredicateSPDX
+	PredicateSLSA02      = slsa02.PredicateSLSAProvenance
+	PredicateSLSA1       = slsa1.PredicateSLSAProvenance
+	annotationPredicate  = ocilayout.AnnotationPredicateType
+	intotoStatementV01   = intoto.StatementInTotoV01
+	intotoStatementV1    = attestationv1.StatementTypeUri
 	maxStatementsPerType = 1
 )
 

@@ -1,27 +1,20 @@
 package verify_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/sigstore/cosign/v3/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	sigsig "github.com/sigstore/sigstore/pkg/signature"
@@ -37,49 +30,16 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
-const policyDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+// The fixtures of releasetest, under the names these tests use.
+var (
+	keypairFiles = releasetest.Keys
+	predicate    = releasetest.Predicate
+)
 
 func keypair(t *testing.T, pass string) (*keys.Keypair, *keys.PublicKey) {
 	t.Helper()
-	kp, pk, _ := keypairFiles(t, pass)
+	kp, pk, _ := releasetest.Keys(t, pass)
 	return kp, pk
-}
-
-// keypairFiles also returns the path of the public key file, for cosign.
-func keypairFiles(t *testing.T, pass string) (*keys.Keypair, *keys.PublicKey, string) {
-	t.Helper()
-	pw := func(bool) ([]byte, error) { return []byte(pass), nil }
-	priv, pub, err := keys.Generate(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kp, err := keys.LoadPrivateKey(priv, pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, err := keys.LoadPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "cosign.pub")
-	if err := os.WriteFile(file, pub, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return kp, pk, file
-}
-
-func predicate(expires time.Time) compliance.Predicate {
-	return compliance.Predicate{
-		Hardenkit: compliance.Tool{Version: "dev"},
-		Policy:    compliance.Policy{Name: "builtin:strict", Digest: policyDigest, Baseline: "strict"},
-		Mode:      options.ModeEnforce,
-		Rules: []compliance.Rule{
-			{ID: "HK1001", Result: compliance.ResultPass},
-			{ID: "HK2001", Result: compliance.ResultWaived, Findings: []compliance.Finding{{Level: rules.LevelWaived, Message: "m", Waiver: "EX-1"}}},
-		},
-		Exceptions:      []compliance.Exception{{ID: "EX-1", Rule: "HK2001", ApprovedBy: "alice", Expires: expires}},
-		Vulnerabilities: compliance.Vulnerabilities{Status: compliance.VulnEvaluated, FailOn: rules.SeverityHigh, DB: &compliance.VulnDB{Built: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Schema: "v6.1.10"}},
-	}
 }
 
 // TestTamperMatrix signs a synthetic BuildKit-shaped image and checks that
@@ -95,14 +55,7 @@ func TestTamperMatrix(t *testing.T) {
 
 func tamperMatrix(t *testing.T, referrersAPI bool) {
 	ctx := context.Background()
-	var opts []registry.Option
-	opts = append(opts, registry.Logger(log.New(io.Discard, "", 0)))
-	if referrersAPI {
-		opts = append(opts, registry.WithReferrersSupport(true))
-	}
-	srv := httptest.NewServer(registry.New(opts...))
-	defer srv.Close()
-	reg := strings.TrimPrefix(srv.URL, "http://")
+	reg := releasetest.Registry(t, referrersAPI)
 
 	kp, pk, pubFile := keypairFiles(t, "pass-1")
 	other, _ := keypair(t, "pass-2")
@@ -184,7 +137,7 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 			t.Fatal(err)
 		}
 		for _, d := range append([]v1.Descriptor{r}, ch...) {
-			if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, compliance.SPDXPredicateType, kp); err != nil {
+			if err := releasetest.SignAs(ctx, spdxOnly, d, d.Digest, intoto.PredicateSPDX, kp); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -213,10 +166,10 @@ func tamperMatrix(t *testing.T, referrersAPI bool) {
 		})
 	})
 	noSBOM := derive("nosbom", func(img *releasetest.Image) error {
-		return img.RemoveStatement(compliance.SPDXPredicateType)
+		return img.RemoveStatement(intoto.PredicateSPDX)
 	})
 	otherSBOM := derive("othersbom", func(img *releasetest.Image) error {
-		return img.EditStatement(compliance.SPDXPredicateType, func(st map[string]any) error {
+		return img.EditStatement(intoto.PredicateSPDX, func(st map[string]any) error {
 			st["predicate"].(map[string]any)["name"] = "another SBOM"
 			return nil
 		})
@@ -352,30 +305,12 @@ func TestOfflineLayoutAndArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendIndex(idx); err != nil {
-		t.Fatal(err)
-	}
-	tarball := filepath.Join(t.TempDir(), "image.tar")
-	writeTar(t, dir, tarball)
+	dir := releasetest.LayoutDir(t, idx)
+	tarball := releasetest.ArchiveFile(t, dir)
 
 	check := func(t *testing.T, ref string, wantCompliant bool) {
 		t.Helper()
-		st, err := store.Open(ref, store.RemoteOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c, ok := st.(io.Closer); ok {
-			defer c.Close()
-		}
-		rep, err := verify.Verify(ctx, st, verify.Options{Key: pk, Policy: releasepolicy.Default(), Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := releasetest.VerifyRef(t, ref, pk, now)
 		if rep.Compliant != wantCompliant {
 			t.Fatalf("%s: compliant = %v, want %v; failures %v", ref, rep.Compliant, wantCompliant, rep.Failures())
 		}
@@ -409,39 +344,6 @@ func TestOfflineLayoutAndArchive(t *testing.T) {
 		a.Close()
 		check(t, "oci-archive://"+tarball, true)
 	})
-}
-
-// writeTar writes dir as a tarball at file, as BuildKit's oci exporter
-// writes a layout.
-func writeTar(t *testing.T, dir, file string) {
-	t.Helper()
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		dt, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(dt))}); err != nil {
-			return err
-		}
-		_, err = tw.Write(dt)
-		return err
-	})
-	if err == nil {
-		err = tw.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestSBOMDigestOfEmbeddedPredicate: hardenkit hashes the SPDX document it

@@ -1,4 +1,8 @@
-package daemon
+package integration
+
+// The tests of pkg/daemon that start processes: Preflight needs root and
+// runc, and the lifecycle test a real buildkitd, all of which the
+// integration environment has (TestMain builds buildkitd beside hardenkit).
 
 import (
 	"context"
@@ -8,17 +12,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hardenkit/hardenkit/pkg/daemon"
 )
 
-// requireCanStart skips tests that launch a process through Ensure on
-// machines where Preflight cannot pass for reasons other than the binary.
-func requireCanStart(t *testing.T) {
+// requireRunc fails the test when runc, which the daemon's OCI worker
+// runs containers with, is not on $PATH (TestMain already requires root).
+func requireRunc(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
 	if _, err := exec.LookPath("runc"); err != nil {
-		t.Skip("needs runc on $PATH")
+		t.Fatalf("pkg/daemon starts buildkitd with the OCI worker, which needs runc on $PATH: %v", err)
 	}
 }
 
@@ -35,7 +38,7 @@ func shortTempDir(t *testing.T) string {
 }
 
 func TestEnsureReportsLogTailWhenDaemonDies(t *testing.T) {
-	requireCanStart(t)
+	requireRunc(t)
 	dir := shortTempDir(t)
 	fake := filepath.Join(dir, "fake-buildkitd")
 	script := "#!/bin/sh\necho 'fake buildkitd: simulated startup failure' >&2\nexit 3\n"
@@ -44,7 +47,7 @@ func TestEnsureReportsLogTailWhenDaemonDies(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, _, err := Ensure(ctx, Config{StateDir: filepath.Join(dir, "s"), Binary: fake})
+	_, _, err := daemon.Ensure(ctx, daemon.Config{StateDir: filepath.Join(dir, "s"), Binary: fake})
 	if err == nil {
 		t.Fatal("Ensure succeeded with a binary that exits")
 	}
@@ -58,28 +61,23 @@ func TestEnsureReportsLogTailWhenDaemonDies(t *testing.T) {
 	}
 }
 
-// TestRealDaemonLifecycle runs a real buildkitd. It needs the binary named by
-// HARDENKIT_TEST_BUILDKITD, e.g.
-//
-//	go build -o /tmp/hk-bkd github.com/moby/buildkit/cmd/buildkitd
-//	HARDENKIT_TEST_BUILDKITD=/tmp/hk-bkd go test ./pkg/daemon/
+// TestRealDaemonLifecycle runs real buildkitd instances (the one TestMain
+// built) through pkg/daemon: start, reuse, a second instance beside the
+// first, status, restart on a changed configuration, stop.
 func TestRealDaemonLifecycle(t *testing.T) {
-	bin := os.Getenv("HARDENKIT_TEST_BUILDKITD")
-	if bin == "" {
-		t.Skip("set HARDENKIT_TEST_BUILDKITD to a buildkitd binary to run")
-	}
-	requireCanStart(t)
+	requireRunc(t)
+	bin := filepath.Join(binaries.dir, "buildkitd")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	dirA := filepath.Join(shortTempDir(t), "a")
 	dirB := filepath.Join(shortTempDir(t), "b")
 	t.Cleanup(func() {
-		_ = Stop(context.Background(), dirA)
-		_ = Stop(context.Background(), dirB)
+		_ = daemon.Stop(context.Background(), dirA)
+		_ = daemon.Stop(context.Background(), dirB)
 	})
 
-	a, started, err := Ensure(ctx, Config{StateDir: dirA, Binary: bin})
+	a, started, err := daemon.Ensure(ctx, daemon.Config{StateDir: dirA, Binary: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +85,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 		t.Fatalf("first Ensure: %+v started=%v", a, started)
 	}
 
-	again, started, err := Ensure(ctx, Config{StateDir: dirA, Binary: bin})
+	again, started, err := daemon.Ensure(ctx, daemon.Config{StateDir: dirA, Binary: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +94,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 	}
 
 	// A second instance in another state dir must coexist with the first.
-	b, started, err := Ensure(ctx, Config{StateDir: dirB, Binary: bin})
+	b, started, err := daemon.Ensure(ctx, daemon.Config{StateDir: dirB, Binary: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +102,7 @@ func TestRealDaemonLifecycle(t *testing.T) {
 		t.Fatalf("second instance collides: %+v vs %+v", b, a)
 	}
 
-	st, err := Status(ctx, dirA)
+	st, err := daemon.Status(ctx, dirA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +113,11 @@ func TestRealDaemonLifecycle(t *testing.T) {
 	// A changed configuration replaces the daemon rather than silently
 	// keeping the old registry settings.
 	extra := "[registry.\"127.0.0.1:5000\"]\n  http = true\n"
-	c, started, err := Ensure(ctx, Config{StateDir: dirA, Binary: bin, ExtraConfig: extra})
+	c, started, err := daemon.Ensure(ctx, daemon.Config{StateDir: dirA, Binary: bin, ExtraConfig: extra})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !started || c.PID == a.PID || processAlive(a.PID) {
+	if !started || c.PID == a.PID || daemon.ProcessAlive(a.PID) {
 		t.Fatalf("config change did not restart: old %d new %+v started=%v", a.PID, c, started)
 	}
 	toml, err := os.ReadFile(filepath.Join(dirA, "buildkitd.toml"))
@@ -127,20 +125,20 @@ func TestRealDaemonLifecycle(t *testing.T) {
 		t.Fatalf("extra config not written: %v\n%s", err, toml)
 	}
 
-	if err := Stop(ctx, dirA); err != nil {
+	if err := daemon.Stop(ctx, dirA); err != nil {
 		t.Fatal(err)
 	}
-	if processAlive(c.PID) {
+	if daemon.ProcessAlive(c.PID) {
 		t.Fatalf("pid %d alive after Stop", c.PID)
 	}
-	if err := Stop(ctx, dirA); err != nil {
+	if err := daemon.Stop(ctx, dirA); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	st, err = Status(ctx, dirA)
+	st, err = daemon.Status(ctx, dirA)
 	if err != nil || st.Running {
 		t.Fatalf("status after stop: %+v %v", st, err)
 	}
-	if !processAlive(b.PID) {
+	if !daemon.ProcessAlive(b.PID) {
 		t.Fatal("stopping instance A killed instance B")
 	}
 }

@@ -1,10 +1,11 @@
-package ocitar
+package ocilayout
 
 import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -187,6 +188,76 @@ func TestFilesZstd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := singleFiles(t, l)
+	if got := string(files["/etc/motd"].Content); got != "zstd works" {
+		t.Fatalf("/etc/motd = %q", got)
+	}
+}
+
+// TestDirectoryAndArchiveAgree: a tarball read in memory, the same tarball
+// unpacked into a layout directory and that directory packed again all
+// show the same image.
+func TestDirectoryAndArchiveAgree(t *testing.T) {
+	archive := layoutTar(t, layerTar(t, []entry{{name: "etc/motd", typ: tar.TypeReg, mode: 0o644, body: "hi"}}))
+	dir := t.TempDir()
+	if err := Extract(bytes.NewReader(archive), dir); err != nil {
+		t.Fatal(err)
+	}
+	var repacked bytes.Buffer
+	if err := WriteArchive(&repacked, dir); err != nil {
+		t.Fatal(err)
+	}
+	open := map[string]func() (*Layout, error){
+		"archive":  func() (*Layout, error) { return Read(bytes.NewReader(archive)) },
+		"dir":      func() (*Layout, error) { return Open(dir) },
+		"repacked": func() (*Layout, error) { return Read(bytes.NewReader(repacked.Bytes())) },
+	}
+	for name, o := range open {
+		t.Run(name, func(t *testing.T) {
+			l, err := o()
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := singleFiles(t, l)
+			if got := string(files["/etc/motd"].Content); got != "hi" {
+				t.Errorf("/etc/motd = %q, want hi", got)
+			}
+		})
+	}
+}
+
+// TestArchiveEntriesStayInside: neither reading nor extracting follows a
+// name out of the layout.
+func TestArchiveEntriesStayInside(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "../escape", Typeflag: tar.TypeReg, Mode: 0o644, Size: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte("x"))
+	tw.Close()
+	parent := t.TempDir()
+	dir := parent + "/layout"
+	if err := Extract(bytes.NewReader(buf.Bytes()), dir); err == nil {
+		t.Error("Extract accepted ../escape")
+	}
+	if _, err := Read(bytes.NewReader(buf.Bytes())); err == nil {
+		t.Error("Read accepted ../escape")
+	}
+	if _, err := os.Stat(parent + "/escape"); err == nil {
+		t.Error("Extract wrote outside the layout")
+	}
+}
+
+func TestOpenNeedsIndex(t *testing.T) {
+	if _, err := Open(t.TempDir()); err == nil {
+		t.Fatal("Open of a directory without index.json succeeded")
+	}
+}
+
+// singleFiles is the flattened root filesystem of the layout's only image.
+func singleFiles(t *testing.T, l *Layout) map[string]File {
+	t.Helper()
 	img, err := l.Single()
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +266,5 @@ func TestFilesZstd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(files["/etc/motd"].Content); got != "zstd works" {
-		t.Fatalf("/etc/motd = %q", got)
-	}
+	return files
 }
