@@ -33,12 +33,12 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
-// Attestation file names and predicate types hardenkit attaches.
+// Attestation file names hardenkit attaches (predicate types come from
+// in-toto and frontend/evidence/compliance).
 const (
-	sbomSPDXPath       = "/" + sbomstep.SPDXFile
-	sbomCycloneDXPath  = "/" + sbomstep.CycloneDXFile
-	compliancePath     = "/compliance.json"
-	predicateCycloneDX = "https://cyclonedx.org/bom"
+	sbomSPDXPath      = "/" + sbomstep.SPDXFile
+	sbomCycloneDXPath = "/" + sbomstep.CycloneDXFile
+	compliancePath    = "/compliance.json"
 )
 
 // maxInlineEvidence bounds the bytes of evidence the frontend writes into
@@ -379,7 +379,7 @@ func attachEvidence(rb *dockerui.ResultBuilder, id string, ev platformEvidence) 
 		Kind:   gatewaypb.AttestationKind_InToto,
 		Ref:    ev.sbom,
 		Path:   sbomCycloneDXPath,
-		InToto: result.InTotoAttestation{PredicateType: predicateCycloneDX},
+		InToto: result.InTotoAttestation{PredicateType: intoto.PredicateCycloneDX},
 	})
 	rb.AddAttestation(id, client.Attestation{
 		Kind:   gatewaypb.AttestationKind_InToto,
