@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var ruleUpdateAlone = rules.Rule{
@@ -29,11 +30,11 @@ var aptUpdateControl = control{
 }
 
 func checkUpdateAlone(f *file, r *reporter) {
-	f.eachScript(func(in *instr, s *script) {
+	f.eachScript(func(in *instr, s *shellscript.Script) {
 		updated := map[string]string{} // manager -> tool that updated
 		installed := map[string]bool{}
-		for _, c := range s.calls {
-			argv, _ := unwrap(c.args)
+		for _, c := range s.Calls {
+			argv, _ := shellscript.Unwrap(c.Args)
 			op, ok := pkgOpOf(argv)
 			if !ok {
 				continue

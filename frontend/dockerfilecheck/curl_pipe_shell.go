@@ -9,6 +9,7 @@ import (
 	"regexp"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var ruleCurlPipeShell = rules.Rule{
@@ -37,20 +38,20 @@ var downloaders = map[string]bool{"curl": true, "wget": true, "fetch": true, "ht
 var interpreterName = regexp.MustCompile(`^(sh|bash|ash|dash|zsh|ksh|mksh|fish|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|node|nodejs|php[0-9.]*|pwsh|source|\.|eval)$`)
 
 func checkCurlPipeShell(f *file, r *reporter) {
-	f.eachScript(func(in *instr, s *script) {
-		for _, p := range s.pipelines {
+	f.eachScript(func(in *instr, s *shellscript.Script) {
+		for _, p := range s.Pipelines {
 			if dl, sh := pipedToInterpreter(p); dl != "" {
 				r.add(ruleCurlPipeShell, in.at, in.stage, fmt.Sprintf("%sRUN pipes %s output into %s; download to a file and verify its checksum or signature before running it", onbuildPrefix(in), dl, sh))
 			}
 		}
-		for _, c := range s.calls {
-			argv, _ := unwrap(c.args)
-			if len(argv) == 0 || !interpreterName.MatchString(baseName(argv[0])) {
+		for _, c := range s.Calls {
+			argv, _ := shellscript.Unwrap(c.Args)
+			if len(argv) == 0 || !interpreterName.MatchString(shellscript.CommandName(argv[0])) {
 				continue
 			}
-			for _, sub := range c.subs {
+			for _, sub := range c.Subs {
 				if dl := firstDownloader(sub); dl != "" {
-					r.add(ruleCurlPipeShell, in.at, in.stage, fmt.Sprintf("%sRUN runs %s output with %s; download to a file and verify its checksum or signature before running it", onbuildPrefix(in), dl, baseName(argv[0])))
+					r.add(ruleCurlPipeShell, in.at, in.stage, fmt.Sprintf("%sRUN runs %s output with %s; download to a file and verify its checksum or signature before running it", onbuildPrefix(in), dl, shellscript.CommandName(argv[0])))
 				}
 			}
 		}
@@ -59,16 +60,16 @@ func checkCurlPipeShell(f *file, r *reporter) {
 
 // pipedToInterpreter finds a downloader followed, later in the same
 // pipeline, by an interpreter.
-func pipedToInterpreter(p []call) (downloader, interpreter string) {
+func pipedToInterpreter(p []shellscript.Call) (downloader, interpreter string) {
 	for i, c := range p {
-		argv, _ := unwrap(c.args)
-		if len(argv) == 0 || !downloaders[baseName(argv[0])] {
+		argv, _ := shellscript.Unwrap(c.Args)
+		if len(argv) == 0 || !downloaders[shellscript.CommandName(argv[0])] {
 			continue
 		}
 		for _, d := range p[i+1:] {
-			dv, _ := unwrap(d.args)
-			if len(dv) > 0 && interpreterName.MatchString(baseName(dv[0])) {
-				return baseName(argv[0]), baseName(dv[0])
+			dv, _ := shellscript.Unwrap(d.Args)
+			if len(dv) > 0 && interpreterName.MatchString(shellscript.CommandName(dv[0])) {
+				return shellscript.CommandName(argv[0]), shellscript.CommandName(dv[0])
 			}
 		}
 	}
@@ -76,10 +77,10 @@ func pipedToInterpreter(p []call) (downloader, interpreter string) {
 }
 
 // firstDownloader returns the first downloader among calls.
-func firstDownloader(calls []call) string {
+func firstDownloader(calls []shellscript.Call) string {
 	for _, c := range calls {
-		if argv, _ := unwrap(c.args); len(argv) > 0 && downloaders[baseName(argv[0])] {
-			return baseName(argv[0])
+		if argv, _ := shellscript.Unwrap(c.Args); len(argv) > 0 && downloaders[shellscript.CommandName(argv[0])] {
+			return shellscript.CommandName(argv[0])
 		}
 	}
 	return ""

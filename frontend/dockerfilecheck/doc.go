@@ -8,7 +8,8 @@
 // packages, so line continuations, the escape directive, heredocs and ONBUILD
 // triggers mean exactly what they mean to BuildKit. Words are expanded the way
 // dockerfile2llb expands them (global ARGs, build arguments, ARG defaults and
-// ENV, through shell.Lex), and RUN scripts are parsed as shell code, so a
+// ENV, through shell.Lex), and RUN scripts are parsed as shell code (by
+// pkg/shellscript, which the hardening controls share), so a
 // check sees `curl -k` whether it was written literally, behind an ARG, or
 // inside a RUN heredoc.
 //

@@ -15,6 +15,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var ruleShellForm = rules.Rule{
@@ -102,7 +103,7 @@ func execFormAdvice(f *file, kind, src string) string {
 				return scripted
 			}
 		}
-		argv = append(argv, wordString(w))
+		argv = append(argv, shellscript.WordString(w))
 	}
 	if len(argv) > 0 && argv[0] == "exec" {
 		argv = argv[1:]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 // span is an instruction's 1-based, inclusive line range.
@@ -85,7 +86,7 @@ type instr struct {
 
 	env      envMap // scope before a RUN, for expanding its script
 	posixSh  bool   // the stage's SHELL is a POSIX shell (RUN scripts are parsed as sh)
-	script   *script
+	script   *shellscript.Script
 	scripted bool
 }
 
@@ -363,7 +364,7 @@ func (f *file) each(fn func(*instr)) {
 
 // isPOSIXShell reports whether a SHELL executable runs sh-compatible code.
 func isPOSIXShell(exe string) bool {
-	switch baseName(exe) {
+	switch shellscript.CommandName(exe) {
 	case "sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox":
 		return true
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var rulePackageUnpinned = rules.Rule{
@@ -29,7 +30,7 @@ var packagePinsControl = control{
 }
 
 func checkPackagePins(f *file, r *reporter) {
-	f.eachCall(func(in *instr, argv []string, _ call) {
+	f.eachCall(func(in *instr, argv []string, _ shellscript.Call) {
 		op, ok := pkgOpOf(argv)
 		if !ok {
 			return

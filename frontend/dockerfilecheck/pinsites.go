@@ -11,6 +11,8 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 // PinSites are the places of a Dockerfile the pinning rules flag.
@@ -126,7 +128,7 @@ func Unpinned(dt []byte, opt Options) (*PinSites, error) {
 		}
 		out.Bases = append(out.Bases, b)
 	}
-	f.eachCall(func(in *instr, argv []string, _ call) {
+	f.eachCall(func(in *instr, argv []string, _ shellscript.Call) {
 		op, ok := pkgOpOf(argv)
 		if !ok {
 			return

@@ -3,6 +3,8 @@ package dockerfilecheck
 import (
 	"regexp"
 	"strings"
+
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 // pkgOp is one package-manager invocation found in a RUN script, reduced
@@ -14,18 +16,18 @@ type pkgOp struct {
 	verb    string   // install, add, update, upgrade, …
 	pkgs    []string // operands after the verb
 	args    []string // everything after the command name, for option checks
-	spec    optSpec
+	spec    shellscript.OptSpec
 }
 
 // Option specs of the package managers: the options that take a value.
 var (
-	aptSpec    = optSpec{short: "oct", long: []string{"option", "config-file", "target-release", "default-release", "host-architecture"}}
-	apkSpec    = optSpec{short: "tXp", long: []string{"virtual", "repository", "root", "arch", "cache-dir", "keys-dir", "repositories-file", "cache-max-age"}}
-	pipSpec    = optSpec{short: "rceitfb", long: []string{"requirement", "constraint", "editable", "index-url", "extra-index-url", "target", "prefix", "root", "find-links", "trusted-host", "platform", "python-version", "implementation", "abi", "progress-bar", "cache-dir", "src", "log", "timeout", "retries", "proxy", "cert", "client-cert", "no-binary", "only-binary", "upgrade-strategy", "config-settings", "global-option", "exists-action", "report", "python", "root-user-action", "use-feature", "keyring-provider", "group"}}
-	npmSpec    = optSpec{short: "w", long: []string{"prefix", "registry", "tag", "workspace", "omit", "include", "install-strategy", "cache", "userconfig", "globalconfig", "loglevel"}}
-	gemSpec    = optSpec{short: "vinsPg", long: []string{"version", "install-dir", "bindir", "source", "platform", "trust-policy", "file", "build-root", "env-shebang"}}
-	rpmSpec    = optSpec{short: "xcRed", long: []string{"exclude", "installroot", "releasever", "enablerepo", "disablerepo", "config", "repo", "repofrompath", "forcearch", "downloaddir", "destdir", "color", "comment", "setopt", "releasever-major"}}
-	zypperSpec = optSpec{short: "rRc", long: []string{"repo", "root", "config", "from", "type"}}
+	aptSpec    = shellscript.OptSpec{Short: "oct", Long: []string{"option", "config-file", "target-release", "default-release", "host-architecture"}}
+	apkSpec    = shellscript.OptSpec{Short: "tXp", Long: []string{"virtual", "repository", "root", "arch", "cache-dir", "keys-dir", "repositories-file", "cache-max-age"}}
+	pipSpec    = shellscript.OptSpec{Short: "rceitfb", Long: []string{"requirement", "constraint", "editable", "index-url", "extra-index-url", "target", "prefix", "root", "find-links", "trusted-host", "platform", "python-version", "implementation", "abi", "progress-bar", "cache-dir", "src", "log", "timeout", "retries", "proxy", "cert", "client-cert", "no-binary", "only-binary", "upgrade-strategy", "config-settings", "global-option", "exists-action", "report", "python", "root-user-action", "use-feature", "keyring-provider", "group"}}
+	npmSpec    = shellscript.OptSpec{Short: "w", Long: []string{"prefix", "registry", "tag", "workspace", "omit", "include", "install-strategy", "cache", "userconfig", "globalconfig", "loglevel"}}
+	gemSpec    = shellscript.OptSpec{Short: "vinsPg", Long: []string{"version", "install-dir", "bindir", "source", "platform", "trust-policy", "file", "build-root", "env-shebang"}}
+	rpmSpec    = shellscript.OptSpec{Short: "xcRed", Long: []string{"exclude", "installroot", "releasever", "enablerepo", "disablerepo", "config", "repo", "repofrompath", "forcearch", "downloaddir", "destdir", "color", "comment", "setopt", "releasever-major"}}
+	zypperSpec = shellscript.OptSpec{Short: "rRc", Long: []string{"repo", "root", "config", "from", "type"}}
 )
 
 // pipName matches pip, pip3, pip3.12.
@@ -39,7 +41,7 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 	if len(argv) == 0 {
 		return pkgOp{}, false
 	}
-	name := baseName(argv[0])
+	name := shellscript.CommandName(argv[0])
 	args := argv[1:]
 	if pythonName.MatchString(name) && len(args) >= 2 && args[0] == "-m" && pipName.MatchString(args[1]) {
 		name, args = args[1], args[2:]
@@ -63,7 +65,7 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 	default:
 		return pkgOp{}, false
 	}
-	ops := op.spec.operands(args)
+	ops := op.spec.Operands(args)
 	if len(ops) > 0 {
 		op.verb = ops[0]
 		op.pkgs = ops[1:]
@@ -126,7 +128,7 @@ func (op pkgOp) upgradesAll() bool {
 // hasOption reports whether one of the long options (without "--") is
 // present, as --name or --name=value.
 func (op pkgOp) hasOption(names ...string) bool {
-	for _, o := range op.spec.options(op.args) {
+	for _, o := range op.spec.Options(op.args) {
 		if !strings.HasPrefix(o, "--") {
 			continue
 		}
@@ -157,7 +159,7 @@ func (op pkgOp) unpinned() []string {
 		}
 	}
 	if op.manager == "gem" && len(out) > 0 {
-		if _, ok := op.spec.optionValue(op.args, "version", 'v'); ok {
+		if _, ok := op.spec.OptionValue(op.args, "version", 'v'); ok {
 			return nil
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var ruleSudo = rules.Rule{
@@ -29,15 +30,15 @@ var sudoControl = control{
 }
 
 func checkSudo(f *file, r *reporter) {
-	f.eachScript(func(in *instr, s *script) {
-		for _, c := range s.calls {
-			if wrappedBy(c.args, "sudo") {
+	f.eachScript(func(in *instr, s *shellscript.Script) {
+		for _, c := range s.Calls {
+			if shellscript.WrappedBy(c.Args, "sudo") {
 				r.add(ruleSudo, in.at, in.stage, onbuildPrefix(in)+"RUN uses sudo; use USER to run steps as the user they need")
 				break
 			}
 		}
 	})
-	f.eachCall(func(in *instr, argv []string, _ call) {
+	f.eachCall(func(in *instr, argv []string, _ shellscript.Call) {
 		if !in.stage.shipped {
 			return
 		}

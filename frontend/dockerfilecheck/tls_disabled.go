@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var (
@@ -49,7 +50,7 @@ var tlsDisabledControl = control{
 
 // curlSpec lists curl's short options that take a value, so `-H k` is not
 // read as `-k`.
-var curlSpec = optSpec{short: "AbcCdDeEFHKmoPQrtTuUwxXyYz"}
+var curlSpec = shellscript.OptSpec{Short: "AbcCdDeEFHKmoPQrtTuUwxXyYz"}
 
 // insecureEnv are environment settings that switch TLS verification off;
 // the func says whether a value does.
@@ -95,8 +96,8 @@ func checkTLSDisabled(f *file, r *reporter) {
 	// Instructions already reported for an unsigned-package command; the
 	// text scan below would find the same option again.
 	unsigned := map[*instr]bool{}
-	f.eachCall(func(in *instr, argv []string, _ call) {
-		if len(argv) > 2 && baseName(argv[0]) == "go" && argv[1] == "env" && argv[2] == "-w" {
+	f.eachCall(func(in *instr, argv []string, _ shellscript.Call) {
+		if len(argv) > 2 && shellscript.CommandName(argv[0]) == "go" && argv[1] == "env" && argv[2] == "-w" {
 			for _, a := range argv[3:] {
 				if n, v, ok := strings.Cut(a, "="); ok {
 					checkEnvSetting(r, in, "RUN go env -w sets", n, v)
@@ -111,9 +112,9 @@ func checkTLSDisabled(f *file, r *reporter) {
 			r.add(ruleSignatureDisabled, in.at, in.stage, fmt.Sprintf("%sRUN %s", onbuildPrefix(in), why))
 		}
 	})
-	f.eachScript(func(in *instr, s *script) {
-		for _, a := range s.assigns {
-			checkEnvSetting(r, in, "RUN sets", a.name, a.value)
+	f.eachScript(func(in *instr, s *shellscript.Script) {
+		for _, a := range s.Assigns {
+			checkEnvSetting(r, in, "RUN sets", a.Name, a.Value)
 		}
 	})
 	f.each(func(in *instr) {
@@ -160,11 +161,11 @@ func checkEnvSetting(r *reporter, in *instr, how, name, value string) {
 // insecureTLSCommand explains how a command turns TLS verification off,
 // or returns "".
 func insecureTLSCommand(argv []string) string {
-	name := baseName(argv[0])
+	name := shellscript.CommandName(argv[0])
 	args := argv[1:]
 	switch {
 	case name == "curl":
-		for _, o := range curlSpec.options(args) {
+		for _, o := range curlSpec.Options(args) {
 			switch {
 			case o == "--insecure" || o == "--proxy-insecure" || o == "--doh-insecure":
 				return "runs curl " + o + ", which skips TLS certificate verification"
@@ -223,7 +224,7 @@ func insecureTLSCommand(argv []string) string {
 // unsignedPackageCommand explains how a command installs unsigned
 // packages, or returns "".
 func unsignedPackageCommand(argv []string) string {
-	if name := baseName(argv[0]); name == "rpm" {
+	if name := shellscript.CommandName(argv[0]); name == "rpm" {
 		for _, a := range argv[1:] {
 			if a == "--nosignature" || a == "--nodigest" || a == "--nogpgcheck" {
 				return "runs rpm " + a + ", which installs packages without verifying their signature"
@@ -268,12 +269,12 @@ func unsignedPackageCommand(argv []string) string {
 // shortGroupHas reports whether a short-option group (-fsSLk) contains
 // the letter before any option that takes the rest of the group as its
 // value.
-func shortGroupHas(group string, letter byte, spec optSpec) bool {
+func shortGroupHas(group string, letter byte, spec shellscript.OptSpec) bool {
 	for i := 1; i < len(group); i++ {
 		if group[i] == letter {
 			return true
 		}
-		if strings.IndexByte(spec.short, group[i]) >= 0 {
+		if strings.IndexByte(spec.Short, group[i]) >= 0 {
 			return false
 		}
 	}

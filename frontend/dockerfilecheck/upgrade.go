@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 var ruleUpgradeAll = rules.Rule{
@@ -28,7 +29,7 @@ var upgradeControl = control{
 }
 
 func checkUpgradeAll(f *file, r *reporter) {
-	f.eachCall(func(in *instr, argv []string, _ call) {
+	f.eachCall(func(in *instr, argv []string, _ shellscript.Call) {
 		if op, ok := pkgOpOf(argv); ok && op.upgradesAll() {
 			r.add(ruleUpgradeAll, in.at, in.stage, fmt.Sprintf("%sRUN %s %s upgrades every package to whatever the mirror serves today; update the pinned base image instead", onbuildPrefix(in), op.tool, op.verb))
 		}

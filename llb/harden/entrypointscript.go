@@ -24,10 +24,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hardenkit/hardenkit/frontend/dockerfilecheck"
 	"github.com/hardenkit/hardenkit/pkg/elfdeps"
 	"github.com/hardenkit/hardenkit/pkg/keep"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
@@ -82,7 +82,7 @@ func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s is a shell script, and a hardened image has no shell to run it", instr, argv[0])
 
-	calls := dockerfilecheck.ScriptCalls(script)
+	calls := shellscript.Calls(script)
 	var programs []string
 	var final []string // the last exec's words
 	for _, c := range calls {
@@ -128,7 +128,7 @@ func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
 }
 
 // isAllArgs reports whether a script word is "$@" (the script's
-// arguments, as ScriptCalls renders it).
+// arguments, as shellscript.Calls renders it).
 func isAllArgs(w string) bool { return w == "$@" || w == "${@}" }
 
 // isExpansion reports whether a script word is computed at run time.

@@ -1,27 +1,27 @@
-package dockerfilecheck
+package shellscript
 
 import (
 	"slices"
 	"strings"
 )
 
-// optSpec says which options of a command take a value, so operand
+// OptSpec says which options of a command take a value, so operand
 // scanning does not mistake `-o Acquire::…` or `--virtual .deps` for a
 // package name.
-type optSpec struct {
-	short string   // short option letters that take a value
-	long  []string // long option names (without "--") that take a value
+type OptSpec struct {
+	Short string   // short option letters that take a value
+	Long  []string // long option names (without "--") that take a value
 }
 
 // longTakesValue reports whether the long option (without dashes) takes a
 // value.
-func (o optSpec) longTakesValue(name string) bool {
-	return slices.Contains(o.long, name)
+func (o OptSpec) longTakesValue(name string) bool {
+	return slices.Contains(o.Long, name)
 }
 
 // optionWidth returns how many words the option at args[0] occupies (1 or
 // 2), given that args[0] starts with "-".
-func (o optSpec) optionWidth(args []string) int {
+func (o OptSpec) optionWidth(args []string) int {
 	a := args[0]
 	if strings.HasPrefix(a, "--") {
 		name, _, hasValue := strings.Cut(a[2:], "=")
@@ -33,7 +33,7 @@ func (o optSpec) optionWidth(args []string) int {
 	// Short group: the first value-taking letter takes the rest of the
 	// word, or the next word when it is last.
 	for i := 1; i < len(a); i++ {
-		if strings.IndexByte(o.short, a[i]) >= 0 {
+		if strings.IndexByte(o.Short, a[i]) >= 0 {
 			if i == len(a)-1 && len(args) > 1 {
 				return 2
 			}
@@ -43,9 +43,9 @@ func (o optSpec) optionWidth(args []string) int {
 	return 1
 }
 
-// operands returns the non-option words of args, GNU style: options may
+// Operands returns the non-option words of args, GNU style: options may
 // come after operands, and "--" ends the options.
-func (o optSpec) operands(args []string) []string {
+func (o OptSpec) Operands(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -61,9 +61,9 @@ func (o optSpec) operands(args []string) []string {
 	return out
 }
 
-// firstOperand returns the index of the first non-option word, POSIX style
+// FirstOperand returns the index of the first non-option word, POSIX style
 // (options end at the first operand), or len(args).
-func (o optSpec) firstOperand(args []string) int {
+func (o OptSpec) FirstOperand(args []string) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -78,8 +78,8 @@ func (o optSpec) firstOperand(args []string) int {
 	return len(args)
 }
 
-// options returns the option words of args (values excluded), GNU style.
-func (o optSpec) options(args []string) []string {
+// Options returns the option words of args (values excluded), GNU style.
+func (o OptSpec) Options(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -94,9 +94,9 @@ func (o optSpec) options(args []string) []string {
 	return out
 }
 
-// optionValue returns the value of a long option (--name=value or --name
+// OptionValue returns the value of a long option (--name=value or --name
 // value) or a short one (-x value, -xvalue), and whether it was present.
-func (o optSpec) optionValue(args []string, long string, short byte) (string, bool) {
+func (o OptSpec) OptionValue(args []string, long string, short byte) (string, bool) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -129,35 +129,35 @@ func (o optSpec) optionValue(args []string, long string, short byte) (string, bo
 // wrapper describes a command that runs another command: its options and
 // whether its leading NAME=value words are environment assignments.
 type wrapper struct {
-	spec    optSpec
+	spec    OptSpec
 	envArgs bool // env NAME=value cmd
-	skip    int  // operands before the command (timeout DURATION cmd)
+	skip    int  // Operands before the command (timeout DURATION cmd)
 }
 
-// wrappers are the commands unwrap looks through.
+// wrappers are the commands Unwrap looks through.
 var wrappers = map[string]wrapper{
-	"sudo":    {spec: optSpec{short: "ugCDhprtUTR", long: []string{"user", "group", "close-from", "chdir", "host", "prompt", "role", "type", "other-user", "command-timeout", "chroot"}}},
-	"doas":    {spec: optSpec{short: "uC"}},
-	"env":     {spec: optSpec{short: "uCS", long: []string{"unset", "chdir", "split-string"}}, envArgs: true},
-	"nice":    {spec: optSpec{short: "n", long: []string{"adjustment"}}},
+	"sudo":    {spec: OptSpec{Short: "ugCDhprtUTR", Long: []string{"user", "group", "close-from", "chdir", "host", "prompt", "role", "type", "other-user", "command-timeout", "chroot"}}},
+	"doas":    {spec: OptSpec{Short: "uC"}},
+	"env":     {spec: OptSpec{Short: "uCS", Long: []string{"unset", "chdir", "split-string"}}, envArgs: true},
+	"nice":    {spec: OptSpec{Short: "n", Long: []string{"adjustment"}}},
 	"nohup":   {},
-	"time":    {spec: optSpec{short: "fo", long: []string{"format", "output"}}},
+	"time":    {spec: OptSpec{Short: "fo", Long: []string{"format", "output"}}},
 	"command": {},
-	"exec":    {spec: optSpec{short: "a"}},
-	"timeout": {spec: optSpec{short: "sk", long: []string{"signal", "kill-after"}}, skip: 1},
-	"stdbuf":  {spec: optSpec{short: "ioe", long: []string{"input", "output", "error"}}},
+	"exec":    {spec: OptSpec{Short: "a"}},
+	"timeout": {spec: OptSpec{Short: "sk", Long: []string{"signal", "kill-after"}}, skip: 1},
+	"stdbuf":  {spec: OptSpec{Short: "ioe", Long: []string{"input", "output", "error"}}},
 	"busybox": {},
-	"xargs":   {spec: optSpec{short: "aEdILnPs", long: []string{"arg-file", "delimiter", "max-lines", "max-args", "max-procs", "max-chars", "process-slot-var"}}},
+	"xargs":   {spec: OptSpec{Short: "aEdILnPs", Long: []string{"arg-file", "delimiter", "max-lines", "max-args", "max-procs", "max-chars", "process-slot-var"}}},
 }
 
 // peel removes one wrapper from the front of args. ok is false when args
 // does not start with a wrapper. `command -v x` looks a command up without
 // running it, so it peels to nothing.
-func peel(args []string) (name string, rest []string, env []assign, ok bool) {
+func peel(args []string) (name string, rest []string, env []Assign, ok bool) {
 	if len(args) == 0 {
 		return "", nil, nil, false
 	}
-	name = baseName(args[0])
+	name = CommandName(args[0])
 	w, ok := wrappers[name]
 	if !ok {
 		return name, args, nil, false
@@ -166,11 +166,11 @@ func peel(args []string) (name string, rest []string, env []assign, ok bool) {
 	if name == "command" && len(rest) > 0 && (rest[0] == "-v" || rest[0] == "-V") {
 		return name, nil, nil, true
 	}
-	rest = rest[w.spec.firstOperand(rest):]
+	rest = rest[w.spec.FirstOperand(rest):]
 	if w.envArgs {
 		for len(rest) > 0 && isAssignment(rest[0]) {
 			n, v, _ := strings.Cut(rest[0], "=")
-			env = append(env, assign{name: n, value: v})
+			env = append(env, Assign{Name: n, Value: v})
 			rest = rest[1:]
 		}
 	}
@@ -183,10 +183,10 @@ func peel(args []string) (name string, rest []string, env []assign, ok bool) {
 	return name, rest, env, true
 }
 
-// unwrap strips command wrappers (sudo, env, nice, timeout, …) and returns
+// Unwrap strips command wrappers (sudo, env, nice, timeout, …) and returns
 // the command that actually runs, plus assignments made through env.
-func unwrap(args []string) ([]string, []assign) {
-	var env []assign
+func Unwrap(args []string) ([]string, []Assign) {
+	var env []Assign
 	for {
 		_, rest, e, ok := peel(args)
 		if !ok {
@@ -197,9 +197,9 @@ func unwrap(args []string) ([]string, []assign) {
 	}
 }
 
-// wrappedBy reports whether the command is run through the named wrapper
+// WrappedBy reports whether the command is run through the named wrapper
 // (`sudo apt-get …`, `env X=1 sudo …`).
-func wrappedBy(args []string, wrapperName string) bool {
+func WrappedBy(args []string, wrapperName string) bool {
 	for {
 		name, rest, _, ok := peel(args)
 		if !ok {
@@ -210,10 +210,4 @@ func wrappedBy(args []string, wrapperName string) bool {
 		}
 		args = rest
 	}
-}
-
-// isVariable reports whether a word still holds an expansion the check
-// cannot resolve ($VAR, $(…)), so it must not be judged as a literal.
-func isVariable(w string) bool {
-	return strings.Contains(w, "$")
 }

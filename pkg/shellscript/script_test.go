@@ -1,0 +1,115 @@
+package shellscript
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestCalls(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want [][]string
+	}{
+		{"empty", "  \n", [][]string{}},
+		{"quotes removed", `echo "a b" 'c'`, [][]string{{"echo", "a b", "c"}}},
+		{"expansions kept", `exec "$@"`, [][]string{{"exec", "${@}"}}},
+		{"lists and conditions", "set -e\nif [ -f x ]; then run a; fi && b", [][]string{{"set", "-e"}, {"[", "-f", "x", "]"}, {"run", "a"}, {"b"}}},
+		{"sh -c followed", `sh -c 'curl -k x'`, [][]string{{"sh", "-c", "curl -k x"}, {"curl", "-k", "x"}}},
+		{"wrapped shell followed", `sudo -u app bash -ec "id"`, [][]string{{"sudo", "-u", "app", "bash", "-ec", "id"}, {"id"}}},
+		{"substitution", `echo $(date)`, [][]string{{"echo", "$(…)"}, {"date"}}},
+		{"heredoc read by a shell", "bash <<EOF\ncurl x\nEOF\n", [][]string{{"curl", "x"}, {"bash"}}},
+		{"unparsable falls back", "X=1 curl -k x | sh; fi fi (", [][]string{{"curl", "-k", "x"}, {"sh"}, {"fi", "fi", "("}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Calls(tt.src); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Calls(%q) = %q, want %q", tt.src, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name      string
+		src       string
+		pipelines int
+		assigns   []Assign
+		subs      int
+	}{
+		{"pipeline", "curl x | sh; echo done", 1, nil, 0},
+		{"assignments", "X=1 cmd; export Y=2; env Z=3 run", 0, []Assign{{"X", "1"}, {"Y", "2"}, {"Z", "3"}}, 0},
+		{"process substitution", "bash <(curl x)", 0, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Parse(tt.src)
+			if len(s.Pipelines) != tt.pipelines {
+				t.Errorf("Pipelines = %v, want %d", s.Pipelines, tt.pipelines)
+			}
+			if !reflect.DeepEqual(s.Assigns, tt.assigns) {
+				t.Errorf("Assigns = %v, want %v", s.Assigns, tt.assigns)
+			}
+			subs := 0
+			for _, c := range s.Calls {
+				subs += len(c.Subs)
+			}
+			if subs != tt.subs {
+				t.Errorf("substitutions = %d, want %d", subs, tt.subs)
+			}
+		})
+	}
+}
+
+func TestParseArgv(t *testing.T) {
+	s := ParseArgv([]string{"/bin/sh", "-c", "apt-get update && apt-get install -y x"})
+	want := [][]string{{"/bin/sh", "-c", "apt-get update && apt-get install -y x"}, {"apt-get", "update"}, {"apt-get", "install", "-y", "x"}}
+	var got [][]string
+	for _, c := range s.Calls {
+		got = append(got, c.Args)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseArgv calls = %q, want %q", got, want)
+	}
+}
+
+func TestUnwrap(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    []string
+		env     []Assign
+		wrapped string
+	}{
+		{[]string{"sudo", "-u", "app", "env", "A=1", "nice", "-n", "5", "apt-get", "install"}, []string{"apt-get", "install"}, []Assign{{"A", "1"}}, "sudo"},
+		{[]string{"timeout", "-s", "KILL", "10", "curl", "x"}, []string{"curl", "x"}, nil, "timeout"},
+		{[]string{"command", "-v", "curl"}, nil, nil, "command"},
+		{[]string{"/usr/bin/curl", "x"}, []string{"/usr/bin/curl", "x"}, nil, ""},
+	}
+	for _, tt := range tests {
+		got, env := Unwrap(tt.args)
+		if !reflect.DeepEqual(got, tt.want) || !reflect.DeepEqual(env, tt.env) {
+			t.Errorf("Unwrap(%q) = %q, %v; want %q, %v", tt.args, got, env, tt.want, tt.env)
+		}
+		if tt.wrapped != "" && !WrappedBy(tt.args, tt.wrapped) {
+			t.Errorf("WrappedBy(%q, %q) = false", tt.args, tt.wrapped)
+		}
+	}
+}
+
+func TestOptSpec(t *testing.T) {
+	spec := OptSpec{Short: "o", Long: []string{"virtual"}}
+	args := []string{"-o", "Acquire::x=1", "--virtual", ".deps", "-y", "curl", "--", "-weird"}
+	if got, want := spec.Operands(args), []string{"curl", "-weird"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Operands = %q, want %q", got, want)
+	}
+	if got, want := spec.Options(args), []string{"-o", "--virtual", "-y"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Options = %q, want %q", got, want)
+	}
+	if got := spec.FirstOperand(args); got != 5 {
+		t.Errorf("FirstOperand = %d, want 5", got)
+	}
+	if v, ok := spec.OptionValue(args, "virtual", 0); !ok || v != ".deps" {
+		t.Errorf("OptionValue(virtual) = %q, %v", v, ok)
+	}
+}
