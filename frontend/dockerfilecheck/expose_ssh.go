@@ -6,9 +6,9 @@ package dockerfilecheck
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/docker/go-connections/nat"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -48,22 +48,12 @@ func checkExposeSSH(f *file, r *reporter) {
 }
 
 // exposesPort reports whether an EXPOSE spec (80, 80/tcp, 8000-8100/tcp)
-// covers a TCP port.
+// covers a TCP port, parsed as Docker parses it.
 func exposesPort(spec string, port int) bool {
-	ports, proto, _ := strings.Cut(spec, "/")
-	if proto != "" && !strings.EqualFold(proto, "tcp") {
+	p := nat.Port(spec)
+	if !strings.EqualFold(p.Proto(), "tcp") {
 		return false
 	}
-	lo, hi, isRange := strings.Cut(ports, "-")
-	start, err := strconv.Atoi(lo)
-	if err != nil {
-		return false
-	}
-	end := start
-	if isRange {
-		if end, err = strconv.Atoi(hi); err != nil {
-			return false
-		}
-	}
-	return start <= port && port <= end
+	start, end, err := nat.ParsePortRangeToInt(p.Port())
+	return err == nil && start <= port && port <= end
 }

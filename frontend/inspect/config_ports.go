@@ -13,8 +13,9 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/docker/go-connections/nat"
 
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
@@ -39,22 +40,12 @@ func checkConfigPorts(_ context.Context, e *env) ([]rules.Finding, error) {
 }
 
 // exposesTCP reports whether a port spec ("22", "22/tcp",
-// "20-25/tcp") covers TCP port port.
+// "20-25/tcp") covers TCP port port, parsed as Docker parses it.
 func exposesTCP(spec string, port int) bool {
-	ports, proto, _ := strings.Cut(spec, "/")
-	if proto != "" && !strings.EqualFold(proto, "tcp") {
+	p := nat.Port(spec)
+	if !strings.EqualFold(p.Proto(), "tcp") {
 		return false
 	}
-	lo, hi, isRange := strings.Cut(ports, "-")
-	start, err := strconv.Atoi(lo)
-	if err != nil {
-		return false
-	}
-	end := start
-	if isRange {
-		if end, err = strconv.Atoi(hi); err != nil {
-			return false
-		}
-	}
-	return start <= port && port <= end
+	start, end, err := nat.ParsePortRangeToInt(p.Port())
+	return err == nil && start <= port && port <= end
 }

@@ -225,7 +225,7 @@ func Closure(ctx context.Context, t *rootfs.Tree, src rootfs.Source, roots []str
 		sort.Strings(res.NeededBy[name])
 	}
 	sort.Strings(res.Missing)
-	res.Interpreters = dedupe(sortedCopy(res.Interpreters))
+	res.Interpreters = rootfs.Unique(sortedCopy(res.Interpreters))
 	sort.Strings(res.Invalid)
 	return res, nil
 }
@@ -431,7 +431,7 @@ func (c *closer) searchDirs(ctx context.Context, it item, o *object, proc ident,
 	if len(own) > 0 {
 		childRpaths = append([][]string{own}, it.rpaths...)
 	}
-	return dedupe(dirs), childRpaths, nil
+	return rootfs.Unique(dirs), childRpaths, nil
 }
 
 // find looks for a DT_NEEDED name in dirs and returns the candidate path,

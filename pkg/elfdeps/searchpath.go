@@ -130,7 +130,7 @@ func expandDSTs(dir, origin string, id ident) []string {
 				next = append(next, r)
 			}
 		}
-		out = dedupe(next)
+		out = rootfs.Unique(next)
 	}
 	var valid []string
 	for _, d := range out {
@@ -165,18 +165,6 @@ func replaceToken(s, tok, v string) string {
 
 func isIdent(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // splitPathList splits an RPATH, RUNPATH, LD_LIBRARY_PATH or musl path
@@ -264,7 +252,7 @@ func ldSoConfDirs(ctx context.Context, t *rootfs.Tree, src rootfs.Source) ([]str
 	if err := read("/etc/ld.so.conf", 0); err != nil {
 		return nil, err
 	}
-	return dedupe(out), nil
+	return rootfs.Unique(out), nil
 }
 
 // glob expands a path pattern against the tree, component by component,

@@ -94,7 +94,7 @@ func runtimeDirs(t *rootfs.Tree, exe string) (kind string, dirs []string) {
 	case pythonName.MatchString(base):
 		m := pythonName.FindStringSubmatch(base)
 		major, minor := m[1], m[2]
-		prefixes := dedupe([]string{prefix, "/usr", "/usr/local"})
+		prefixes := rootfs.Unique([]string{prefix, "/usr", "/usr/local"})
 		for _, p := range prefixes {
 			for _, lib := range []string{"lib", "lib64"} {
 				if minor != "" {
@@ -111,7 +111,7 @@ func runtimeDirs(t *rootfs.Tree, exe string) (kind string, dirs []string) {
 		}
 		kind = "python"
 	case base == "node" || base == "nodejs":
-		for _, p := range dedupe([]string{prefix, "/usr", "/usr/local"}) {
+		for _, p := range rootfs.Unique([]string{prefix, "/usr", "/usr/local"}) {
 			dirs = append(dirs, path.Join(p, "lib/node_modules"), path.Join(p, "lib/nodejs"), path.Join(p, "share/nodejs"))
 		}
 		kind = "node"
@@ -122,24 +122,12 @@ func runtimeDirs(t *rootfs.Tree, exe string) (kind string, dirs []string) {
 		return "", nil
 	}
 	var out []string
-	for _, d := range dedupe(dirs) {
+	for _, d := range rootfs.Unique(dirs) {
 		if exists(d) {
 			out = append(out, d)
 		}
 	}
 	return kind, out
-}
-
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // nonELFExt are extensions of files that are never ELF objects, so the
@@ -171,7 +159,7 @@ func unknownInterpreters(t *rootfs.Tree, exe string, scriptInterps []string, ent
 		cands = append(cands, exe)
 	}
 	var out []string
-	for _, x := range dedupe(cands) {
+	for _, x := range rootfs.Unique(cands) {
 		if kind, _ := runtimeDirs(t, x); kind != "" {
 			continue
 		}
