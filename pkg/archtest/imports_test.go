@@ -65,7 +65,7 @@ func layer(importPath string) (name string, rank int) {
 		return "integration", 6
 	case top("cmd"):
 		return "cmd", 5
-	case top("pkg/release", "pkg/daemon", "pkg/ocitar", "pkg/ocilayout"):
+	case top("pkg/release", "pkg/daemon", "pkg/ocilayout"):
 		return "pkg (clients of the frontend)", 4
 	case top("frontend"):
 		return "frontend", 3
