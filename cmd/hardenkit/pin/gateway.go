@@ -24,6 +24,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/llb/solve"
 )
 
 // GatewayResolver resolves pins through a BuildKit gateway: the one of an
@@ -94,11 +95,7 @@ const maxRead = 4 << 20
 // downloadDigest digests a download solved with llb.HTTP, for daemons
 // that do not resolve HTTP metadata.
 func (g *GatewayResolver) downloadDigest(ctx context.Context, url string) (digest.Digest, error) {
-	def, err := llb.HTTP(url, llb.Filename("download")).Marshal(ctx)
-	if err != nil {
-		return "", err
-	}
-	ref, err := g.solve(ctx, def)
+	ref, err := solve.Evaluated(ctx, g.c, llb.HTTP(url, llb.Filename("download")))
 	if err != nil {
 		return "", err
 	}
@@ -115,21 +112,6 @@ func (g *GatewayResolver) downloadDigest(ctx context.Context, url string) (diges
 		h.Write(b)
 	}
 	return digest.NewDigest(digest.SHA256, h), nil
-}
-
-func (g *GatewayResolver) solve(ctx context.Context, def *llb.Definition) (client.Reference, error) {
-	res, err := g.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := res.SingleRef()
-	if err != nil {
-		return nil, err
-	}
-	if ref == nil {
-		return nil, errors.New("the build produced no filesystem")
-	}
-	return ref, nil
 }
 
 // Installed converts dockerfile with BuildKit's own dockerfile2llb
@@ -151,11 +133,7 @@ func (g *GatewayResolver) Installed(ctx context.Context, dockerfile []byte, stag
 		if err != nil {
 			return nil, err
 		}
-		def, err := res.State.Marshal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		ref, err := g.solve(ctx, def)
+		ref, err := solve.Evaluated(ctx, g.c, res.State)
 		if err != nil {
 			return nil, err
 		}
