@@ -10,7 +10,7 @@ BUILDX_VERSION  := v0.38.2
 VERSION         ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS         := -X github.com/hardenkit/hardenkit/frontend.Version=$(VERSION)
 DEVENV          := $(GO) run ./integration/cmd/devenv
-APT_PACKAGES    := runc busybox-static mmdebstrap ca-certificates git dash bash perl-base python3 coreutils libcap2-bin
+APT_PACKAGES    := runc busybox-static mmdebstrap ca-certificates git dash bash perl-base python3 coreutils libcap2-bin gcc
 DEMO_OUT        := $(CURDIR)/out/demo
 
 .PHONY: all build examples deps buildx test test-unit test-integration vet devenv devenv-down frontend-image demo bench clean
@@ -48,7 +48,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { gofmt -l $$(git ls-files -co --exclude-standard '*.go'); echo "gofmt needed"; exit 1; }
 
 test-unit: deps
-	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
 
 test-integration: deps buildx
 	@mkdir -p out
