@@ -3,9 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
@@ -13,7 +11,6 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
-	"github.com/hardenkit/hardenkit/frontend/options"
 )
 
 // baseState returns the filesystem the shipped stage is built on: an
@@ -45,26 +42,4 @@ func baseState(ctx context.Context, bc *dockerui.Client, dt []byte, opt dockerfi
 	}
 	img := llb.Image(st.BaseName, llb.Platform(platform), llb.WithCustomName("[hardenkit] base "+st.BaseName))
 	return &img, nil
-}
-
-// resolveEpoch decides the build's SOURCE_DATE_EPOCH: the build arg, else
-// the commit time of a git context (or an HTTP context's time), else the
-// policy's default. It returns ok=false when dockerfile2llb must resolve a
-// symbolic build arg value itself ("context", a named context).
-func resolveEpoch(ctx context.Context, bc *dockerui.Client, buildArgs map[string]string, policyDefault int64) (time.Time, bool, error) {
-	if v, ok := buildArgs[options.KeySourceDateEpoch]; ok && v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return time.Time{}, false, nil
-		}
-		return time.Unix(n, 0).UTC(), true, nil
-	}
-	t, err := bc.ResolveMainContextSourceDateEpoch(ctx)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("resolving the build context's commit time for SOURCE_DATE_EPOCH: %w", err)
-	}
-	if t != nil {
-		return t.UTC(), true, nil
-	}
-	return time.Unix(policyDefault, 0).UTC(), true, nil
 }
