@@ -36,9 +36,9 @@ type subcommand struct {
 // subcommands are the in-build steps, by name.
 func subcommands() []subcommand {
 	return []subcommand{
-		{scanstep.Subcommand, scanstep.Main},
-		{sbomstep.Subcommand, sbomstep.Main},
-		{hardenstep.Subcommand, hardenstep.Main},
+		{scanstep.Subcommand, scanstep.Command().Main},
+		{sbomstep.Subcommand, sbomstep.Command().Main},
+		{hardenstep.Subcommand, hardenstep.Command().Main},
 	}
 }
 

@@ -17,7 +17,6 @@ package sbomstep
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,9 +68,9 @@ func Run(ctx context.Context, c gwclient.Client, image, root llb.State, epoch ti
 	return step.Solve(ctx, c, exec(image, root, epoch, opts))
 }
 
-// command is the step: `hardenkit-frontend sbom --root DIR --epoch SECONDS
+// Command is the step: `hardenkit-frontend sbom --root DIR --epoch SECONDS
 // --out DIR`. It prints sizes only.
-func command() step.Command[struct{}] {
+func Command() step.Command[struct{}] {
 	return step.Command[struct{}]{
 		Name: Subcommand,
 		Flags: []step.Flag{
@@ -80,11 +79,6 @@ func command() step.Command[struct{}] {
 		},
 		Run: runStep,
 	}
-}
-
-// Main runs the step with args, the arguments after the subcommand.
-func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	return command().Main(ctx, args, stderr)
 }
 
 // runStep writes the documents to the output directory; it answers

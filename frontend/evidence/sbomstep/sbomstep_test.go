@@ -28,7 +28,7 @@ func TestMainWritesWhatGenerateWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	if err := Main(context.Background(), []string{"--root", root, "--epoch", "1714564800", "--out", out}, &stderr); err != nil {
+	if err := Command().Main(context.Background(), []string{"--root", root, "--epoch", "1714564800", "--out", out}, &stderr); err != nil {
 		t.Fatalf("Main: %v\n%s", err, stderr.String())
 	}
 	want, err := sbom.Generate(context.Background(), root, sbom.Options{Epoch: time.Unix(1714564800, 0)})
@@ -59,8 +59,8 @@ func TestMainRejectsBadArgs(t *testing.T) {
 		{"--epoch", "0", "--out", "/y"},
 		{"--root", "/x", "--epoch", "0", "--out", "/y", "extra"},
 	} {
-		if err := Main(context.Background(), args, &bytes.Buffer{}); err == nil {
-			t.Errorf("Main(%q) accepted it", args)
+		if err := Command().Main(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("Command().Main(%q) accepted it", args)
 		}
 	}
 }

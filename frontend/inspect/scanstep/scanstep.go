@@ -22,7 +22,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
 
@@ -186,11 +185,11 @@ func Run(ctx context.Context, c gwclient.Client, s Scan) (Response, error) {
 	return resp, nil
 }
 
-// command is the scanner: `hardenkit-frontend scan --request F --root DIR
+// Command is the scanner: `hardenkit-frontend scan --request F --root DIR
 // [--context DIR] --out DIR`. A check that cannot run is recorded in the
 // result (StatusError) for the frontend to fail on; the step itself fails
 // only when it cannot read its request or write its result.
-func command() step.Command[request] {
+func Command() step.Command[request] {
 	return step.Command[request]{
 		Name:    Subcommand,
 		Request: true,
@@ -200,11 +199,6 @@ func command() step.Command[request] {
 		},
 		Run: runStep,
 	}
-}
-
-// Main runs the scanner with args, the arguments after the subcommand.
-func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	return command().Main(ctx, args, stderr)
 }
 
 func runStep(ctx context.Context, call step.Call[request]) (any, error) {

@@ -65,7 +65,7 @@ func TestMainScansRootAndContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	if err := Main(t.Context(), []string{"--request", reqPath, "--root", root, "--context", bctx, "--out", out}, &stderr); err != nil {
+	if err := Command().Main(t.Context(), []string{"--request", reqPath, "--root", root, "--context", bctx, "--out", out}, &stderr); err != nil {
 		t.Fatalf("Main: %v\n%s", err, stderr.String())
 	}
 	dt, err := os.ReadFile(filepath.Join(out, step.AnswerFile))
@@ -113,9 +113,9 @@ func TestMainRejectsBadInvocations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Main(t.Context(), tt.args, &bytes.Buffer{})
+			err := Command().Main(t.Context(), tt.args, &bytes.Buffer{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Main(%v) = %v, want an error containing %q", tt.args, err, tt.want)
+				t.Errorf("Command().Main(%v) = %v, want an error containing %q", tt.args, err, tt.want)
 			}
 		})
 	}

@@ -167,12 +167,12 @@ func (a Analyzer) run(ctx context.Context, e step.Exec) (response, error) {
 	return resp, nil
 }
 
-// command is the step: `hardenkit-frontend harden --request F --final DIR
+// Command is the step: `hardenkit-frontend harden --request F --final DIR
 // [--base-index DIR] --out DIR`. What the analysis decides — including a
 // control that failed or could not run — is in the answer for the
 // frontend to act on; the step itself fails only when it cannot read its
 // request or write its answer.
-func command() step.Command[request] {
+func Command() step.Command[request] {
 	return step.Command[request]{
 		Name:    Subcommand,
 		Request: true,
@@ -182,11 +182,6 @@ func command() step.Command[request] {
 		},
 		Run: runStep,
 	}
-}
-
-// Main runs the step with args, the arguments after the subcommand.
-func Main(ctx context.Context, args []string, stderr io.Writer) error {
-	return command().Main(ctx, args, stderr)
 }
 
 func runStep(ctx context.Context, call step.Call[request]) (any, error) {

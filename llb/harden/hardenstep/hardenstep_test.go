@@ -60,7 +60,7 @@ func runMain(t *testing.T, req request, final, base string) response {
 		args = append(args, "--base-index", base)
 	}
 	var stderr bytes.Buffer
-	if err := Main(t.Context(), args, &stderr); err != nil {
+	if err := Command().Main(t.Context(), args, &stderr); err != nil {
 		t.Fatalf("Main: %v\n%s", err, stderr.String())
 	}
 	var resp response
@@ -85,7 +85,7 @@ func TestDecideThroughTheStepEqualsInProcess(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(idx, "req.json"), []byte(`{"op":"index"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Main(t.Context(), []string{"--request", filepath.Join(idx, "req.json"), "--out", idx, "--final", base.Root}, &stderr); err != nil {
+	if err := Command().Main(t.Context(), []string{"--request", filepath.Join(idx, "req.json"), "--out", idx, "--final", base.Root}, &stderr); err != nil {
 		t.Fatalf("index: %v\n%s", err, stderr.String())
 	}
 	resp := runMain(t, request{Op: opDecide, Params: stepParams(p)}, final.Root, idx)
