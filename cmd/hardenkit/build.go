@@ -179,14 +179,16 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 // The returned function removes the temporary directories it made.
 func resolvePlan(ctx context.Context, o *buildOptions, contextPath string) (plan *buildflags.Plan, cleanup func(), err error) {
 	var cleanups []func()
-	cleanup = func() {
+	// removeAll, not the named result: an error return sets cleanup to nil
+	// before this deferred call reads it.
+	removeAll := func() {
 		for _, c := range cleanups {
 			c()
 		}
 	}
 	defer func() {
 		if err != nil {
-			cleanup()
+			removeAll()
 		}
 	}()
 	dockerfile := o.file
@@ -226,7 +228,7 @@ func resolvePlan(ctx context.Context, o *buildOptions, contextPath string) (plan
 	if err := plan.DefaultProvenance(ctx, o.provenance, contextPath); err != nil {
 		return nil, nil, err
 	}
-	return plan, cleanup, nil
+	return plan, removeAll, nil
 }
 
 // evidenceMount adds the session directory through which evidence too
