@@ -3,6 +3,8 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -44,7 +46,12 @@ func ValidatePattern(pattern string) error {
 		case strings.Contains(seg, "**"):
 			return fmt.Errorf(`"**" must be a whole path segment, not part of %q`, seg)
 		}
-		if !doublestar.ValidatePattern(literalBraces(seg)) {
+		// path.Match's syntax is the language's (classes like "[a-]" are
+		// errors); doublestar must also read what is left.
+		if _, err := path.Match(seg, ""); err != nil {
+			return fmt.Errorf("segment %q: %w", seg, err)
+		}
+		if !doublestar.ValidatePattern(toDoublestar(seg)) {
 			return fmt.Errorf("segment %q: %w", seg, doublestar.ErrBadPattern)
 		}
 	}
@@ -62,7 +69,39 @@ func Match(pattern, name string) bool {
 		// The root has no segment for "*" to match; only "**" reaches it.
 		return strings.Trim(strings.ReplaceAll(pattern, "**", ""), "/") == ""
 	}
-	return doublestar.MatchUnvalidated(literalBraces(pattern), name)
+	return matchSegments(collapseDoubleStars(strings.Split(pattern, "/")), name)
+}
+
+// matchSegments matches name against the pattern segs. doublestar lets a
+// "**" match no segment only in some positions (not "a*/**" against "a",
+// nor "x/**/**" against "x"), so each "**" is also tried as absent: the
+// language's "**" is any number of segments, none included.
+func matchSegments(segs []string, name string) bool {
+	if doublestar.MatchUnvalidated(toDoublestar(strings.Join(segs, "/")), name) {
+		return true
+	}
+	for i, seg := range segs {
+		if seg == "**" && len(segs) > 1 {
+			rest := append(slices.Clone(segs[:i]), segs[i+1:]...)
+			if matchSegments(rest, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// collapseDoubleStars folds runs of "**" segments into one: "**/**" and
+// "**" match the same paths.
+func collapseDoubleStars(segs []string) []string {
+	out := segs[:0:0]
+	for _, seg := range segs {
+		if seg == "**" && len(out) > 0 && out[len(out)-1] == "**" {
+			continue
+		}
+		out = append(out, seg)
+	}
+	return out
 }
 
 // WildcardOnly reports whether a pattern contains no literal character at
@@ -96,10 +135,12 @@ func hasLiteral(seg string) bool {
 	return false
 }
 
-// literalBraces escapes what doublestar reads as syntax but path.Match
-// reads as literal characters: "{", "}" and a "!" opening a class.
-func literalBraces(p string) string {
-	if !strings.ContainsAny(p, "{}!") {
+// toDoublestar rewrites a pattern that path.Match's syntax accepts into
+// doublestar's with the same meaning: "{", "}" and a "!" opening a class
+// are literal characters, and a class's reversed range ("z-a") matches
+// nothing, as in path.Match.
+func toDoublestar(p string) string {
+	if !strings.ContainsAny(p, "{}![") {
 		return p
 	}
 	var b strings.Builder
@@ -110,10 +151,83 @@ func literalBraces(p string) string {
 			b.WriteByte(c)
 			i++
 			c = p[i]
-		case c == '{' || c == '}' || (c == '!' && i > 0 && p[i-1] == '['):
+		case c == '[':
+			n := writeClass(&b, p[i:])
+			if n > 0 {
+				i += n - 1
+				continue
+			}
+		case c == '{' || c == '}':
 			b.WriteByte('\\')
 		}
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// writeClass writes the class that opens p ("[...]") for doublestar and
+// returns its length in p, or 0 when p holds no complete class (then "["
+// is written as it is). Reversed ranges are dropped: they match nothing.
+// A class left with no item matches no character; negated, any character.
+func writeClass(b *strings.Builder, p string) int {
+	i, negated := 1, false
+	if i < len(p) && p[i] == '^' {
+		negated, i = true, i+1
+	}
+	var items strings.Builder
+	for first := true; i < len(p) && (first || p[i] != ']'); first = false {
+		lo, n := classChar(p[i:])
+		if n == 0 {
+			return 0
+		}
+		i += n
+		item := p[i-n : i]
+		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
+			hi, m := classChar(p[i+1:])
+			if m == 0 {
+				return 0
+			}
+			item += "-" + p[i+1:i+1+m]
+			i += 1 + m
+			if hi < lo {
+				continue
+			}
+		}
+		if item == "!" {
+			item = "\\!"
+		}
+		items.WriteString(item)
+	}
+	if i >= len(p) {
+		return 0
+	}
+	switch {
+	case items.Len() == 0 && negated:
+		b.WriteString("?")
+	case items.Len() == 0:
+		// A NUL byte: no path name holds one, so the segment never matches.
+		b.WriteByte(0)
+	default:
+		b.WriteString("[")
+		if negated {
+			b.WriteString("^")
+		}
+		b.WriteString(items.String())
+		b.WriteString("]")
+	}
+	return i + 1
+}
+
+// classChar reads one class character of p, escaped or not, and returns
+// it and its length (0 when p is empty or ends in an escape).
+func classChar(p string) (byte, int) {
+	switch {
+	case p == "":
+		return 0, 0
+	case p[0] == '\\' && len(p) > 1:
+		return p[1], 2
+	case p[0] == '\\':
+		return 0, 0
+	}
+	return p[0], 1
 }
