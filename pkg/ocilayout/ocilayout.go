@@ -52,7 +52,8 @@ func Open(dir string) (*Layout, error) {
 func Read(r io.Reader) (*Layout, error) {
 	l := &Layout{blobs: map[digest.Digest][]byte{}}
 	err := walkArchive(r, func(name string, body io.Reader) error {
-		if name != "index.json" && !strings.HasPrefix(name, "blobs/") {
+		// A directory (body nil) holds nothing of a layout, whatever its name.
+		if body == nil || name != "index.json" && !strings.HasPrefix(name, "blobs/") {
 			return nil
 		}
 		parts := strings.Split(name, "/")

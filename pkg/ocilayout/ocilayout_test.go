@@ -157,11 +157,28 @@ func TestFilesAppliesWhiteouts(t *testing.T) {
 }
 
 func TestReadRejectsTarWithoutIndex(t *testing.T) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.Close()
-	if _, err := Read(&buf); err == nil {
-		t.Fatal("Read() of a tar without index.json succeeded")
+	tests := []struct {
+		name string
+		dirs []string
+	}{
+		{"empty", nil},
+		// Directories named like layout files are not them: an error, no panic.
+		{"index.json is a directory", []string{"index.json/", "blobs/sha256/abc/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			for _, d := range tt.dirs {
+				if err := tw.WriteHeader(&tar.Header{Name: d, Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tw.Close()
+			if _, err := Read(&buf); err == nil {
+				t.Fatal("Read() of a tar without index.json succeeded")
+			}
+		})
 	}
 }
 

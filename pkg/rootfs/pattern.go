@@ -14,7 +14,7 @@ import (
 // base images) and exception scopes (scope.path, scope.image). Matching is
 // doublestar's: "*", "?" and "[class]" stay within one segment, a whole
 // segment "**" spans any number of segments (none included), so "dir/**"
-// matches "dir" and everything below it. Three things are hardenkit's own,
+// matches "dir" and everything below it. Four things are hardenkit's own,
 // and the reason this file exists:
 //   - both sides are cleaned as Clean does, so a leading "/" and "./" are
 //     ignored: "/usr/bin/*" and "usr/bin/*" mean the same for an image path
@@ -22,7 +22,12 @@ import (
 //   - "{" and "}" are literal characters, and "[!" is a class containing
 //     "!", as in path.Match: the pattern language has no alternation, so a
 //     waiver that looks narrow ("{*,*}") cannot match everything;
-//   - ValidatePattern rejects ".." segments and "**" inside a segment.
+//   - ValidatePattern rejects ".." segments and "**" inside a segment;
+//   - the syntax and meaning of a segment are path.Match's, which the
+//     language was defined with: "[a-]" is an error, a reversed range
+//     matches nothing, and any "**" may stand for no segment at all
+//     (doublestar alone differs on these; TestMatchAgreesWithOracle holds
+//     the two together).
 //
 // moby/patternmatcher is not used because it implements .dockerignore
 // semantics (a pattern also matches everything below a matching directory,
