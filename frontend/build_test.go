@@ -167,3 +167,19 @@ func TestBuildTwoPlatforms(t *testing.T) {
 		})
 	}
 }
+
+// TestLintWithStageArgMount: a lint request (buildx --call=check) on a
+// Dockerfile whose RUN mount uses a stage ARG (uid=${UID}) answers, as
+// dockerfile.v0 does; the static checks read the mount with the stage's
+// ARGs.
+func TestLintWithStageArgMount(t *testing.T) {
+	const df = "FROM alpine:3.20\nARG UID=1000\nRUN --mount=type=cache,target=/c,uid=${UID} true\n"
+	g := &fakeGateway{opts: map[string]string{"requestid": "frontend.lint"}, files: map[string]string{"Dockerfile": df}}
+	res, err := (Config{}).Build(context.Background(), g)
+	if err != nil {
+		t.Fatalf("lint request failed: %v", err)
+	}
+	if res == nil || len(res.Metadata["result.json"]) == 0 {
+		t.Errorf("lint request answered no result: %+v", res)
+	}
+}

@@ -65,8 +65,10 @@ func (v *View) ContextCopies() ([]ContextCopy, error) {
 		if !reached[i] {
 			continue
 		}
+		env := v.newStageEnv()
 		for _, cmd := range s.Commands {
-			cc, err := v.contextCopy(cmd, Label(s, i))
+			v.apply(env, cmd)
+			cc, err := v.contextCopy(env, cmd, Label(s, i))
 			if err != nil {
 				return nil, err
 			}
@@ -80,7 +82,7 @@ func (v *View) ContextCopies() ([]ContextCopy, error) {
 
 // contextCopy is cmd's copy from the main context; it has no sources when
 // cmd reads none.
-func (v *View) contextCopy(cmd instructions.Command, stage string) (ContextCopy, error) {
+func (v *View) contextCopy(env stageEnv, cmd instructions.Command, stage string) (ContextCopy, error) {
 	var srcs []string
 	var instr string
 	switch c := cmd.(type) {
@@ -100,7 +102,7 @@ func (v *View) contextCopy(cmd instructions.Command, stage string) (ContextCopy,
 		// A bind mount without from= is the main context: the whole of
 		// it, or its source path.
 		instr = "RUN"
-		ms, err := v.runMounts(c)
+		ms, err := v.runMounts(env, c)
 		if err != nil {
 			return ContextCopy{}, err
 		}

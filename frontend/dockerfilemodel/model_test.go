@@ -182,3 +182,61 @@ func TestTargetNotFound(t *testing.T) {
 		t.Error("a Dockerfile without stages parsed")
 	}
 }
+
+// TestStageArgsInMounts: a RUN mount's options expand with the stage's own
+// ARG and ENV lines, as dockerfile2llb expands them, so uid=${UID} after
+// `ARG UID=1000` is a mount, not an error, and a bind mount's source
+// follows the stage's ARG (a build argument overriding its default).
+func TestStageArgsInMounts(t *testing.T) {
+	const df = `FROM busybox AS tools
+FROM alpine:3.20
+ARG UID=1000
+ARG SRC=conf
+ENV DIR=/cache
+RUN --mount=type=cache,target=${DIR},uid=${UID} --mount=from=tools,target=/t true
+RUN --mount=type=bind,source=${SRC},target=/src true
+`
+	tests := []struct {
+		name      string
+		buildArgs map[string]string
+		want      string
+	}{
+		{"defaults", nil, "conf"},
+		{"build argument", map[string]string{"SRC": "etc"}, "etc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := mustView(t, df, Target{Platform: amd64, BuildPlatform: amd64, BuildArgs: tt.buildArgs})
+			bases, err := v.ImageBases()
+			if err != nil {
+				t.Fatalf("ImageBases: %v", err)
+			}
+			if len(bases) != 2 {
+				t.Errorf("ImageBases = %+v, want alpine and the tools stage's busybox", bases)
+			}
+			copies, err := v.ContextCopies()
+			if err != nil {
+				t.Fatalf("ContextCopies: %v", err)
+			}
+			if len(copies) != 1 || copies[0].Instruction != "RUN" || len(copies[0].Sources) != 1 || copies[0].Sources[0] != tt.want {
+				t.Errorf("ContextCopies = %+v, want the RUN's bind mount of %s", copies, tt.want)
+			}
+		})
+	}
+}
+
+// TestGlobalArgWithoutValue: a global ARG with neither a default nor a
+// build argument is not set, as in dockerfile2llb's buildMetaArgs: it does
+// not blank out an automatic platform ARG, and ${V-unset} sees it unset.
+func TestGlobalArgWithoutValue(t *testing.T) {
+	tests := []struct{ df, want string }{
+		{"ARG TARGETARCH\nFROM img-${TARGETARCH}\n", "img-amd64"},
+		{"ARG V\nFROM img${V-unset}\n", "imgunset"},
+	}
+	for _, tt := range tests {
+		got, err := mustView(t, tt.df, Target{Platform: amd64, BuildPlatform: amd64}).base(0)
+		if err != nil || got != tt.want {
+			t.Errorf("%q: base = %q, %v; want %q", tt.df, got, err, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package dockerfilemodel
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -28,7 +29,9 @@ type View struct {
 	target int
 	lex    *shell.Lex
 	env    shell.EnvGetter
-	opt    Target
+	// globals are the global ARGs as env holds them, for stageEnv.
+	globals map[string]string
+	opt     Target
 }
 
 // For returns the view of one platform's build.
@@ -46,17 +49,17 @@ func (f *File) For(t Target) (*View, error) {
 		stageName = stages[len(stages)-1].Name
 	}
 	lex := shell.NewLex(f.EscapeToken())
-	env, err := globalArgs(lex, PlatformArgs(t.BuildPlatform, t.Platform, stageName, t.BuildArgs), metaArgs, t.BuildArgs)
+	globals, err := globalArgs(lex, PlatformArgs(t.BuildPlatform, t.Platform, stageName, t.BuildArgs), metaArgs, t.BuildArgs)
 	if err != nil {
 		return nil, err
 	}
-	return &View{stages: stages, target: idx, lex: lex, env: env, opt: t}, nil
+	return &View{stages: stages, target: idx, lex: lex, env: envOf(globals), globals: globals, opt: t}, nil
 }
 
 // globalArgs mirrors dockerfile2llb's buildMetaArgs: a build argument
 // overrides a global ARG's default, a default may use the ARGs before it,
 // and an ARG with neither is not set.
-func globalArgs(lex *shell.Lex, env map[string]string, metaArgs []instructions.ArgCommand, buildArgs map[string]string) (shell.EnvGetter, error) {
+func globalArgs(lex *shell.Lex, env map[string]string, metaArgs []instructions.ArgCommand, buildArgs map[string]string) (map[string]string, error) {
 	for _, a := range metaArgs {
 		for _, kv := range a.Args {
 			v, ok := buildArgs[kv.Key]
@@ -73,7 +76,7 @@ func globalArgs(lex *shell.Lex, env map[string]string, metaArgs []instructions.A
 			env[kv.Key] = v
 		}
 	}
-	return envOf(env), nil
+	return env, nil
 }
 
 func envOf(m map[string]string) shell.EnvGetter {
@@ -109,11 +112,47 @@ func (v *View) base(i int) (string, error) {
 	return b, nil
 }
 
-// runMounts returns the --mount flags of a RUN with the global ARGs
-// expanded, as BuildKit reads them: unexpanded, a mount records only its
-// from=.
-func (v *View) runMounts(c *instructions.RunCommand) ([]*instructions.Mount, error) {
-	if err := c.Expand(v.Expand); err != nil {
+// stageEnv is what a stage's instructions expand with, as dockerfile2llb
+// builds it: the global ARGs, then the stage's own ARG and ENV lines in
+// order, a build argument overriding an ARG's default. A mount option like
+// uid=${UID} after `ARG UID=1000` needs the stage's ARG.
+type stageEnv map[string]string
+
+// newStageEnv is the environment at the start of a stage.
+func (v *View) newStageEnv() stageEnv { return maps.Clone(v.globals) }
+
+// apply adds what cmd declares (an ARG or ENV line) to e. A value that
+// does not expand leaves the variable as it was: dockerfile2llb reports it.
+func (v *View) apply(e stageEnv, cmd instructions.Command) {
+	set := func(key, word string) {
+		if r, err := v.lex.ProcessWordWithMatches(word, envOf(e)); err == nil {
+			e[key] = r.Result
+		}
+	}
+	switch c := cmd.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			if val, ok := v.opt.BuildArgs[kv.Key]; ok {
+				e[kv.Key] = val
+			} else if kv.Value != nil {
+				set(kv.Key, *kv.Value)
+			}
+		}
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			set(kv.Key, kv.Value)
+		}
+	}
+}
+
+// runMounts returns the --mount flags of a RUN expanded with e, as
+// BuildKit reads them: unexpanded, a mount records only its from=.
+func (v *View) runMounts(e stageEnv, c *instructions.RunCommand) ([]*instructions.Mount, error) {
+	expand := func(word string) (string, error) {
+		r, err := v.lex.ProcessWordWithMatches(word, envOf(e))
+		return r.Result, err
+	}
+	if err := c.Expand(expand); err != nil {
 		return nil, fmt.Errorf("expanding the mounts of RUN at line %d: %w", firstLine(c.Location()), err)
 	}
 	return instructions.GetMounts(c), nil
@@ -152,7 +191,9 @@ func (v *View) stageDeps(i int) ([]string, error) {
 	if b, err := v.Expand(v.stages[i].BaseName); err == nil {
 		froms = append(froms, b)
 	}
+	env := v.newStageEnv()
 	for _, cmd := range v.stages[i].Commands {
+		v.apply(env, cmd)
 		switch c := cmd.(type) {
 		case *instructions.CopyCommand:
 			if c.From == "" {
@@ -162,7 +203,7 @@ func (v *View) stageDeps(i int) ([]string, error) {
 				froms = append(froms, f)
 			}
 		case *instructions.RunCommand:
-			ms, err := v.runMounts(c)
+			ms, err := v.runMounts(env, c)
 			if err != nil {
 				return nil, err
 			}
