@@ -148,6 +148,19 @@ var wrappers = map[string]wrapper{
 	"stdbuf":  {spec: OptSpec{Short: "ioe", Long: []string{"input", "output", "error"}}},
 	"busybox": {},
 	"xargs":   {spec: OptSpec{Short: "aEdILnPs", Long: []string{"arg-file", "delimiter", "max-lines", "max-args", "max-procs", "max-chars", "process-slot-var"}}},
+	// Process supervisors and privilege/limit setters that an image's
+	// ENTRYPOINT puts in front of its program: they start the program and
+	// stay (init reapers) or exec it, so what runs is the command after
+	// their options.
+	"tini":      {spec: OptSpec{Short: "pe"}},
+	"dumb-init": {spec: OptSpec{Short: "r", Long: []string{"rewrite"}}},
+	"catatonit": {},
+	"chpst":     {spec: OptSpec{Short: "uUe/nlLmdopfc"}},
+	"setpriv":   {spec: OptSpec{Long: []string{"reuid", "regid", "groups", "securebits", "pdeathsig", "ambient-caps", "inh-caps", "bounding-set", "selinux-label", "apparmor-profile", "landlock-access", "landlock-rule"}}},
+	"ionice":    {spec: OptSpec{Short: "cnpP", Long: []string{"class", "classdata", "pid", "pgid", "uid"}}},
+	"taskset":   {skip: 1},
+	"chrt":      {skip: 1},
+	"prlimit":   {spec: OptSpec{Short: "p", Long: []string{"pid", "output"}}},
 }
 
 // peel removes one wrapper from the front of args. ok is false when args
@@ -210,4 +223,23 @@ func WrappedBy(args []string, wrapperName string) bool {
 		}
 		args = rest
 	}
+}
+
+// Chain returns the positions in args of every program the command line
+// runs in turn: 0, then the command each wrapper runs after its options
+// (`tini -- env X=1 python3 app.py` gives 0, 2, 4). A wrapper left with
+// nothing to run ends the chain.
+func Chain(args []string) []int {
+	var out []int
+	off := 0
+	for len(args) > 0 {
+		out = append(out, off)
+		_, rest, _, ok := peel(args)
+		if !ok || len(rest) == 0 {
+			return out
+		}
+		off += len(args) - len(rest)
+		args = rest
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package shellscript
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -111,5 +112,28 @@ func TestOptSpec(t *testing.T) {
 	}
 	if v, ok := spec.OptionValue(args, "virtual", 0); !ok || v != ".deps" {
 		t.Errorf("OptionValue(virtual) = %q, %v", v, ok)
+	}
+}
+
+func TestChain(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []int
+	}{
+		{[]string{"/app/server", "--serve"}, []int{0}},
+		{[]string{"/usr/bin/tini", "--", "python3", "/app/run.py"}, []int{0, 2}},
+		{[]string{"tini", "-g", "-p", "SIGTERM", "--", "env", "-i", "A=1", "B=2", "nice", "-n", "5", "python3"}, []int{0, 5, 9, 12}},
+		{[]string{"dumb-init", "--rewrite", "15:2", "node", "server.js"}, []int{0, 3}},
+		{[]string{"setpriv", "--reuid", "1000", "--init-groups", "--nnp", "/app/server"}, []int{0, 5}},
+		{[]string{"chpst", "-u", "app:app", "-e", "/env", "redis-server"}, []int{0, 5}},
+		{[]string{"timeout", "10", "taskset", "-c", "0", "app"}, []int{0, 2, 5}},
+		{[]string{"tini", "--"}, []int{0}},
+		{[]string{"env"}, []int{0}},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		if got := Chain(tt.args); !slices.Equal(got, tt.want) {
+			t.Errorf("Chain(%q) = %v, want %v", tt.args, got, tt.want)
+		}
 	}
 }
