@@ -25,7 +25,6 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/pkg/baseimage"
-	"github.com/hardenkit/hardenkit/pkg/elfdeps"
 	"github.com/hardenkit/hardenkit/pkg/keep"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
 	"github.com/hardenkit/hardenkit/pkg/rules"
@@ -225,7 +224,7 @@ func planStrip(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Sou
 			plan.paths = append(plan.paths, p)
 		}
 	}
-	if err := checkEntrypointKept(in, final, gone); err != nil {
+	if err := checkEntrypointKept(ctx, in, final, src, gone); err != nil {
 		return fsPlan{}, err
 	}
 	return plan, nil
@@ -252,19 +251,26 @@ func (p fsPlan) summary() string {
 	return fmt.Sprintf("ship %d paths; remove %d tools: %s", len(p.paths), len(names), list)
 }
 
-// checkEntrypointKept fails when the program the image runs is removed.
-func checkEntrypointKept(in Input, final *rootfs.Tree, gone func(string) bool) error {
-	args := append(slices.Clone(in.Image.Config.Entrypoint), in.Image.Config.Cmd...)
+// checkEntrypointKept fails when a program the image runs is removed:
+// the entrypoint's first word or what its wrappers run (keep.ExecChain).
+func checkEntrypointKept(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Source, gone func(string) bool) error {
+	cfg := in.Image.Config
+	args := append(slices.Clone(cfg.Entrypoint), cfg.Cmd...)
 	if len(args) == 0 {
 		return nil
 	}
-	p, ok := elfdeps.LookPath(final, args[0], envValue(in.Image.Config.Env, "PATH"))
-	if !ok {
-		return nil
+	runs, _, err := keep.ExecChain(ctx, final, src, args, cfg.WorkingDir, envValue(cfg.Env, "PATH"))
+	if err != nil {
+		return fmt.Errorf("reading the entrypoint: %w", err)
 	}
-	if r, ok := final.Resolve(p); ok && (gone(p) || gone(r)) {
-		return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines),
-			Message: fmt.Sprintf("the image runs %s, which hardenkit removes as tooling; ship the application itself as the entrypoint", args[0])}
+	for _, run := range runs {
+		if run.ByPath {
+			continue
+		}
+		if r, ok := final.Resolve(run.Path); ok && (gone(run.Path) || gone(r)) {
+			return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines),
+				Message: fmt.Sprintf("the image runs %s, which hardenkit removes as tooling; ship the application itself as the entrypoint", run.Arg)}
+		}
 	}
 	return nil
 }

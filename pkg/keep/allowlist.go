@@ -27,6 +27,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -158,10 +159,8 @@ func (r *rebaser) allowlist(ctx context.Context, removedPaths []string) error {
 		return fmt.Errorf("rebase: reading the dpkg database: %w", err)
 	}
 	r.db = db
-	if len(r.interps) > 0 {
-		r.notes = append(r.notes, unknownInterpreters(r.t, r.interps[0], r.interps[1:], r.in.Entrypoint,
-			func(p string) bool { return len(db.owned(p)) > 0 })...)
-	}
+	r.notes = append(r.notes, unknownInterpreters(r.t, r.programs, r.scriptInterps, r.in.Entrypoint,
+		func(p string) bool { return len(db.owned(p)) > 0 })...)
 	if err := r.runtimeClosure(ctx, removedPaths); err != nil {
 		return err
 	}
@@ -377,8 +376,8 @@ func (r *rebaser) checkContent(ctx context.Context) error {
 			}
 			return &ContentError{Path: p, Pattern: r.kept.reasons[p], Match: m}
 		}
-		if r.entry[p] {
-			return &EntrypointError{Entrypoint: r.in.Entrypoint[0], Needs: p, Match: m, Direct: p == r.entryExe}
+		if arg, ok := r.entry[p]; ok {
+			return &EntrypointError{Entrypoint: arg, Needs: p, Match: m, Direct: r.entryExes[p], Position: slices.Index(r.in.Entrypoint, arg)}
 		}
 		r.kept.remove(p)
 		r.contentRemoved = append(r.contentRemoved, m)

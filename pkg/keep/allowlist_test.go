@@ -202,7 +202,7 @@ func TestUnknownInterpreters(t *testing.T) {
 		{exe: "/app/server"},
 	}
 	for _, tc := range tests {
-		notes := unknownInterpreters(tr, tc.exe, tc.scripts, []string{tc.exe}, owned)
+		notes := unknownInterpreters(tr, []string{tc.exe}, tc.scripts, []string{tc.exe}, owned)
 		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want)) {
 			t.Errorf("%s %v: notes %q, want %q", tc.exe, tc.scripts, notes, tc.want)
 		}

@@ -38,6 +38,9 @@ type EntrypointError struct {
 	Direct bool
 	// Match is the tooling match for Needs.
 	Match tooling.Match
+	// Position is the command-line element's index: 0 is the program the
+	// container starts, a later one what a wrapper or script runs.
+	Position int
 }
 
 // Error says what the entrypoint is or needs and that it is removed.
@@ -150,7 +153,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	}
 	t := in.Final
 	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{},
-		trusted: map[string]bool{}, allowed: map[string]bool{}, allowReason: map[string]string{}, entry: map[string]bool{},
+		trusted: map[string]bool{}, allowed: map[string]bool{}, allowReason: map[string]string{}, entry: map[string]string{}, entryExes: map[string]bool{},
 		hdr: map[string]header{}, contentChecked: map[string]bool{}}
 
 	matches, err := tooling.Detect(ctx, t, in.Src, in.Tooling)
@@ -195,10 +198,10 @@ type closureEnv struct {
 func (r *rebaser) gather(ctx context.Context, base *rootfs.Tree, env closureEnv) error {
 	r.diff(base)
 	r.runtimeSupport()
-	if err := r.entrypoint(ctx, env.pathEnv, env.removed, env.unresolved); err != nil {
+	if err := r.entrypoint(ctx, env); err != nil {
 		return err
 	}
-	if err := r.healthcheck(ctx, env.pathEnv, env.unresolved); err != nil {
+	if err := r.healthcheck(ctx, env); err != nil {
 		return err
 	}
 	// Tooling goes before the closures so that libraries only a removed
@@ -314,10 +317,12 @@ type rebaser struct {
 	// closure of packages.
 	allowed     map[string]bool
 	allowReason map[string]string
-	// entry are the entrypoint's own closure paths; entryExe its program.
-	entry    map[string]bool
-	entryExe string
-	// entryLinks are the symlinks crossed on the way to entryExe
+	// entry maps the closure paths of what the entrypoint runs to the
+	// command-line element that needs them; entryExes are those elements'
+	// own resolved programs.
+	entry     map[string]string
+	entryExes map[string]bool
+	// entryLinks are the symlinks crossed on the way to entryExes
 	// (/usr/bin/ruby → ruby3.1): their packages are the runtime's too.
 	entryLinks []string
 
@@ -329,8 +334,12 @@ type rebaser struct {
 	contentRemoved []tooling.Match
 	contentChecked map[string]bool
 	notes          []string
-	// interps are the entrypoint's program and script interpreters.
-	interps []string
+	// interps are the entrypoint's programs and script interpreters;
+	// programs the resolved programs in its program positions and
+	// scriptInterps the "#!" interpreters its runnables reach.
+	interps       []string
+	programs      []string
+	scriptInterps []string
 }
 
 func (r *rebaser) keepExplicit(p, reason string) {
@@ -449,52 +458,14 @@ func (r *rebaser) runtimeSupport() {
 	}
 }
 
-// entrypoint keeps the entrypoint's closure and its interpreters'
-// standard libraries, and refuses an entrypoint hardening would break.
-func (r *rebaser) entrypoint(ctx context.Context, pathEnv string, removed func(string) (tooling.Match, bool), unresolved map[string]map[string]bool) error {
+// entrypoint keeps what the entrypoint's command line runs (execchain.go)
+// with its closures and interpreters' runtimes, and refuses an entrypoint
+// hardening would break.
+func (r *rebaser) entrypoint(ctx context.Context, env closureEnv) error {
 	if len(r.in.Entrypoint) == 0 || r.in.Entrypoint[0] == "" {
 		return nil
 	}
-	name := r.in.Entrypoint[0]
-	lookup := name
-	if strings.Contains(name, "/") && !path.IsAbs(name) {
-		lookup = path.Join("/", r.in.WorkingDir, name)
-	}
-	exe, ok := elfdeps.LookPath(r.t, lookup, pathEnv)
-	if !ok {
-		return fmt.Errorf("rebase: %s: %w", name, ErrEntrypointNotFound)
-	}
-	res, err := elfdeps.Closure(ctx, r.t, r.in.Src, []string{exe}, elfdeps.WithPath(pathEnv), elfdeps.WithLibraryPath(r.in.LibraryPath))
-	if err != nil {
-		return fmt.Errorf("rebase: entrypoint closure: %w", err)
-	}
-	// The entrypoint's own resolution comes first, so that "/bin/sh" is
-	// reported as being a shell rather than as needing dash.
-	own, _ := r.t.ResolveLinks(exe, true)
-	ownPaths := append(append([]string(nil), own.Links...), own.Path)
-	for i, p := range append(ownPaths, res.Paths...) {
-		if r.policy[p] {
-			continue
-		}
-		if m, ok := removed(p); ok {
-			return &EntrypointError{Entrypoint: name, Needs: p, Direct: i < len(ownPaths), Match: m}
-		}
-	}
-	// Closure paths are not explicit: the closure already lists every
-	// link it crosses, and a merged-/usr "/lib" link on the way to libc
-	// must not bring all of /usr/lib.
-	for _, p := range res.Paths {
-		r.kept.add(p, "entrypoint "+name+": "+res.Reasons[p])
-		r.trusted[p], r.allowed[p], r.entry[p] = true, true, true
-		r.allow(p, "entrypoint "+name+": "+res.Reasons[p])
-	}
-	r.entryExe = own.Path
-	r.entryLinks = own.Links
-	addUnresolved(unresolved, res)
-	phys, _ := r.t.Resolve(exe)
-	r.runtimes(append([]string{phys}, res.Interpreters...))
-	r.interps = append([]string{phys}, res.Interpreters...)
-	return nil
+	return r.followChain(ctx, chainRole{what: "entrypoint", argv: r.in.Entrypoint, fatal: true}, env)
 }
 
 // runtimes keeps the standard library of each recognised interpreter.
@@ -511,31 +482,14 @@ func (r *rebaser) runtimes(exes []string) {
 	}
 }
 
-// healthcheck allows the exec-form health check's program and closure.
-// A health check that names a program the image lacks or removes is
-// HK2024's business, not a reason to fail here.
-func (r *rebaser) healthcheck(ctx context.Context, pathEnv string, unresolved map[string]map[string]bool) error {
+// healthcheck allows what the exec-form health check runs, with its
+// closures. A health check that names a program the image lacks or
+// removes is HK2024's business, not a reason to fail here.
+func (r *rebaser) healthcheck(ctx context.Context, env closureEnv) error {
 	if len(r.in.Healthcheck) == 0 || r.in.Healthcheck[0] == "" {
 		return nil
 	}
-	name := r.in.Healthcheck[0]
-	exe, ok := elfdeps.LookPath(r.t, name, pathEnv)
-	if !ok {
-		return nil
-	}
-	res, err := elfdeps.Closure(ctx, r.t, r.in.Src, []string{exe}, elfdeps.WithPath(pathEnv), elfdeps.WithLibraryPath(r.in.LibraryPath))
-	if err != nil {
-		return fmt.Errorf("rebase: health check closure: %w", err)
-	}
-	for _, p := range res.Paths {
-		r.kept.add(p, "health check "+name+": "+res.Reasons[p])
-		r.trusted[p], r.allowed[p] = true, true
-		r.allow(p, "health check "+name+": "+res.Reasons[p])
-	}
-	addUnresolved(unresolved, res)
-	phys, _ := r.t.Resolve(exe)
-	r.runtimes(append([]string{phys}, res.Interpreters...))
-	return nil
+	return r.followChain(ctx, chainRole{what: "health check", argv: r.in.Healthcheck}, env)
 }
 
 func addUnresolved(dst map[string]map[string]bool, res elfdeps.Result) {

@@ -149,14 +149,17 @@ var nonELFExt = map[string]bool{
 var interpreterName = regexp.MustCompile(`^(python|node|nodejs|java|perl|ruby|php|lua|luajit|tclsh|wish|Rscript|erl|escript|elixir|guile|racket|julia|pwsh|bun|deno)[0-9.]*$`)
 
 // unknownInterpreters returns a note for each interpreter the entrypoint
-// runs whose runtime hardenkit cannot determine: not python, node or java
+// runs (a program named like one, or a "#!" interpreter of its scripts)
+// whose runtime hardenkit cannot determine: not python, node or java
 // (runtimeDirs) and not a dpkg package's file, whose package metadata
 // would name its runtime files. Only its ELF closure ships then, and the
 // user must hear so at build time rather than from a failing container.
-func unknownInterpreters(t *rootfs.Tree, exe string, scriptInterps []string, entrypoint []string, owned func(string) bool) []string {
+func unknownInterpreters(t *rootfs.Tree, programs, scriptInterps []string, entrypoint []string, owned func(string) bool) []string {
 	cands := append([]string(nil), scriptInterps...)
-	if interpreterName.MatchString(path.Base(exe)) {
-		cands = append(cands, exe)
+	for _, exe := range programs {
+		if interpreterName.MatchString(path.Base(exe)) {
+			cands = append(cands, exe)
+		}
 	}
 	var out []string
 	for _, x := range rootfs.Unique(cands) {
