@@ -40,7 +40,7 @@ const maxEntrypointScript = 256 << 10
 func rebaseMessage(ctx context.Context, in Input, final *rootfs.Tree, src rootfs.Source, err error) string {
 	msg := err.Error()
 	var ee *keep.EntrypointError
-	if !errors.As(err, &ee) || ee.Direct || ee.Match.Category != tooling.Shell {
+	if !errors.As(err, &ee) || ee.Direct || ee.Position != 0 || ee.Match.Category != tooling.Shell {
 		return msg
 	}
 	cfg := in.Image.Config
