@@ -228,15 +228,27 @@ func (r *rebaser) closureFiles() []string {
 
 // keepClosureFiles keeps the runtime closure's package files that exist,
 // as trusted, naming the closure package that owns each; an executable
-// among them ships only if the image runs it. headers must have read them.
+// among them ships only if the image runs it or it is a module an
+// interpreter loads (modulepath.go), and is listed as dropped otherwise.
+// headers must have read them.
 func (r *rebaser) keepClosureFiles(pkgFiles []string) {
 	for _, p := range pkgFiles {
 		e, ok := r.t.Lookup(p)
 		if !ok || e.IsSymlink() && r.kept.has(p) {
 			continue
 		}
+		why := "file of package "
 		if r.executable(p) && !r.allowed[p] {
-			continue
+			if !r.library(p) {
+				// Not kept, so judge never sees it: say here that it
+				// goes, unless the stage's own copy is judged below.
+				if !r.kept.has(p) {
+					r.dropped = append(r.dropped, Dropped{Path: p,
+						Reason: "executable of " + describe(r.db.owned(p)) + " that the image does not run"})
+				}
+				continue
+			}
+			why = "module of package "
 		}
 		name := ""
 		for _, o := range r.db.owned(p) {
@@ -244,7 +256,7 @@ func (r *rebaser) keepClosureFiles(pkgFiles []string) {
 				name = o
 			}
 		}
-		if r.kept.add(p, "file of package "+name+" (runtime closure: "+r.pkgs[name]+")") {
+		if r.kept.add(p, why+name+" (runtime closure: "+r.pkgs[name]+")") {
 			r.trusted[p] = true
 		}
 	}
@@ -270,7 +282,7 @@ func (r *rebaser) judge(ctx context.Context, p string) error {
 		r.dropped = append(r.dropped, Dropped{Path: p, OutsideClosure: owners,
 			Reason: describe(owners) + " is not in the runtime closure of what the image runs"})
 		r.kept.remove(p)
-	case !r.executable(p) || r.allowed[p]:
+	case !r.executable(p) || r.allowed[p] || r.library(p):
 	case len(owners) > 0:
 		r.drop(p, "executable of "+describe(owners)+" that the image does not run")
 	default:

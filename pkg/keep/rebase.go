@@ -280,7 +280,7 @@ func (r *rebaser) keepSet(meta Metadata, removed []tooling.Match, unresolved map
 	ks.StateDirs = r.stateDirs(ks.Paths)
 	sort.Slice(ks.NotAllowed, func(i, j int) bool { return ks.NotAllowed[i].Path < ks.NotAllowed[j].Path })
 	for _, p := range ks.Paths {
-		if r.executable(p) {
+		if r.executable(p) && !r.library(p) {
 			why := r.allowReason[p]
 			if why == "" {
 				why = r.kept.reasons[p]
