@@ -234,7 +234,7 @@ func (r *rebaser) closureFiles() []string {
 func (r *rebaser) keepClosureFiles(pkgFiles []string) {
 	for _, p := range pkgFiles {
 		e, ok := r.t.Lookup(p)
-		if !ok || e.IsSymlink() && r.kept.has(p) {
+		if !ok || e.IsSymlink() && r.kept.has(p) || r.isRefused(p) {
 			continue
 		}
 		why := "file of package "

@@ -153,7 +153,7 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	}
 	t := in.Final
 	r := &rebaser{in: in, t: t, kept: newSet(t), explicit: map[string]bool{}, policy: map[string]bool{},
-		trusted: map[string]bool{}, allowed: map[string]bool{}, allowReason: map[string]string{}, entry: map[string]string{}, entryExes: map[string]bool{},
+		trusted: map[string]bool{}, allowed: map[string]bool{}, allowReason: map[string]string{}, entry: map[string]string{}, entryExes: map[string]bool{}, jvmHomes: map[string]bool{}, refused: map[string]bool{},
 		hdr: map[string]header{}, contentChecked: map[string]bool{}}
 
 	matches, err := tooling.Detect(ctx, t, in.Src, in.Tooling)
@@ -204,6 +204,7 @@ func (r *rebaser) gather(ctx context.Context, base *rootfs.Tree, env closureEnv)
 	if err := r.healthcheck(ctx, env); err != nil {
 		return err
 	}
+	r.dropJVMKits()
 	// Tooling goes before the closures so that libraries only a removed
 	// tool needs are not pulled in, and again after, in case a kept
 	// script's interpreter is one.
@@ -340,6 +341,10 @@ type rebaser struct {
 	interps       []string
 	programs      []string
 	scriptInterps []string
+	// jvmHomes are the homes of the JVMs the image runs; refused the
+	// paths left out for good (with their subtrees), such as their kits.
+	jvmHomes map[string]bool
+	refused  map[string]bool
 }
 
 func (r *rebaser) keepExplicit(p, reason string) {
@@ -472,6 +477,9 @@ func (r *rebaser) entrypoint(ctx context.Context, env closureEnv) error {
 func (r *rebaser) runtimes(exes []string) {
 	for _, x := range exes {
 		kind, dirs := runtimeDirs(r.t, x)
+		if h, ok := jvmHome(r.t, x); ok && kind == "java" {
+			r.jvmHomes[h] = true
+		}
 		for _, d := range dirs {
 			r.keepTree(d, kind+" runtime of "+x)
 			r.trusted[d] = true
@@ -520,7 +528,8 @@ func (r *rebaser) symlinkTargets() {
 				continue
 			}
 			rl, ok := r.t.ResolveLinks(p, true)
-			if !ok {
+			if !ok || r.isRefused(rl.Path) {
+				// A link to what is left out for good dangles, and goes.
 				continue
 			}
 			for _, l := range rl.Links {

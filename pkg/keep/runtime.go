@@ -116,6 +116,10 @@ func runtimeDirs(t *rootfs.Tree, exe string) (kind string, dirs []string) {
 		}
 		kind = "node"
 	case base == "java" && path.Base(path.Dir(exe)) == "bin":
+		// The runtime image, not the whole JDK (jvm.go).
+		if h, ok := jvmHome(t, exe); ok {
+			return "java", jvmRuntime(t, h)
+		}
 		dirs = append(dirs, prefix)
 		kind = "java"
 	default:

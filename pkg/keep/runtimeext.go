@@ -46,7 +46,7 @@ func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]b
 	roots := r.runtimeRoots()
 	var queue []string
 	for _, name := range requested {
-		if _, ok := r.pkgs[name]; ok || tooling[name] {
+		if _, ok := r.pkgs[name]; ok || tooling[name] || r.kitOfRuntime(name) {
 			continue
 		}
 		why := ""
