@@ -58,6 +58,7 @@ var appCases = []appCase{
 		buildError: []string{`ENTRYPOINT ["python3", "/app/server.py"]`, "mkdir"}},
 	{name: "perl-tool", cmd: []string{"DE", "JP"}, want: "DE Germany\nJP Japan\n"},
 	{name: "multistage-cache", port: 27114, path: "/", want: "hello from hkstatic 1.4.2"},
+	{name: "tini-python", port: 27150, path: "/", want: `hello from python 3 behind tini, {"ok": true}`},
 }
 
 // appParallel is how many applications build at once: buildkitd shares
