@@ -105,6 +105,8 @@ type evidenceInput struct {
 	cacheImports []client.CacheOptionsEntry
 	// sbom, when set, is the SBOM already under way (startSBOM).
 	sbom *pendingSBOM
+	// smoke is the smoke test's record (HK2060).
+	smoke *compliance.Smoke
 	// timings records how long the steps took, for the statement.
 	timings *stepTimes
 }
@@ -217,6 +219,7 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 		SBOM:            compliance.SBOMOf(doc.SPDX),
 		Inspection:      &compliance.Inspection{Scanner: in.inspection.scanner, Unscanned: append([]string{}, in.inspection.unscanned...), Secrets: in.inspection.secretScans},
 		Distroless:      distrolessEvidence(in.hardened),
+		Smoke:           in.smoke,
 		Timings:         in.timings.timings(),
 	}
 	statement, err := pred.Marshal()

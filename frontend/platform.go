@@ -73,11 +73,20 @@ func (p *platformBuild) run(ctx context.Context) (*dockerui.BuildResult, platfor
 	// for by evidence, and stopped if the build fails first.
 	sbomCtx, stopSBOM := context.WithCancel(ctx)
 	defer stopSBOM()
+	// The smoke test (HK2060) runs beside them too; nothing is exported
+	// before it passes.
+	smokeCtx, stopSmoke := context.WithCancel(ctx)
+	defer stopSmoke()
+	smokeTest := p.startSmoke(smokeCtx, cv, planned.res)
 	vd, err := p.verifyAndInspect(ctx, sbomCtx, cv, planned)
 	if err != nil {
 		return nil, platformEvidence{}, err
 	}
-	ev, err := p.evidence(ctx, cv, vd)
+	sm, err := smokeTest.wait(ctx)
+	if err != nil {
+		return nil, platformEvidence{}, err
+	}
+	ev, err := p.evidence(ctx, cv, vd, sm)
 	if err != nil {
 		return nil, platformEvidence{}, err
 	}
@@ -175,14 +184,14 @@ type verified struct {
 }
 
 // evidence reports what inspection found and writes the platform's SBOM
-// and compliance statement.
-func (p *platformBuild) evidence(ctx context.Context, cv converted, vd verified) (platformEvidence, error) {
+// and compliance statement, with the smoke test's record.
+func (p *platformBuild) evidence(ctx context.Context, cv converted, vd verified, sm smokeOutcome) (platformEvidence, error) {
 	if err := reportInspection(ctx, p.warn, p.df.src.SourceMap, vd.ins); err != nil {
 		return platformEvidence{}, err
 	}
 	in := p.evidenceInput(ctx, cv, vd.hardened)
-	in.inspection, in.sbom = vd.ins, vd.sbom
-	in.findings = slices.Concat(p.static, vd.hardened.Findings, vd.ins.findings)
+	in.inspection, in.sbom, in.smoke = vd.ins, vd.sbom, sm.record
+	in.findings = slices.Concat(p.static, vd.hardened.Findings, vd.ins.findings, sm.findings)
 	return collectEvidence(ctx, p.c, in)
 }
 

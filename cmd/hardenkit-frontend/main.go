@@ -4,7 +4,9 @@
 // `hardenkit-frontend scan`, the in-build image scanner
 // (frontend/inspect/scanstep), as `hardenkit-frontend sbom`, the in-build
 // SBOM writer (frontend/evidence/sbomstep), and as
-// `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep).
+// `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep),
+// and as `hardenkit-frontend smoke`, the smoke test that starts the image's
+// program inside the image (llb/smoke).
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
 	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
 	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
+	"github.com/hardenkit/hardenkit/llb/smoke"
 )
 
 // subcommand is an in-build step the binary runs.
@@ -39,6 +42,7 @@ func subcommands() []subcommand {
 		{scanstep.Subcommand, scanstep.Command().Main},
 		{sbomstep.Subcommand, sbomstep.Command().Main},
 		{hardenstep.Subcommand, hardenstep.Command().Main},
+		{smoke.Subcommand, smoke.Command().Main},
 	}
 }
 

@@ -30,7 +30,7 @@ func TestRun(t *testing.T) {
 		{name: "a failing frontend exits 1", serveErr: errors.New("no gateway"), wantCode: 1, wantServed: true, wantStderr: "hardenkit-frontend: no gateway"},
 		{name: "version", args: []string{"--version"}, wantStdout: "hardenkit-frontend " + frontend.Version + "\n"},
 		{name: "unknown flag", args: []string{"--nope"}, wantCode: 2, wantStderr: "flag provided but not defined"},
-		{name: "unknown subcommand", args: []string{"nope"}, wantCode: 2, wantStderr: `unknown subcommand "nope" (the steps are scan, sbom, harden)`},
+		{name: "unknown subcommand", args: []string{"nope"}, wantCode: 2, wantStderr: `unknown subcommand "nope" (the steps are scan, sbom, harden, smoke)`},
 		{name: "a step without arguments", args: []string{"scan"}, wantCode: 1, wantStderr: "hardenkit-frontend scan: usage: scan --request FILE --root DIR [--context DIR] --out DIR"},
 		{name: "a step with a bad request", args: []string{"harden", "--request", badRequest, "--final", t.TempDir(), "--out", t.TempDir()},
 			wantCode: 1, wantStderr: "hardenkit-frontend harden: reading the request: decoding " + badRequest},

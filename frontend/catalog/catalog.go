@@ -15,13 +15,14 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/vuln"
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/llb/harden"
+	"github.com/hardenkit/hardenkit/llb/smoke"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // All returns every rule, sorted by id. The slice is freshly built: callers
 // may keep and modify it.
 func All() []rules.Rule {
-	all := slices.Concat(dockerfilecheck.Rules(), harden.Rules(), inspect.Rules(), vuln.Rules())
+	all := slices.Concat(dockerfilecheck.Rules(), harden.Rules(), smoke.Rules(), inspect.Rules(), vuln.Rules())
 	slices.SortFunc(all, func(a, b rules.Rule) int { return cmp.Compare(a.ID, b.ID) })
 	return all
 }

@@ -115,6 +115,9 @@ type Predicate struct {
 	// Distroless is what the distroless control removed and which
 	// executables ship, each with why; nil when it did not rebase.
 	Distroless *Distroless `json:"distroless,omitempty"`
+	// Smoke is the in-build smoke test's outcome; nil when the build ran
+	// none (HARDENKIT_MODE=off).
+	Smoke *Smoke `json:"smoke,omitempty"`
 	// Timings are how long hardenkit's steps took in this build, wall
 	// clock, cache hits included. The one field that differs between two
 	// builds of the same source: compare statements without it.

@@ -78,6 +78,9 @@ func fullPredicate() Predicate {
 			Executables:     []ShippedExecutable{{Path: "/usr/local/bin/app", Reason: "entrypoint /usr/local/bin/app: root"}},
 			RuntimePackages: []RuntimePackage{{Name: "libc6", Reason: "owns /usr/lib/x86_64-linux-gnu/libc.so.6"}},
 		},
+		Smoke: &Smoke{Result: SmokePass, WindowMillis: 3000,
+			Plain:    &SmokeRun{Started: true, Running: true, Ports: []int{8080}},
+			Hardened: &SmokeRun{Started: true, Running: true, Health: "healthy", Ports: []int{8080}}},
 	}
 }
 
