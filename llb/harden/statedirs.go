@@ -34,6 +34,7 @@ package harden
 
 import (
 	"context"
+	"path"
 	"sort"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -210,6 +211,7 @@ func handOverState(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 			plan.stateDirs = append(plan.stateDirs, h.Path)
 		}
 		plan.rootOwned = rootOwnedExecutables(final, plan.paths, plan.stateDirs)
+		plan.exclude = append(plan.exclude, unshippedBelow(final, shipped, plan.stateDirs)...)
 		li.owned, li.owner = plan.stateDirs, plan.owner
 	}
 	layout, homes := decideLayout(li)
@@ -233,4 +235,20 @@ func once(f func() (*rootfs.Tree, error)) func() (*rootfs.Tree, error) {
 		}
 		return t, err
 	}
+}
+
+// unshippedBelow are the topmost paths below dirs that do not ship: a
+// handed directory is copied with its subtree, which must not bring back
+// what the plan left out (a dropped directory is never in the plan's
+// excludes, since an exclude takes a subtree).
+func unshippedBelow(final *rootfs.Tree, shipped map[string]bool, dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		for _, p := range final.Below(d) {
+			if p != d && !shipped[p] && shipped[path.Dir(p)] {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -171,3 +171,19 @@ func imageConfig(user, workdir, volume string) dockerspec.DockerOCIImageConfig {
 	}
 	return c
 }
+
+// TestUnshippedBelowHandedDirs: what the plan left out below a handed
+// directory is excluded from its copy, topmost only.
+func TestUnshippedBelowHandedDirs(t *testing.T) {
+	final, err := rootfs.Load(context.Background(), rootfs.DirSource(writeTree(t, map[string]string{
+		"app/server": "\x7fELF", "app/dropped/x": "x", "app/dropped/y/z": "z", "app/keep/a": "a", "other/b": "b",
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped := map[string]bool{"/": true, "/app": true, "/app/server": true, "/app/keep": true, "/app/keep/a": true, "/other": true}
+	got := unshippedBelow(final, shipped, []string{"/app"})
+	if want := []string{"/app/dropped"}; !slices.Equal(got, want) {
+		t.Errorf("unshippedBelow = %v, want %v", got, want)
+	}
+}
