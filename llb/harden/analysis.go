@@ -154,6 +154,9 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 		return t, nil
 	})
 
+	if err := checkSwitchingEntrypoint(in); err != nil {
+		return Decision{}, err
+	}
 	tl := toolingLists(in.Config)
 	plan, err := planFilesystem(ctx, baseTree, in, final, finalSrc, tl)
 	if err != nil {

@@ -14,7 +14,10 @@ package harden
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
+	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
@@ -86,4 +89,40 @@ func (s userSwitch) advice() string {
 	return fmt.Sprintf(". It runs the program as another user with %s, which needs root: add USER %s at the end of the stage instead"+
 		" (hardenkit gives that user the stage's WORKDIR, VOLUMEs and the directories the stage created, which such a script usually chowns)",
 		s.program, user)
+}
+
+// checkSwitchingEntrypoint fails a build whose ENTRYPOINT or CMD is itself
+// a user switch (`ENTRYPOINT ["gosu", "app", "server"]`): the hardened
+// image runs as a non-root user, which cannot switch users, so the image
+// would fail at its first instruction. The error says how to start the
+// program as that user instead.
+func checkSwitchingEntrypoint(in Input) error {
+	cfg := in.Image.Config
+	if in.Config.Distroless.Mode != DistrolessRebase || in.Config.level(ruleRebase) == rules.LevelOff || runsAsRoot(in) {
+		return nil
+	}
+	argv := append(slices.Clone(cfg.Entrypoint), cfg.Cmd...)
+	sw, ok := switchOf(argv)
+	if !ok {
+		return nil
+	}
+	instr := "CMD"
+	if len(cfg.Entrypoint) > 0 {
+		instr = "ENTRYPOINT"
+	}
+	msg := fmt.Sprintf("%s starts with %s, which switches users and needs root, but the hardened image runs as a non-root user", instr, sw.program)
+	if len(sw.rest) > 0 && !slices.ContainsFunc(sw.rest, isExpansion) {
+		msg += fmt.Sprintf("; write ENTRYPOINT %s here and remove the CMD", execForm(sw.rest))
+	}
+	return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines), Message: msg + sw.advice()}
+}
+
+// runsAsRoot reports whether the image's USER names root, which hardening
+// keeps only when the policy lets it (HK2030 at warn or off).
+func runsAsRoot(in Input) bool {
+	u, _, _ := strings.Cut(in.Image.Config.User, ":")
+	if u == "" {
+		return !in.Config.User.Inject
+	}
+	return u == "root" || u == "0"
 }

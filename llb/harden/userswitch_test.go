@@ -95,3 +95,30 @@ exec "$@"
 		})
 	}
 }
+
+// TestSwitchingEntrypointFailsWithAdviceThatWorks: ENTRYPOINT ["gosu", …]
+// cannot work in a non-root image; the build fails, and its advice,
+// followed, runs the program as the user gosu named.
+func TestSwitchingEntrypointFailsWithAdviceThatWorks(t *testing.T) {
+	var cfg dockerspec.DockerOCIImageConfig
+	cfg.Entrypoint, cfg.Cmd = []string{"gosu", "app"}, []string{"/usr/bin/app", "--serve"}
+	in := Input{Image: &dockerspec.DockerOCIImage{Config: cfg}, Config: strictConfig(nil)}
+	err := checkSwitchingEntrypoint(in)
+	v, ok := AsViolations(err)
+	if !ok || v[0].Rule != ruleRebase.ID {
+		t.Fatalf("checkSwitchingEntrypoint = %v, want an HK2011 violation", err)
+	}
+	fixed := applyAdvice(t, v[0].Message, cfg)
+	if !slices.Equal(fixed.Entrypoint, []string{"/usr/bin/app", "--serve"}) || fixed.Cmd != nil || fixed.User != "app" {
+		t.Errorf("following %q gives ENTRYPOINT %q CMD %q USER %q", v[0].Message, fixed.Entrypoint, fixed.Cmd, fixed.User)
+	}
+	d := decideStrip(t, debianBase, map[string]string{"usr/bin/app": "\x7fELF"}, fixed)
+	if d.User != "1000:1000" {
+		t.Errorf("the advised image runs as %q, want app's 1000:1000", d.User)
+	}
+	// As root (a policy that allows it) the switch works: no error.
+	in.Image.Config.User = "root"
+	if err := checkSwitchingEntrypoint(in); err != nil {
+		t.Errorf("root image: %v", err)
+	}
+}
