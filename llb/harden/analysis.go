@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -140,7 +141,8 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 	if err != nil {
 		return Decision{}, fmt.Errorf("reading the shipped stage's filesystem: %w", err)
 	}
-	baseTree := once(func() (*rootfs.Tree, error) {
+	// The base is listed once however many controls ask for it.
+	baseTree := sync.OnceValues(func() (*rootfs.Tree, error) {
 		if !p.HasBase {
 			return nil, nil
 		}

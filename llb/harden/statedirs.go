@@ -220,23 +220,6 @@ func handOverState(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 	return nil
 }
 
-// once returns f, called at most once: the base is listed once per
-// decision however many controls ask for it.
-func once(f func() (*rootfs.Tree, error)) func() (*rootfs.Tree, error) {
-	var (
-		done bool
-		t    *rootfs.Tree
-		err  error
-	)
-	return func() (*rootfs.Tree, error) {
-		if !done {
-			t, err = f()
-			done = true
-		}
-		return t, err
-	}
-}
-
 // unshippedBelow are the topmost paths below dirs that do not ship: a
 // handed directory is copied with its subtree, which must not bring back
 // what the plan left out (a dropped directory is never in the plan's
