@@ -44,6 +44,9 @@ func distrolessEvidence(r harden.Result) *compliance.Distroless {
 		d.Executables = append(d.Executables, compliance.ShippedExecutable{Path: e.Path, Reason: e.Reason})
 	}
 	d.OwnedByUser = r.OwnedByUser
+	for _, h := range r.HandedOver {
+		d.HandedOver = append(d.HandedOver, compliance.HandedOver{Path: h.Path, Why: h.Why})
+	}
 	for name, why := range r.RuntimePackages {
 		d.RuntimePackages = append(d.RuntimePackages, compliance.RuntimePackage{Name: name, Reason: why})
 	}

@@ -26,8 +26,12 @@ func TestDistrolessEvidence(t *testing.T) {
 		},
 		Executables:     []keep.Allowed{{Path: "/app/server", Reason: "entrypoint /app/server: root"}},
 		RuntimePackages: map[string]string{"libc6": "owns /usr/lib/x86_64-linux-gnu/libc.so.6"},
+		HandedOver:      []harden.Handover{{Path: "/data", Why: "WORKDIR of the image"}},
 	}
 	d := distrolessEvidence(r)
+	if len(d.HandedOver) != 1 || d.HandedOver[0] != (compliance.HandedOver{Path: "/data", Why: "WORKDIR of the image"}) {
+		t.Errorf("handedOver = %v", d.HandedOver)
+	}
 	why := map[string]compliance.Removal{}
 	for _, rm := range d.Removed {
 		why[rm.Path] = rm

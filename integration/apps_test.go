@@ -59,6 +59,11 @@ var appCases = []appCase{
 	{name: "perl-tool", cmd: []string{"DE", "JP"}, want: "DE Germany\nJP Japan\n"},
 	{name: "multistage-cache", port: 27114, path: "/", want: "hello from hkstatic 1.4.2"},
 	{name: "tini-python", port: 27150, path: "/", want: `hello from python 3 behind tini, {"ok": true}`},
+	// redis must create its files in its WORKDIR: the self-test opens a
+	// log there, then stops at a deliberately unknown directive (a
+	// hardened image whose /data is not the user's stops earlier, at the log).
+	{name: "redis-workdir", cmd: []string{"--logfile", "redis.log", "--hk-selftest-end", "x"}, want: "Bad directive"},
+	{name: "sqlite-state", port: 27161, path: "/", want: "hello from sqlite, visits=1"},
 }
 
 // appParallel is how many applications build at once: buildkitd shares

@@ -64,6 +64,7 @@ var controls = []control{
 	sudoControl,
 	exposeSSHControl,
 	userRootControl,
+	stateOwnerControl,
 	secretNamesControl,
 	secretValuesControl,
 	secretBuildArgsControl,

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -83,6 +84,12 @@ type Decision struct {
 	Executables     []keep.Allowed    `json:"executables,omitempty"`
 	RuntimePackages map[string]string `json:"runtimePackages,omitempty"`
 	StateDirs       []string          `json:"stateDirs,omitempty"`
+	// Handovers are the directories handed to the non-root user, and why.
+	Handovers []Handover `json:"handovers,omitempty"`
+	// RootOwned are executables below StateDirs that keep their owner.
+	RootOwned []string `json:"rootOwned,omitempty"`
+	// Layout are the directories and links the image gets (layout.go).
+	Layout []LayoutEntry `json:"layout,omitempty"`
 	// Owner is the image's non-root user and group; nil for root.
 	Owner *Owner `json:"owner,omitempty"`
 	// User is the config's USER, numeric.
@@ -134,7 +141,8 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 	if err != nil {
 		return Decision{}, fmt.Errorf("reading the shipped stage's filesystem: %w", err)
 	}
-	baseTree := func() (*rootfs.Tree, error) {
+	// The base is listed once however many controls ask for it.
+	baseTree := sync.OnceValues(func() (*rootfs.Tree, error) {
 		if !p.HasBase {
 			return nil, nil
 		}
@@ -146,8 +154,11 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 			return nil, fmt.Errorf("reading base %s: %w", in.BaseName, err)
 		}
 		return t, nil
-	}
+	})
 
+	if err := checkSwitchingEntrypoint(in); err != nil {
+		return Decision{}, err
+	}
 	tl := toolingLists(in.Config)
 	plan, err := planFilesystem(ctx, baseTree, in, final, finalSrc, tl)
 	if err != nil {
@@ -163,10 +174,14 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 	for p, dt := range who.generated {
 		plan.generated[p] = dt
 	}
-	// A non-root image must still write where its packages write at run
-	// time: /run and their state directories become the user's.
+	// A non-root image must still write where it wrote as root: /run, its
+	// packages' and its own state directories become the user's
+	// (statedirs.go), and it gets the layout programs expect (layout.go).
 	if !users.IsRoot(who.uid, who.gid) {
 		plan.owner = &owner{uid: who.uid, gid: who.gid}
+	}
+	if err := handOverState(ctx, in, final, finalSrc, baseTree, &plan); err != nil {
+		return Decision{}, err
 	}
 
 	shipped := map[string]bool{}
@@ -189,6 +204,7 @@ func decisionOf(plan fsPlan, who identity) Decision {
 	d := Decision{Paths: plan.paths, Generated: plan.generated, Exclude: plan.exclude, Include: plan.include,
 		Removed: plan.removed, Findings: plan.findings, Rebased: plan.rebased, NotAllowed: plan.notAllowed,
 		Executables: plan.executables, RuntimePackages: plan.runtimePackages, StateDirs: plan.stateDirs,
+		Handovers: plan.handovers, RootOwned: plan.rootOwned, Layout: plan.layout,
 		User: who.user, Injected: who.injected}
 	if plan.owner != nil {
 		d.Owner = &Owner{UID: plan.owner.uid, GID: plan.owner.gid}
@@ -200,7 +216,8 @@ func decisionOf(plan fsPlan, who identity) Decision {
 func (d Decision) plan() fsPlan {
 	p := fsPlan{paths: d.Paths, generated: d.Generated, exclude: d.Exclude, include: d.Include,
 		removed: d.Removed, findings: d.Findings, rebased: d.Rebased, notAllowed: d.NotAllowed,
-		executables: d.Executables, runtimePackages: d.RuntimePackages, stateDirs: d.StateDirs}
+		executables: d.Executables, runtimePackages: d.RuntimePackages, stateDirs: d.StateDirs,
+		handed: handed{handovers: d.Handovers, rootOwned: d.RootOwned, layout: d.Layout}}
 	if p.generated == nil {
 		p.generated = map[string][]byte{}
 	}

@@ -73,6 +73,7 @@ type fsPlan struct {
 	// image runs as root.
 	stateDirs []string
 	owner     *owner
+	handed    // what else the non-root user is given (statedirs.go)
 }
 
 // owner is a numeric user and group.

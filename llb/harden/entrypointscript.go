@@ -82,22 +82,7 @@ func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s is a shell script, and a hardened image has no shell to run it", instr, argv[0])
 
-	calls := shellscript.Calls(script)
-	var programs []string
-	var final []string // the last exec's words
-	for _, c := range calls {
-		if len(c) == 0 {
-			continue
-		}
-		if c[0] == "exec" && len(c) > 1 {
-			final = c[1:]
-			continue
-		}
-		if !scriptBuiltins[c[0]] && !strings.ContainsAny(c[0], "$`") && !slices.Contains(programs, c[0]) {
-			programs = append(programs, c[0])
-		}
-	}
-
+	programs, final, sw := scanScript(shellscript.Calls(script))
 	args := argv[1:]
 	switch {
 	case final == nil:
@@ -124,7 +109,43 @@ func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
 	if len(programs) > 0 {
 		fmt.Fprintf(&b, ". Before that it runs %s, which the hardened image does not ship either: do that at build time in a RUN step, or in the application", strings.Join(programs, ", "))
 	}
+	if sw != nil {
+		b.WriteString(sw.advice())
+	}
 	return b.String()
+}
+
+// scanScript reads an entrypoint script's commands: the programs it runs
+// before handing over (command names only), the words of the exec it
+// hands over with (after a user switch), and the user switch, if any.
+func scanScript(calls [][]string) (programs, final []string, sw *userSwitch) {
+	for _, c := range calls {
+		if len(c) == 0 {
+			continue
+		}
+		exec := c[0] == "exec" && len(c) > 1
+		words := c
+		if exec {
+			words = c[1:]
+		}
+		if s, ok := switchOf(words); ok {
+			sw = &s
+			// `exec gosu app "$0" "$@"` runs the script again as the
+			// user; the exec that follows is the one that hands over.
+			if exec && (len(s.rest) == 0 || s.rest[0] != "$0") {
+				final = s.rest
+			}
+			continue
+		}
+		if exec {
+			final = words
+			continue
+		}
+		if !scriptBuiltins[c[0]] && !strings.ContainsAny(c[0], "$`") && !slices.Contains(programs, c[0]) {
+			programs = append(programs, c[0])
+		}
+	}
+	return programs, final, sw
 }
 
 // isAllArgs reports whether a script word is "$@" (the script's

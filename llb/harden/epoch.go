@@ -68,6 +68,15 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 				Group: &llb.UserOpt{UID: int(plan.owner.gid)},
 			},
 		}), named(fmt.Sprintf("[hardenkit] %s owned by %d:%d", dir, plan.owner.uid, plan.owner.gid))...)
+		// Its executables are copied again as the build left them: the
+		// user gets the state, not the programs (statedirs.go).
+		if exes := relativeBelow(plan.rootOwned, dir); len(exes) > 0 {
+			selected = selected.File(llb.Copy(final, dir, dir, &llb.CopyInfo{
+				CopyDirContentsOnly: true,
+				IncludePatterns:     copyPatterns(exes),
+				AllowEmptyWildcard:  true,
+			}), named(fmt.Sprintf("[hardenkit] %s: %d executables keep their owner", dir, len(exes)))...)
+		}
 	}
 
 	for _, name := range slices.Sorted(maps.Keys(plan.generated)) {
@@ -75,6 +84,11 @@ func writeLayer(final llb.State, plan fsPlan, epoch time.Time, p ocispecs.Platfo
 			selected = selected.File(llb.Mkdir(dir, 0o755, llb.WithParents(true)), opts...)
 		}
 		selected = selected.File(llb.Mkfile(name, 0o644, plan.generated[name]), named("[hardenkit] write "+name)...)
+	}
+
+	if len(plan.layout) > 0 {
+		selected = selected.File(llb.Copy(layoutState(plan.layout, p, opts), "/", "/", &llb.CopyInfo{CopyDirContentsOnly: true}),
+			named("[hardenkit] layout: "+layoutSummary(plan.layout))...)
 	}
 
 	return llb.Scratch().Platform(p).File(llb.Copy(selected, "/", "/", &llb.CopyInfo{

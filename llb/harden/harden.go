@@ -95,6 +95,9 @@ type Result struct {
 	// OwnedByUser are the directories handed to the non-root image user
 	// (/run and the runtime closure's state directories), sorted.
 	OwnedByUser []string
+	// HandedOver are the directories handed to the non-root image user,
+	// each with why (statedirs.go, layout.go), sorted.
+	HandedOver []Handover
 	// Rebased says the distroless control rebased the shipped stage, so
 	// the three fields above are meaningful.
 	Rebased bool
@@ -190,6 +193,7 @@ func Plan(ctx context.Context, an Analyzer, in Input) (Result, error) {
 		Executables:     plan.executables,
 		RuntimePackages: plan.runtimePackages,
 		OwnedByUser:     plan.ownedStateDirs(),
+		HandedOver:      plan.handovers,
 		Rebased:         plan.rebased,
 		Shipped:         len(plan.paths),
 		InjectedUser:    d.Injected,

@@ -250,3 +250,24 @@ func TestReplaceMissingShells(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSystemPath(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/", true}, {"/usr", true}, {"/usr/lib/python3", true}, {"/etc/nginx", true}, {"/lib64", true},
+		{"/var", true}, {"/var/lib", true}, {"/var/log", true}, {"/home", true}, {"/opt", true}, {"/srv", true},
+		{"/tmp", true}, {"/tmp/x", true}, {"/run/app", true}, {"/var/run", true}, {"/root/.cache", true},
+		{"/usr/src", true}, {"/usr/local/src", true}, {"/usr/local/bin", true},
+		{"/app", false}, {"/data", false}, {"/app/data", false}, {"/var/lib/redis", false},
+		{"/var/cache/app", false}, {"/var/log/app", false}, {"/srv/www", false}, {"/opt/app", false},
+		{"/home/app", false}, {"/usr/src/app", false}, {"/usr/local/src/app/data", false}, {"/variable", false},
+		{"/usrdata", false}, {"/var/www/html", false},
+	}
+	for _, tc := range tests {
+		if got := IsSystemPath(tc.path); got != tc.want {
+			t.Errorf("IsSystemPath(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

@@ -32,6 +32,19 @@ type Distroless struct {
 	// non-root user the image runs as: /run and the runtime closure's
 	// state directories. Empty when the image runs as root.
 	OwnedByUser []string `json:"ownedByUser,omitempty"`
+	// HandedOver are the paths given to that user, each with why: its
+	// WORKDIR and VOLUMEs, what the shipped stage created outside system
+	// directories, package state directories, its home. Empty when the
+	// image runs as root.
+	HandedOver []HandedOver `json:"handedOver,omitempty"`
+}
+
+// HandedOver is a path given to the image's non-root user.
+type HandedOver struct {
+	// Path is the directory (with its subtree, except a home).
+	Path string `json:"path"`
+	// Why says which rule handed it over.
+	Why string `json:"why"`
 }
 
 // Removal is one path (or package) left out.
@@ -75,5 +88,9 @@ func (d *Distroless) normalized() *Distroless {
 		}),
 		Executables:     sorted(d.Executables, func(a, b ShippedExecutable) int { return cmp.Compare(a.Path, b.Path) }),
 		RuntimePackages: sorted(d.RuntimePackages, func(a, b RuntimePackage) int { return cmp.Compare(a.Name, b.Name) }),
+		OwnedByUser:     sorted(d.OwnedByUser, cmp.Compare[string]),
+		HandedOver: sorted(d.HandedOver, func(a, b HandedOver) int {
+			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why))
+		}),
 	}
 }
