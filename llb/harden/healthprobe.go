@@ -8,7 +8,9 @@ package harden
 import (
 	"fmt"
 	"net/url"
-	"regexp"
+	"strings"
+
+	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
 
 // ProbeImagePath is where the health probe lives in the frontend image.
@@ -17,14 +19,11 @@ const ProbeImagePath = "/bin/hardenkit-probe"
 // probeInstallPath is where the advice puts the probe in the image.
 const probeInstallPath = "/usr/local/bin/hardenkit-probe"
 
-// probeURLRe finds the URL a curl or wget health check fetches.
-var probeURLRe = regexp.MustCompile(`https?://[^\s'"|;&)]+`)
-
 // probeAdvice is the rewrite of a health check command (as written, shell
 // or exec form joined by spaces) that runs on a distroless image.
 func probeAdvice(command string) string {
 	check := `"http", "http://127.0.0.1:<port>/<path>"`
-	if u := probeURLRe.FindString(command); u != "" {
+	if u := commandURL(command); u != "" {
 		// A URL with credentials is not repeated: they must not be printed.
 		if pu, err := url.Parse(u); err == nil && pu.User == nil {
 			check = fmt.Sprintf("%q, %q", "http", u)
@@ -32,4 +31,17 @@ func probeAdvice(command string) string {
 	}
 	return fmt.Sprintf(`; use hardenkit's static probe, which needs no shell: COPY --from=<the hardenkit frontend image of your # syntax= line> %s %s, then HEALTHCHECK CMD ["%s", %s] (modes: http URL, tcp HOST:PORT, exec PROG)`,
 		ProbeImagePath, probeInstallPath, probeInstallPath, check)
+}
+
+// commandURL returns the first http(s) URL among the words of the
+// commands of a health check, as the shell would pass it.
+func commandURL(command string) string {
+	for _, c := range shellscript.Calls(command) {
+		for _, w := range c {
+			if strings.HasPrefix(w, "http://") || strings.HasPrefix(w, "https://") {
+				return w
+			}
+		}
+	}
+	return ""
 }
