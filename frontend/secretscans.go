@@ -1,10 +1,17 @@
 package frontend
 
 import (
+	"strings"
+
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
+	"github.com/hardenkit/hardenkit/frontend/catalog"
+	"github.com/hardenkit/hardenkit/frontend/dockerfilemodel"
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
 // secretScans says, per place, how much the secret scan read and what it
@@ -30,4 +37,28 @@ func secretScans(image, context *secrets.TreeStats, img *dockerspec.DockerOCIIma
 			compliance.SecretScan{Place: "history", Scanned: len(img.History)})
 	}
 	return append(out, compliance.SecretScan{Place: "build-args", Scanned: len(buildArgs)})
+}
+
+// publicOrigins returns res's findings with the public content ones
+// checked against the Dockerfile (inspect.PublicOrigins): a package file
+// or database that an instruction of the shipped stage's chain wrote or
+// names vouches for nothing. origins.Of says "written …" for exactly
+// those: a COPY or ADD whose destination covers the path, or a RUN that
+// names it.
+func publicOrigins(res inspect.Result, pol *policy.Policy, origins dockerfilemodel.Origins) []rules.Finding {
+	if len(res.Public) == 0 {
+		return res.Findings
+	}
+	level := func(id string) rules.Level {
+		r, _ := catalog.Lookup(id)
+		return pol.Level(r)
+	}
+	writtenBy := func(p string) string {
+		what, _ := origins.Of(p)
+		if strings.HasPrefix(what, "written") {
+			return what
+		}
+		return ""
+	}
+	return inspect.PublicOrigins(append([]rules.Finding(nil), res.Findings...), res.Public, level, writtenBy)
 }

@@ -57,7 +57,17 @@ func checkFileSecrets(ctx context.Context, e *env) ([]rules.Finding, error) {
 		return nil, fmt.Errorf("%d files could not be scanned for secrets: %s", len(res.Unscanned), strings.Join(res.Unscanned, ", "))
 	}
 	e.secretStats = &res.Stats
-	return secretFindings(ruleSecretInFile, res.Findings, "remove it from the image and rotate it"), nil
+	public, err := filePublicContent(ctx, e, res.Findings)
+	if err != nil {
+		return nil, err
+	}
+	out := secretFindings(ruleSecretInFile, res.Findings, "remove it from the image and rotate it")
+	for i, f := range res.Findings {
+		if pub, ok := public[f.Where]; ok {
+			out[i] = publicFinding(ruleSecretInFile, f, pub)
+		}
+	}
+	return out, nil
 }
 
 // ContextSecrets scans the build context files t (loaded from src) that
