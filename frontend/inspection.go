@@ -154,7 +154,7 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		if !strings.HasPrefix(f.File, "/") {
 			continue // a config finding or a build context file
 		}
-		what, rs := in.origins.Of(f.File)
+		what, rs := findingOrigin(in.origins, f)
 		f.Message += " [" + what + "]"
 		out.origins[i] = rs
 	}

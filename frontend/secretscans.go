@@ -1,8 +1,10 @@
 package frontend
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/frontend/catalog"
@@ -61,4 +63,23 @@ func publicOrigins(res inspect.Result, pol *policy.Policy, origins dockerfilemod
 		return ""
 	}
 	return inspect.PublicOrigins(append([]rules.Finding(nil), res.Findings...), res.Public, level, writtenBy)
+}
+
+// findingOrigin names the instruction an image finding's path comes from
+// (dockerfilemodel Origins.Of). A secret in a file (HK3052) is pointed at
+// the instruction that created it (Origins.CreatedBy): a key a RUN or a
+// package's maintainer script generated is fixed where it is made, not at
+// the last RUN; its advice says so, since a key removed by a later RUN
+// stays in the earlier layer, and "rotate" means generating it at run
+// time.
+func findingOrigin(o dockerfilemodel.Origins, f *rules.Finding) (string, []parser.Range) {
+	if f.Rule != ruleSecretInFile || inspect.IsPublicContent(*f) {
+		return o.Of(f.File)
+	}
+	what, how, rs := o.CreatedBy(f.File)
+	if how == "run" {
+		f.Message = strings.Replace(f.Message, inspect.FileSecretAdvice, fmt.Sprintf(
+			"it was generated during the build, so every container of this image has the same key: remove it in the same RUN that creates it (… && rm -f %s) or keep the build from creating it, and generate it when the container starts (an entrypoint step, a mounted secret)", f.File), 1)
+	}
+	return what, rs
 }
