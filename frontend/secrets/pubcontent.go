@@ -36,9 +36,9 @@ package secrets
 // database was written by the package manager, from bytes the user
 // chose; a RUN that writes the database through a script or a variable
 // whose text does not name the path is not seen; a base image's database
-// is trusted as far as the base image is. npm's package-lock.json records
-// a digest of the package tarball, not of each file, so node_modules
-// files cannot be matched byte for byte and are not public content here.
+// is trusted as far as the base image is. npm records a digest of the
+// package tarball, not of each file: pubcontent_npm.go says what stands
+// in for the byte comparison there, and what it cannot see.
 
 import (
 	"context"
@@ -51,7 +51,7 @@ import (
 
 // Public is the package that installed a file and vouches for its bytes.
 type Public struct {
-	// Manager is the package manager: "dpkg" or "python".
+	// Manager is the package manager: "dpkg", "python" or "npm".
 	Manager string `json:"manager"`
 	// Package and Version name the package as its database does.
 	Package string `json:"package"`
@@ -91,6 +91,16 @@ func PublicContent(ctx context.Context, t *rootfs.Tree, src rootfs.Source, paths
 		}
 		d := digests[phys]
 		e, _ := t.Lookup(phys)
+		if d == nil && e.IsRegular() {
+			pub, ok, err := npmVouch(ctx, t, src, phys)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out[p] = pub
+			}
+			continue
+		}
 		if d == nil || !e.IsRegular() || e.Size > maxPublicFile {
 			continue
 		}

@@ -81,3 +81,52 @@ func TestPublicContent(t *testing.T) {
 		})
 	}
 }
+
+// TestPublicContentNPM: a file of a package the lockfile resolved from a
+// registry, with no install script anywhere, is public content; a
+// package with an install script, a root postinstall, a git dependency or
+// a version that does not match is not.
+func TestPublicContentNPM(t *testing.T) {
+	key := []byte(secretstest.Generate(t).PrivateKeyPEM)
+	const keyPath = "/app/node_modules/@types/agent/test/server.key"
+	lock := func(extra string) string {
+		return `{"lockfileVersion": 3, "packages": {"": {"name": "app"}, "node_modules/@types/agent": {"version": "7.1.0", "resolved": "https://registry.npmjs.org/@types/agent/-/agent-7.1.0.tgz", "integrity": "sha512-AAAA"` + extra + `}}}`
+	}
+	layout := func(lockfile, rootPkg, pkgVersion string) *rootfstest.Layout {
+		return rootfstest.New(t).
+			File(keyPath, key, 0o644).
+			File("/app/package.json", []byte(rootPkg), 0o644).
+			File("/app/node_modules/.package-lock.json", []byte(lockfile), 0o644).
+			File("/app/node_modules/@types/agent/package.json", []byte(`{"name": "@types/agent", "version": "`+pkgVersion+`"}`), 0o644)
+	}
+	const plainRoot = `{"name": "app", "scripts": {"start": "node server.js"}}`
+	tests := []struct {
+		name   string
+		layout *rootfstest.Layout
+		want   bool
+	}{
+		{"registry package", layout(lock(""), plainRoot, "7.1.0"), true},
+		{"the package has an install script", layout(lock(`, "hasInstallScript": true`), plainRoot, "7.1.0"), false},
+		{"the project has a postinstall", layout(lock(""), `{"name": "app", "scripts": {"postinstall": "node gen-certs.js"}}`, "7.1.0"), false},
+		{"installed version differs", layout(lock(""), plainRoot, "7.2.0"), false},
+		{"resolved from git", layout(`{"packages": {"node_modules/@types/agent": {"version": "7.1.0", "resolved": "git+ssh://git@github.com/x/agent.git#abc", "integrity": "sha512-AAAA"}}}`, plainRoot, "7.1.0"), false},
+		{"no integrity", layout(`{"packages": {"node_modules/@types/agent": {"version": "7.1.0", "resolved": "https://registry.npmjs.org/@types/agent/-/agent-7.1.0.tgz"}}}`, plainRoot, "7.1.0"), false},
+		{"not in the lockfile", layout(`{"packages": {}}`, plainRoot, "7.1.0"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, src := tt.layout.Load()
+			got, err := secrets.PublicContent(t.Context(), tree, src, []string{keyPath})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, ok := got[keyPath]
+			if ok != tt.want {
+				t.Fatalf("public = %v (%s), want %v", ok, pub, tt.want)
+			}
+			if ok && pub.String() != "@types/agent@7.1.0 (npm)" {
+				t.Errorf("public content of %s, want @types/agent@7.1.0 (npm)", pub)
+			}
+		})
+	}
+}
