@@ -8,6 +8,7 @@ package harden
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hardenkit/hardenkit/pkg/shellscript"
@@ -29,8 +30,23 @@ func probeAdvice(command string) string {
 			check = fmt.Sprintf("%q, %q", "http", u)
 		}
 	}
-	return fmt.Sprintf(`; use hardenkit's static probe, which needs no shell: COPY --from=<the hardenkit frontend image of your # syntax= line> %s %s, then HEALTHCHECK CMD ["%s", %s] (modes: http URL, tcp HOST:PORT, exec PROG)`,
-		ProbeImagePath, probeInstallPath, probeInstallPath, check)
+	return fmt.Sprintf(`; use hardenkit's static probe, which needs no shell: COPY --from=<the hardenkit frontend image of your # syntax= line> %s %s, then HEALTHCHECK CMD ["%s", %s] (modes: http URL, tcp HOST:PORT, exec PROG)%s`,
+		ProbeImagePath, probeInstallPath, probeInstallPath, check, notRewritten(command))
+}
+
+// notRewritten says why a curl check was not rewritten to the probe
+// (healthrewrite.go) when the reason is the one users meet: without -f,
+// curl is healthy on any answer, and the probe on 2xx and 3xx only.
+func notRewritten(command string) string {
+	for _, c := range shellscript.Calls(command) {
+		if len(c) == 0 || shellscript.CommandName(c[0]) != "curl" {
+			continue
+		}
+		if _, ok := curlCheck(append(slices.Clone(c[1:]), "-f")); ok {
+			return "; hardenkit did not rewrite it itself because without -f curl counts any answer, a 500 included, as healthy and the probe does not: write curl -f if an error answer means unhealthy, and it is rewritten"
+		}
+	}
+	return ""
 }
 
 // commandURL returns the first http(s) URL among the words of the
