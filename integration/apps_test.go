@@ -58,6 +58,8 @@ var appCases = []appCase{
 		buildError: []string{`ENTRYPOINT ["python3", "/app/server.py"]`, "mkdir"}},
 	{name: "perl-tool", cmd: []string{"DE", "JP"}, want: "DE Germany\nJP Japan\n"},
 	{name: "multistage-cache", port: 27114, path: "/", want: "hello from hkstatic 1.4.2"},
+	{name: "python-curl-healthcheck", port: 27170, path: "/", want: "hello from a curl-checked python service"},
+	{name: "perl-mojolicious", port: 27171, path: "/", want: "hello from mojolicious"},
 }
 
 // appParallel is how many applications build at once: buildkitd shares
