@@ -82,6 +82,7 @@ func hardenPlatform(ctx context.Context, p *platformBuild, cv converted) (planne
 		Config:     hardenConfig(p.loaded.Policy),
 		Lines:      harden.Lines(cv.shipped.Lines),
 		NoCache:    noCacheAll(p.bc),
+		Probe:      p.self,
 	}
 	// A violation names the instructions that wrote its paths.
 	fail := func(vs harden.Violations) error { return violationsError(vs, p.df.src, &cv.origins) }

@@ -147,14 +147,14 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 		return inspection{}, err
 	}
 
-	out.findings = followStatic(in.loaded.Exceptions.Apply(res.Findings, exceptions.MatchContext{}), in.static)
+	out.findings = followStatic(in.loaded.Exceptions.Apply(publicOrigins(res, pol, in.origins), exceptions.MatchContext{}), in.static)
 	out.origins = map[int][]parser.Range{}
 	for i := range out.findings {
 		f := &out.findings[i]
 		if !strings.HasPrefix(f.File, "/") {
 			continue // a config finding or a build context file
 		}
-		what, rs := in.origins.Of(f.File)
+		what, rs := findingOrigin(in.origins, f)
 		f.Message += " [" + what + "]"
 		out.origins[i] = rs
 	}

@@ -64,6 +64,8 @@ var appCases = []appCase{
 	// hardened image whose /data is not the user's stops earlier, at the log).
 	{name: "redis-workdir", cmd: []string{"--logfile", "redis.log", "--hk-selftest-end", "x"}, want: "Bad directive"},
 	{name: "sqlite-state", port: 27161, path: "/", want: "hello from sqlite, visits=1"},
+	{name: "python-curl-healthcheck", port: 27170, path: "/", want: "hello from a curl-checked python service"},
+	{name: "perl-mojolicious", port: 27171, path: "/", want: "hello from mojolicious"},
 }
 
 // appParallel is how many applications build at once: buildkitd shares

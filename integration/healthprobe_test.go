@@ -102,12 +102,41 @@ func TestHealthProbe(t *testing.T) {
 		}
 	})
 
-	t.Run("curl health check names the probe", func(t *testing.T) {
+	t.Run("curl -f health check is rewritten to the probe", func(t *testing.T) {
 		t.Parallel()
-		dir := contextFor(`HEALTHCHECK CMD curl -fs http://127.0.0.1:27120/ || exit 1`)
+		res, err := hardened(contextFor(`HEALTHCHECK CMD curl -fs http://127.0.0.1:27120/ || exit 1`))
+		if err != nil {
+			t.Fatalf("hardened build: %v\n%s", err, tail(res.progress, 40))
+		}
+		// The evidence records the rewrite (the harness's progress leaves
+		// out warnings that come after their vertex is done).
+		r := complianceOf(t, res.oci)["HK2024"]
+		if r.Result != "warn" || !strings.Contains(r.String(), "rewritten to the static probe") {
+			t.Errorf("compliance HK2024 = %s, want a warning recording the rewrite", r)
+		}
+		bundle := unpackImage(t, res.oci, "")
+		want := []string{"CMD", "/usr/local/bin/hardenkit-probe", "-timeout", "30s", "http", "http://127.0.0.1:27120/"}
+		if hc := bundle.config.Healthcheck; hc == nil || !slices.Equal(hc.Test, want) {
+			t.Fatalf("image health check = %+v, want %q", hc, want)
+		}
+		// The other subtest serves on 27120; here the rewritten check runs
+		// in the hardened image against a closed port and says unhealthy.
+		closed := append(slices.Clone(want[1:len(want)-1]), "http://127.0.0.1:27129/")
+		out, err := bundle.runImage(ctx, t, runSpec{args: closed})
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "unhealthy") {
+			t.Errorf("the rewritten health check with no server: %v, want exit 1 and \"unhealthy\":\n%s", err, out)
+		}
+	})
+
+	t.Run("curl without -f names the probe", func(t *testing.T) {
+		t.Parallel()
+		// Without -f curl is healthy on a 500, the probe is not: not the
+		// same meaning, so HK2024 refuses with the advice.
+		dir := contextFor(`HEALTHCHECK CMD curl -s http://127.0.0.1:27120/ || exit 1`)
 		res, err := hardened(dir)
 		if err == nil {
-			t.Fatal("a shell-form curl health check built hardened")
+			t.Fatal("a shell-form curl health check without -f built hardened")
 		}
 		if len(res.oci) != 0 {
 			t.Errorf("a failed build exported %d bytes", len(res.oci))

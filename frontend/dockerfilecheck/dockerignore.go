@@ -3,6 +3,15 @@ package dockerfilecheck
 // Control: whole-context copies exclude secrets — every stage.
 //
 //	HK1070 ContextCopyWithoutDockerignore  CIS 4.10
+//
+// HK1070 is hygiene: it looks at the ignore patterns, not at the files. The
+// real check is HK3054, which reads every context file a COPY, ADD or RUN
+// bind mount brings in and fails the build at that instruction when one
+// holds a secret. While the policy evaluates HK3054, an incomplete
+// .dockerignore therefore only warns (a `COPY . /app` with a typical
+// Django or Node .dockerignore and no secret in the context builds); a
+// secret-looking file that is actually copied fails through HK3054. With
+// HK3054 off nothing reads the files, and HK1070 keeps its own level.
 
 import (
 	"fmt"
@@ -12,6 +21,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
 
+	"github.com/hardenkit/hardenkit/frontend/inspect"
+	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -76,8 +87,32 @@ func checkContextCopy(f *file, r *reporter) {
 		if !f.opt.HasDockerignore && len(f.opt.DockerignorePatterns) == 0 {
 			why = "there is no .dockerignore; add one excluding"
 		}
-		r.add(ruleContextCopy, in.at, in.stage, fmt.Sprintf("%s%s %s copies the whole build context, but %s %s", onbuildPrefix(in), name, src, why, strings.Join(missing, ", ")))
+		msg := fmt.Sprintf("%s%s %s copies the whole build context, but %s %s", onbuildPrefix(in), name, src, why, strings.Join(missing, ", "))
+		if !contextScanned(f.opt.Policy) {
+			r.add(ruleContextCopy, in.at, in.stage, msg)
+			return
+		}
+		n := len(r.findings)
+		r.add(ruleContextCopy, in.at, in.stage, msg+"; a warning only: the build context scan (HK3054) reads every file this brings in and fails the build at this line on a secret")
+		if len(r.findings) > n && r.findings[n].Level == rules.LevelEnforce {
+			r.findings[n].Level = rules.LevelWarn
+		}
 	})
+}
+
+// contextSecretRule is HK3054 SecretInBuildContext (frontend/inspect).
+const contextSecretRule = "HK3054"
+
+// contextScanned reports whether policy p evaluates HK3054, the scan of
+// the context files COPY and ADD bring in, which covers what HK1070 can
+// only guess from the ignore patterns.
+func contextScanned(p *policy.Policy) bool {
+	for _, r := range inspect.Rules() {
+		if r.ID == contextSecretRule {
+			return p.Level(r) != rules.LevelOff
+		}
+	}
+	return false
 }
 
 // wholeContextSource returns the source that names the context root

@@ -112,6 +112,10 @@ type Result struct {
 	// SecretStats count what the file secret scan (HK3052) read and
 	// which detectors it ran; nil when it did not run.
 	SecretStats *secrets.TreeStats `json:"secretStats,omitempty"`
+	// Public are the packages that vouch for the files of HK3052's
+	// public content findings, by image path (public_content.go), for
+	// the frontend's check of who wrote them (PublicOrigins).
+	Public map[string]secrets.Public `json:"public,omitempty"`
 	// Errors says, per rule with StatusError, why it could not run.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -235,7 +239,11 @@ func Run(ctx context.Context, in Input) (Result, error) {
 				return res, fmt.Errorf("inspect: a check reported rule %s, which it does not own", f.Rule)
 			}
 			if l := in.Policy.Level(c.rules[i]); l != rules.LevelOff {
-				f.Level = l
+				// A check may report below the policy's level (public
+				// content is a warning at most), never above it.
+				if f.Level != rules.LevelWarn || l != rules.LevelEnforce {
+					f.Level = l
+				}
 				res.Findings = append(res.Findings, f)
 			}
 		}
@@ -245,6 +253,7 @@ func Run(ctx context.Context, in Input) (Result, error) {
 	})
 	res.Unscanned = e.unscanned
 	res.SecretStats = e.secretStats
+	res.Public = e.public
 	res.restatus()
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("inspect: checks could not run: %w", err)
@@ -280,6 +289,9 @@ func Merge(rs ...Result) Result {
 		if r.SecretStats != nil {
 			out.SecretStats = r.SecretStats
 		}
+		if r.Public != nil {
+			out.Public = r.Public
+		}
 		for id, msg := range r.Errors {
 			if out.Errors == nil {
 				out.Errors = map[string]string{}
@@ -310,6 +322,7 @@ type env struct {
 	scanner     *secrets.Scanner
 	unscanned   []string
 	secretStats *secrets.TreeStats
+	public      map[string]secrets.Public
 }
 
 // maxConfigFile bounds the system files checks read whole (/etc/passwd,

@@ -72,6 +72,9 @@ type Input struct {
 	// NoCache makes hardenkit's own steps ignore the build cache, as
 	// --no-cache does for the Dockerfile's.
 	NoCache bool
+	// Probe is the frontend image, which carries the static health probe
+	// at ProbeImagePath (healthrewrite.go); nil in-process.
+	Probe *llb.State
 }
 
 // Result is the hardened build.
@@ -172,11 +175,13 @@ func Plan(ctx context.Context, an Analyzer, in Input) (Result, error) {
 	if err := checkBaseAllowed(in); err != nil {
 		return Result{}, err
 	}
+	in, rewritten := withHealthProbe(in)
 	d, err := an.Decide(ctx, in)
 	if err != nil {
 		return Result{}, err
 	}
 	plan := d.plan()
+	plan.findings = append(rewritten, plan.findings...)
 
 	st := writeLayer(in.Final, plan, in.Epoch, in.Platform, in.NoCache)
 	img, err := hardenedConfig(in, d.User, plan)

@@ -20,6 +20,10 @@ func TestProbeAdvice(t *testing.T) {
 			`"http", "http://127.0.0.1:3000/"]`, ""},
 		{"no URL", "pg_isready -U postgres",
 			`"http", "http://127.0.0.1:<port>/<path>"]`, ""},
+		{"curl without -f says why it was not rewritten", "curl -s http://127.0.0.1:3000/ || exit 1",
+			"without -f curl counts any answer, a 500 included, as healthy", ""},
+		{"curl -L is not explained as -f", "curl -sL http://127.0.0.1:3000/",
+			`"http", "http://127.0.0.1:3000/"]`, "without -f"},
 		{"credentials are not repeated", "curl -f http://admin:hunter2@localhost/health",
 			`"http://127.0.0.1:<port>/<path>"`, "hunter2"},
 	}

@@ -374,9 +374,11 @@ func TestCheckInlineSuppressionAllowedByPolicy(t *testing.T) {
 func TestCheckDockerignore(t *testing.T) {
 	df := "FROM golang:1.22@" + digest + "\nCOPY . .\n"
 	t.Run("none", func(t *testing.T) {
+		// A warning: the build's context scan (HK3054) is what fails on a
+		// secret actually copied.
 		r := check(t, project(t, map[string]string{"Dockerfile": df}))
-		wantCode(t, r, ExitViolations)
-		if !strings.Contains(r.stdout, "HK1070") || !strings.Contains(r.stdout, "no .dockerignore") {
+		wantCode(t, r, ExitClean)
+		if !strings.Contains(r.stdout, "HK1070 [warn]") || !strings.Contains(r.stdout, "no .dockerignore") {
 			t.Errorf("stdout = %s", r.stdout)
 		}
 	})

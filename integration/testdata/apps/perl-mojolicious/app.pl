@@ -1,0 +1,7 @@
+use Mojolicious::Lite -signatures;
+
+get '/' => sub ($c) {
+  $c->render(text => "hello from mojolicious\n");
+};
+
+app->start;
