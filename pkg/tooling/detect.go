@@ -41,6 +41,9 @@ const (
 	// ReasonSimilarTo: the same program (Compare) as a tool of this tree
 	// or a Known tool, followed by how and where that tool is from.
 	ReasonSimilarTo = "similar-to:"
+	// ReasonPackage: a path only tool packages own (their metadata says
+	// so: pkg/keep), followed by the package and why.
+	ReasonPackage = "package:"
 )
 
 // shellSignature are strings a POSIX shell's binary holds all of in its
