@@ -157,6 +157,11 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if err != nil {
 		return KeepSet{}, fmt.Errorf("rebase: detecting tooling: %w", err)
 	}
+	pkgTools, notes, err := packageToolMatches(ctx, in)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: tool packages: %w", err)
+	}
+	matches, r.notes = dedupeMatches(append(matches, pkgTools...)), append(r.notes, notes...)
 	r.policyKeep()
 	removed, removedMatch := r.removals(matches)
 	env.removed = removedMatch
