@@ -33,6 +33,9 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
+// whySectionNet is why a package filed under "net" is a network tool.
+const whySectionNet = "section net, with commands"
+
 // etcShells lists the login shells an image has (add-shell, shells(5)).
 const etcShells = "/etc/shells"
 
@@ -61,7 +64,7 @@ func (db *dpkgDB) toolPackage(p *dpkgPackage, shells map[string]bool) (tooling.C
 		return "", "", false
 	}
 	if p.section == "net" {
-		return tooling.NetworkTool, "section net, with commands", true
+		return tooling.NetworkTool, whySectionNet, true
 	}
 	for _, tp := range toolPhrases {
 		if m := tp.re.FindString(p.summary); m != "" {
