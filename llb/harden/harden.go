@@ -72,6 +72,9 @@ type Input struct {
 	// NoCache makes hardenkit's own steps ignore the build cache, as
 	// --no-cache does for the Dockerfile's.
 	NoCache bool
+	// Lineage are the tools of the build's other sources (Analyzer.Index
+	// of each): a file of Final that is the same program is that tool.
+	Lineage []tooling.Known
 }
 
 // Result is the hardened build.
