@@ -126,7 +126,7 @@ func (db *dpkgDB) toolPackages(shells map[string]bool, l tooling.Lists, runs map
 		if ok && cat == tooling.NetworkTool && runs[name] {
 			continue
 		}
-		if ok && categoryOn(l, cat) {
+		if ok && l.Enabled(cat) {
 			out[name] = toolPkg{cat, why}
 		}
 	}
@@ -164,21 +164,6 @@ func (db *dpkgDB) namedPrograms(t *rootfs.Tree, in RebaseInput) map[string]bool 
 		}
 	}
 	return out
-}
-
-// categoryOn reports whether l looks for category c.
-func categoryOn(l tooling.Lists, c tooling.Category) bool {
-	switch c {
-	case tooling.Shell:
-		return len(l.Shells) > 0
-	case tooling.NetworkTool:
-		return len(l.NetworkTools) > 0
-	case tooling.Debugger:
-		return len(l.Debuggers) > 0
-	case tooling.PackageManager:
-		return len(l.PackageManagers) > 0
-	}
-	return false
 }
 
 // packageToolMatches returns the tooling matches for the packages of t

@@ -140,9 +140,9 @@ func (l Lists) Category(name string) (Category, bool) {
 	return "", false
 }
 
-// enabled reports whether category c is looked for: its list is not
+// Enabled reports whether category c is looked for: its list is not
 // empty.
-func (l Lists) enabled(c Category) bool {
+func (l Lists) Enabled(c Category) bool {
 	switch c {
 	case PackageManager:
 		return len(l.PackageManagers) > 0

@@ -338,7 +338,7 @@ func (d *detector) compare(ctx context.Context, e rootfs.Entry, refs []reference
 func (d *detector) references(ctx context.Context) ([]reference, error) {
 	var refs []reference
 	for _, k := range d.lists.Known {
-		if d.lists.enabled(k.Category) {
+		if d.lists.Enabled(k.Category) {
 			refs = append(refs, reference{print: k.Print, from: Match{Category: k.Category, Tool: k.Tool}, origin: k.Origin})
 		}
 	}
