@@ -95,3 +95,53 @@ func TestPackageToolMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestRebaseDropsToolPackagesFromARuntime: xonsh and scapy installed by
+// apt next to a Python application leave the image although their modules
+// live in the interpreter's runtime directories; flask stays.
+func TestRebaseDropsToolPackagesFromARuntime(t *testing.T) {
+	const dp = "/usr/lib/python3/dist-packages"
+	l := rootfstest.New(t).Debian()
+	l.File("/usr/bin/python3.11", rootfstest.ELF(rootfstest.ELFSpec{Payload: []byte("python")}), 0o755)
+	l.File("/usr/lib/python3.11/os.py", nil, 0o644)
+	for _, p := range []string{dp + "/xonsh/__init__.py", dp + "/xonsh/__main__.py", dp + "/scapy/__init__.py", dp + "/flask/__init__.py"} {
+		l.File(p, nil, 0o644)
+	}
+	l.File(dp+"/xonsh/__pycache__/__init__.cpython-311.pyc", nil, 0o644)
+	l.File("/usr/bin/xonsh", []byte("#!/usr/bin/python3.11\n"), 0o755)
+	l.File("/usr/bin/scapy", []byte("#!/usr/bin/python3.11\n"), 0o755)
+	l.File("/app/main.py", []byte("import flask\n"), 0o644)
+	writeMetaDpkg(l, []metaPkg{
+		{"python3.11", "python", "Interactive high-level object-oriented language (version 3.11)", []string{"/usr/bin/python3.11", "/usr/lib/python3.11/os.py"}},
+		{"xonsh", "shells", "Python-powered shell", []string{"/usr/bin/xonsh", dp, dp + "/xonsh", dp + "/xonsh/__init__.py", dp + "/xonsh/__main__.py"}},
+		{"python3-scapy", "python", "Packet generator/sniffer and network scanner/discovery (Python 3)", []string{"/usr/bin/scapy", dp, dp + "/scapy", dp + "/scapy/__init__.py"}},
+		{"python3-flask", "python", "micro web framework based on Werkzeug and Jinja2 - Python 3.x", []string{dp, dp + "/flask", dp + "/flask/__init__.py"}},
+	})
+	ft, src := l.Load()
+	ks, err := Rebase(t.Context(), RebaseInput{Final: ft, Src: src, Entrypoint: []string{"/usr/bin/python3.11", "/app/main.py"}, Tooling: tooling.DefaultLists()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dp + "/xonsh/__main__.py", dp + "/xonsh/__pycache__/__init__.cpython-311.pyc", dp + "/scapy/__init__.py", "/usr/bin/xonsh"} {
+		if slices.Contains(ks.Paths, p) {
+			t.Errorf("%s ships (%s)", p, ks.Reasons[p])
+		}
+	}
+	for _, p := range []string{dp + "/flask/__init__.py", "/usr/lib/python3.11/os.py", "/app/main.py"} {
+		if !slices.Contains(ks.Paths, p) {
+			t.Errorf("%s does not ship", p)
+		}
+	}
+	if !slices.ContainsFunc(ks.Notes, func(n string) bool { return strings.Contains(n, "python3-scapy is a network-tool") }) {
+		t.Errorf("no note names scapy: %q", ks.Notes)
+	}
+	// The policy keeps one deliberately.
+	ks, err = Rebase(t.Context(), RebaseInput{Final: ft, Src: src, Entrypoint: []string{"/usr/bin/python3.11", "/app/main.py"},
+		Tooling: tooling.DefaultLists(), Keep: []string{dp + "/scapy/**", dp + "/scapy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(ks.Paths, dp+"/scapy/__init__.py") {
+		t.Errorf("scapy kept by policy does not ship")
+	}
+}
