@@ -145,3 +145,50 @@ func TestRebaseDropsToolPackagesFromARuntime(t *testing.T) {
 		t.Errorf("scapy kept by policy does not ship")
 	}
 }
+
+// TestPythonToolMatches: pip-installed distributions whose classifiers
+// name a shell or a debugger and that install a console script are tools;
+// a library with networking topics (psutil) is not.
+func TestPythonToolMatches(t *testing.T) {
+	const sp = "/usr/local/lib/python3.11/site-packages"
+	l := rootfstest.New(t)
+	dist := func(name, classifiers, record string, files ...string) {
+		d := sp + "/" + name + "-1.0.dist-info"
+		l.File(d+"/METADATA", []byte("Metadata-Version: 2.1\nName: "+name+"\n"+classifiers+"\nTopic :: System :: Shells in the description\n"), 0o644)
+		l.File(d+"/entry_points.txt", []byte("[console_scripts]\n"+name+" = "+name+".main:main\n"), 0o644)
+		l.File(d+"/RECORD", []byte(record), 0o644)
+		for _, f := range files {
+			l.File(f, nil, 0o644)
+		}
+	}
+	dist("xonsh", "Classifier: Topic :: System :: Shells", "xonsh/__init__.py,sha256=x,1\n../../../bin/xonsh,,\n",
+		sp+"/xonsh/__init__.py", sp+"/xonsh/__pycache__/__init__.cpython-311.pyc", "/usr/local/bin/xonsh")
+	dist("pdbpp", "Classifier: Topic :: Software Development :: Debuggers", "pdbpp.py,,\n", sp+"/pdbpp.py", sp+"/__pycache__/pdbpp.cpython-311.pyc")
+	dist("psutil", "Classifier: Topic :: System :: Networking :: Monitoring\nClassifier: Topic :: System :: Networking", "psutil/__init__.py,,\n", sp+"/psutil/__init__.py")
+	l.File(sp+"/__pycache__/six.cpython-311.pyc", nil, 0o644)
+	tree, src := l.Load()
+	got, notes, err := pythonToolMatches(t.Context(), tree, src, tooling.DefaultLists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string]tooling.Category{}
+	for _, m := range got {
+		byPath[m.Path] = m.Category
+	}
+	for p, cat := range map[string]tooling.Category{
+		sp + "/xonsh/__init__.py": tooling.Shell, "/usr/local/bin/xonsh": tooling.Shell, sp + "/xonsh/__pycache__/__init__.cpython-311.pyc": tooling.Shell,
+		sp + "/pdbpp.py": tooling.Debugger, sp + "/__pycache__/pdbpp.cpython-311.pyc": tooling.Debugger,
+	} {
+		if byPath[p] != cat {
+			t.Errorf("%s: %q, want %s", p, byPath[p], cat)
+		}
+	}
+	for _, p := range []string{sp + "/psutil/__init__.py", sp + "/__pycache__/six.cpython-311.pyc", sp + "/__pycache__"} {
+		if c, ok := byPath[p]; ok {
+			t.Errorf("%s matched as %s", p, c)
+		}
+	}
+	if len(notes) != 2 {
+		t.Errorf("notes = %q, want one for xonsh and one for pdbpp", notes)
+	}
+}
