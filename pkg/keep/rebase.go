@@ -161,7 +161,12 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if err != nil {
 		return KeepSet{}, fmt.Errorf("rebase: tool packages: %w", err)
 	}
-	matches, r.notes = dedupeMatches(append(matches, pkgTools...)), append(r.notes, notes...)
+	pyTools, pyNotes, err := pythonToolMatches(ctx, t, in.Src, in.Tooling)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: Python tool distributions: %w", err)
+	}
+	matches = dedupeMatches(append(append(matches, pkgTools...), pyTools...))
+	r.notes = append(append(r.notes, notes...), pyNotes...)
 	r.policyKeep()
 	removed, removedMatch := r.removals(matches)
 	env.removed = removedMatch
