@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
@@ -20,13 +22,27 @@ func distrolessEvidence(r harden.Result) *compliance.Distroless {
 		return nil
 	}
 	d := &compliance.Distroless{}
+	// A tool's package (its metadata says so) is one entry, as the
+	// allowlist's packages are.
+	toolPkgs := map[string]int{}
+	toolPkgWhy := map[string]tooling.Match{}
 	for _, m := range r.Removed {
+		if strings.HasPrefix(m.Reason, tooling.ReasonPackage) {
+			toolPkgs[m.Tool]++
+			toolPkgWhy[m.Tool] = m
+			continue
+		}
 		why := compliance.RemovedByContent
 		if m.Reason == tooling.ReasonName || m.Reason == tooling.ReasonPackageManagerData {
 			why = compliance.RemovedByName
 		}
 		d.Removed = append(d.Removed, compliance.Removal{Path: m.Path, Category: string(m.Category), Why: why,
 			Detail: fmt.Sprintf("%s (%s)", m.Tool, m.Reason)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(toolPkgs)) {
+		m := toolPkgWhy[name]
+		d.Removed = append(d.Removed, compliance.Removal{Path: "package:" + name, Category: string(m.Category), Why: compliance.RemovedByAllowlist,
+			Detail: fmt.Sprintf("%d paths; a %s by its package metadata (%s)", toolPkgs[name], m.Category, strings.TrimPrefix(m.Reason, tooling.ReasonPackage+name+" "))})
 	}
 	perPackage := map[string]int{}
 	for _, n := range r.NotAllowed {

@@ -84,6 +84,9 @@ func hardenPlatform(ctx context.Context, p *platformBuild, cv converted) (planne
 		NoCache:    noCacheAll(p.bc),
 		Probe:      p.self,
 	}
+	if in.Lineage, err = p.lineage(ctx, an, cv, in.Config); err != nil {
+		return plannedBuild{}, err
+	}
 	// A violation names the instructions that wrote its paths.
 	fail := func(vs harden.Violations) error { return violationsError(vs, p.df.src, &cv.origins) }
 	warn := func(fs []rules.Finding) {

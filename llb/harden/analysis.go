@@ -39,6 +39,29 @@ type Analyzer interface {
 	// Verify evaluates the hardened filesystem and checks that the
 	// controls held for the image config img.
 	Verify(ctx context.Context, hardened llb.State, in Input, img *dockerspec.DockerOCIImage) (Verification, error)
+	// Index returns the tools of another source of the build (a stage
+	// the shipped one copies from, a named context, an image) by
+	// fingerprint, for Input.Lineage (IndexFS).
+	Index(ctx context.Context, src Source, cfg Config) ([]tooling.Known, error)
+}
+
+// Source is another filesystem of the build the shipped stage may have
+// copied files from.
+type Source struct {
+	// Name says what it is in the origin of a match: "stage builder",
+	// "image busybox:1.36", "context tools".
+	Name  string
+	State llb.State
+}
+
+// IndexFS lists the source read through src and returns its tools by
+// fingerprint (keep.IndexSource), looking for the categories cfg removes.
+func IndexFS(ctx context.Context, src rootfs.Source, name string, cfg Config) ([]tooling.Known, error) {
+	t, err := rootfs.Load(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return keep.IndexSource(ctx, t, src, name, toolingLists(cfg))
 }
 
 // Params are the data inputs of the analysis (Input without its LLB
@@ -52,18 +75,19 @@ type Params struct {
 	Platform   ocispecs.Platform          `json:"platform"`
 	Config     Config                     `json:"config"`
 	Lines      Lines                      `json:"lines"`
+	Lineage    []tooling.Known            `json:"lineage,omitempty"`
 }
 
 // Params returns in's data inputs.
 func (in Input) Params() Params {
 	return Params{BaseName: in.BaseName, BaseDigest: in.BaseDigest, HasBase: in.Base != nil,
-		Image: in.Image, Epoch: in.Epoch, Platform: in.Platform, Config: in.Config, Lines: in.Lines}
+		Image: in.Image, Epoch: in.Epoch, Platform: in.Platform, Config: in.Config, Lines: in.Lines, Lineage: in.Lineage}
 }
 
 // input is p as an Input without LLB states, for the analysis functions.
 func (p Params) input() Input {
 	return Input{BaseName: p.BaseName, BaseDigest: p.BaseDigest, Image: p.Image, Epoch: p.Epoch,
-		Platform: p.Platform, Config: p.Config, Lines: p.Lines}
+		Platform: p.Platform, Config: p.Config, Lines: p.Lines, Lineage: p.Lineage}
 }
 
 // Decision is what ships and who runs it: the result of DecideFS.
@@ -160,6 +184,7 @@ func DecideFS(ctx context.Context, finalSrc rootfs.Source, base BaseTree, p Para
 		return Decision{}, err
 	}
 	tl := toolingLists(in.Config)
+	tl.Known = in.Lineage
 	plan, err := planFilesystem(ctx, baseTree, in, final, finalSrc, tl)
 	if err != nil {
 		return Decision{}, err
@@ -235,7 +260,9 @@ func VerifyFS(ctx context.Context, src rootfs.Source, p Params, user string) (Ve
 		return Verification{}, fmt.Errorf("reading the hardened filesystem: %w", err)
 	}
 	in := p.input()
-	problems, paths, reported, err := verify(ctx, in, tree, src, user, toolingLists(in.Config))
+	tl := toolingLists(in.Config)
+	tl.Known = in.Lineage
+	problems, paths, reported, err := verify(ctx, in, tree, src, user, tl)
 	if err != nil {
 		return Verification{}, err
 	}
@@ -272,6 +299,15 @@ func (a LocalAnalyzer) Decide(ctx context.Context, in Input) (Decision, error) {
 		}
 	}
 	return DecideFS(ctx, finalSrc, base, in.Params())
+}
+
+// Index implements Analyzer.
+func (a LocalAnalyzer) Index(ctx context.Context, s Source, cfg Config) ([]tooling.Known, error) {
+	src, err := a.Evaluator.Evaluate(ctx, s.State)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %s: %w", s.Name, err)
+	}
+	return IndexFS(ctx, src, s.Name, cfg)
 }
 
 // Verify implements Analyzer.

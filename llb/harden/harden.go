@@ -75,6 +75,9 @@ type Input struct {
 	// Probe is the frontend image, which carries the static health probe
 	// at ProbeImagePath (healthrewrite.go); nil in-process.
 	Probe *llb.State
+	// Lineage are the tools of the build's other sources (Analyzer.Index
+	// of each): a file of Final that is the same program is that tool.
+	Lineage []tooling.Known
 }
 
 // Result is the hardened build.

@@ -27,6 +27,10 @@ type dpkgPackage struct {
 	// when the closure looks them up.
 	depends  []string
 	provides []string
+	// section is the package's Section ("shells", "net", "python") and
+	// summary the first line of its Description: what pkgtools.go
+	// reads to tell a tool's package.
+	section, summary string
 	// files are the package's paths as the tree resolves them (parent
 	// symlinks followed, so pre-merged-/usr "/bin/x" is "/usr/bin/x").
 	files []string
@@ -58,7 +62,7 @@ func readDpkgDB(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (*dpkgDB
 		if name == "" || !strings.HasSuffix(field(st, "Status"), " installed") {
 			continue
 		}
-		p := &dpkgPackage{name: name, arch: arch}
+		p := &dpkgPackage{name: name, arch: arch, section: field(st, "Section"), summary: field(st, "Description")}
 		p.depends = append(depNames(field(st, "Depends")), depNames(field(st, "Pre-Depends"))...)
 		p.provides = depNames(field(st, "Provides"))
 		for _, base := range []string{name + ":" + arch, name} {

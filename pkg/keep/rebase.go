@@ -160,6 +160,16 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if err != nil {
 		return KeepSet{}, fmt.Errorf("rebase: detecting tooling: %w", err)
 	}
+	pkgTools, notes, err := packageToolMatches(ctx, in)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: tool packages: %w", err)
+	}
+	pyTools, pyNotes, err := pythonToolMatches(ctx, t, in.Src, in.Tooling)
+	if err != nil {
+		return KeepSet{}, fmt.Errorf("rebase: Python tool distributions: %w", err)
+	}
+	matches = dedupeMatches(append(append(matches, pkgTools...), pyTools...))
+	r.notes = append(append(r.notes, notes...), pyNotes...)
 	r.policyKeep()
 	removed, removedMatch := r.removals(matches)
 	env.removed = removedMatch

@@ -38,6 +38,12 @@ const (
 	// ReasonShellBinary: an ELF file carrying the strings every POSIX
 	// shell carries (shellSignature), whatever its name.
 	ReasonShellBinary = "shell-binary"
+	// ReasonSimilarTo: the same program (Compare) as a tool of this tree
+	// or a Known tool, followed by how and where that tool is from.
+	ReasonSimilarTo = "similar-to:"
+	// ReasonPackage: a path only tool packages own (their metadata says
+	// so: pkg/keep), followed by the package and why.
+	ReasonPackage = "package:"
 )
 
 // shellSignature are strings a POSIX shell's binary holds all of in its
@@ -110,6 +116,9 @@ func Detect(ctx context.Context, t *rootfs.Tree, src rootfs.Source, l Lists) ([]
 	d.linkTargets(candidates)
 	d.hardlinks(entries)
 	if err := d.copies(ctx, candidates); err != nil {
+		return nil, err
+	}
+	if err := d.similar(ctx, candidates); err != nil {
 		return nil, err
 	}
 	d.hardlinks(entries)

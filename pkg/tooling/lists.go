@@ -40,6 +40,11 @@ type Lists struct {
 	// caches, indexes and self-installed modules. A match on a directory
 	// covers everything below it.
 	PackageManagerData []string
+	// Known are tools known from elsewhere in the build (other stages,
+	// the base images, the frontend's catalog) by fingerprint: a file
+	// that is the same program (Compare) is that tool, whatever its name.
+	// Only the categories whose list is not empty are looked for.
+	Known []Known
 }
 
 // DefaultLists returns hardenkit's built-in lists.
@@ -133,4 +138,20 @@ func (l Lists) Category(name string) (Category, bool) {
 		}
 	}
 	return "", false
+}
+
+// Enabled reports whether category c is looked for: its list is not
+// empty.
+func (l Lists) Enabled(c Category) bool {
+	switch c {
+	case PackageManager:
+		return len(l.PackageManagers) > 0
+	case NetworkTool:
+		return len(l.NetworkTools) > 0
+	case Debugger:
+		return len(l.Debuggers) > 0
+	case Shell:
+		return len(l.Shells) > 0
+	}
+	return false
 }

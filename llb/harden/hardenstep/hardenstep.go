@@ -36,6 +36,7 @@ import (
 	"github.com/hardenkit/hardenkit/llb/harden"
 	"github.com/hardenkit/hardenkit/llb/step"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/tooling"
 )
 
 // Subcommand is the hardenkit-frontend subcommand that runs a step.
@@ -54,9 +55,10 @@ const (
 // whose application changed re-reads only the shipped stage: the listing
 // is cached by the base's digest.
 const (
-	opIndex  = "index"
-	opDecide = "decide"
-	opVerify = "verify"
+	opIndex   = "index"
+	opDecide  = "decide"
+	opVerify  = "verify"
+	opLineage = "lineage"
 )
 
 // request is what a step is asked.
@@ -65,6 +67,8 @@ type request struct {
 	Params harden.Params `json:"params"`
 	// User is the hardened config's USER (verify only).
 	User string `json:"user,omitempty"`
+	// Source names the filesystem a lineage step indexes.
+	Source string `json:"source,omitempty"`
 }
 
 // response is a step's answer: exactly one of Decision, Verification,
@@ -108,6 +112,18 @@ func (a Analyzer) Decide(ctx context.Context, in harden.Input) (harden.Decision,
 		return harden.Decision{}, errors.New("in-build hardening step: the answer has no decision")
 	}
 	return *resp.Decision, nil
+}
+
+// Index implements harden.Analyzer: the source's tools, fingerprinted
+// where its files are, cached by its definition and the tooling lists.
+func (a Analyzer) Index(ctx context.Context, src harden.Source, cfg harden.Config) ([]tooling.Known, error) {
+	var known []tooling.Known
+	e := a.exec(request{Op: opLineage, Source: src.Name, Params: harden.Params{Config: harden.Config{Tooling: cfg.Tooling, Levels: cfg.Levels}}},
+		[]step.Mount{{Flag: finalFlag, Dir: finalDir, State: src.State}}, "[hardenkit] fingerprint the tools of "+src.Name)
+	if err := step.Answer(ctx, a.Client, e, &known); err != nil {
+		return nil, err
+	}
+	return known, nil
 }
 
 // Verify implements harden.Analyzer.
@@ -193,6 +209,14 @@ func runStep(ctx context.Context, call step.Call[request]) (any, error) {
 		}
 		fmt.Fprintf(call.Stderr, "hardenkit: listed %d entries\n", len(tree.Entries()))
 		return tree.Entries(), nil
+	}
+	if req.Op == opLineage {
+		known, err := harden.IndexFS(ctx, rootfs.DirSource(final), req.Source, req.Params.Config)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(call.Stderr, "hardenkit: %d tools fingerprinted\n", len(known))
+		return known, nil
 	}
 	if req.Params.Image == nil || req.Params.Config.Levels == nil {
 		return nil, errors.New("the request has no image config or no policy settings")
