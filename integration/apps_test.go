@@ -1,12 +1,18 @@
 package integration
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +38,14 @@ type appCase struct {
 	// cmd replaces the image's cmd for a run-to-completion self-test when
 	// port is 0 (nil: the image's own entrypoint and cmd).
 	cmd []string
+	// tcp, with port, makes the probe a plain TCP conversation instead of
+	// HTTP (a cache's text protocol): it sends tcp and the answer is what
+	// the server sent back until it closed the connection or stayed quiet.
+	tcp string
+	// sql, with port, makes the probe a PostgreSQL session (user postgres,
+	// trust authentication) running this simple query; the answer is the
+	// server's messages, one a line.
+	sql string
 	// want must be in the plain build's answer, so that comparing with a
 	// broken plain build cannot pass.
 	want string
@@ -66,6 +80,34 @@ var appCases = []appCase{
 	{name: "sqlite-state", port: 27161, path: "/", want: "hello from sqlite, visits=1"},
 	{name: "python-curl-healthcheck", port: 27170, path: "/", want: "hello from a curl-checked python service"},
 	{name: "perl-mojolicious", port: 27171, path: "/", want: "hello from mojolicious"},
+	{name: "redis", port: 27200, tcp: "PING\r\nSET greeting hello\r\nGET greeting\r\nSAVE\r\nQUIT\r\n",
+		want: `+PONG\r\n+OK\r\n$5\r\nhello\r\n+OK\r\n+OK\r\n`},
+	{name: "postgres", port: 27201, want: "D hello from postgres\nD written at run time",
+		sql: "INSERT INTO greeting (text) VALUES ('written at run time'); SELECT text FROM greeting ORDER BY id"},
+	{name: "memcached", port: 27202, tcp: "set greeting 0 0 5\r\nhello\r\nget greeting\r\nquit\r\n",
+		want: `STORED\r\nVALUE greeting 0 5\r\nhello\r\nEND\r\n`},
+	{name: "django-sqlite", port: 27203, path: "/", want: "hello from django 3.2, visits: 1"},
+	{name: "volume-counter", port: 27204, path: "/", want: "count is 42"},
+	{name: "apache2", port: 27205, path: "/", want: "hello from apache2"},
+	{name: "lighttpd", port: 27206, path: "/", want: "hello from lighttpd"},
+	{name: "caddy", port: 27207, path: "/hi", want: "hello from caddy /hi"},
+	{name: "static-site", port: 27208, path: "/index", want: "<h1>hello from a static site</h1>"},
+	{name: "tini-ruby", port: 27209, path: "/", want: "hello from ruby 3.1 behind an init"},
+	{name: "dumb-init-python", port: 27210, path: "/", want: `"hello": "from behind dumb-init", "python": "3.11", "parent_is_init": true`},
+	{name: "env-python", port: 27211, path: "/", want: "hello from env"},
+	{name: "numpy", port: 27212, path: "/", want: "solve=[0.1, 0.6] eig=[2.0, 5.0] dot=11.0"},
+	{name: "node-native", port: 27213, path: "/", want: "hello from a native addon: adler32="},
+	{name: "ruby-redcarpet", port: 27214, path: "/", want: "<h1>hello from redcarpet</h1>"},
+	{name: "java-commons-lang", port: 27215, path: "/", want: "Hello From Commons-lang / java / 17"},
+	{name: "java-classpath-jar", port: 27216, path: "/", want: "***hello from app.jar*** java 17 from /opt/app/app.jar"},
+	{name: "perl-json", cmd: []string{"--item", "tea=3.5", "--item", "cake=4.25", "--currency", "EUR"},
+		want: `{"currency":"EUR","items":{"cake":4.25,"tea":3.5},"json":"JSON 4.`},
+	{name: "python-yaml-cli", want: "inventory of lab (2 hosts)\n- alpha: web, cache\n- beta: db\nlibyaml: True\n"},
+	{name: "ruby-rack", port: 27219, path: "/x", want: `{"hello":"from rack","rack":"2.2`},
+	{name: "php-sqlite", port: 27220, path: "/", want: "GRÜSSE, ÑANDÚ, SMØRREBRØD"},
+	{name: "go-static-busybox", port: 27221, path: "/", want: "hello from a static linux binary, uid 65534"},
+	{name: "go-healthcheck-scratch", port: 27222, path: "/", want: "hello from scratch, uid 10001"},
+	{name: "c-dlopen", want: "rot13: uryyb sebz n cyhtva ubfg\nupper: URYYB SEBZ N CYHTVA UBFG\n2 plugins ok"},
 }
 
 // appParallel is how many applications build at once: buildkitd shares
@@ -132,8 +174,8 @@ func TestApplications(t *testing.T) {
 		len(running), len(appCases), len(failedClearly), strings.Join(failedClearly, ", "), wall.Round(time.Second))
 	t.Log("\n" + table.String())
 
-	if len(appCases) < 12 {
-		t.Errorf("the suite has %d applications, the bar needs at least 12", len(appCases))
+	if len(appCases) < 30 {
+		t.Errorf("the suite has %d applications, the bar needs at least 30", len(appCases))
 	}
 	if len(running) < minAppsRunning {
 		t.Errorf("%d of %d applications build hardened and answer as plain, want at least %d", len(running), len(appCases), minAppsRunning)
@@ -224,12 +266,161 @@ func probeApp(ctx context.Context, t *testing.T, app appCase, oci []byte) string
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := bundle.startImage(ctx, t, runSpec{cmd: app.cmd})
+	defer stopContainer(c)
+	switch {
+	case app.tcp != "":
+		return c.talk(ctx, app.port, 90*time.Second, func(conn net.Conn) (string, error) {
+			return tcpExchange(conn, app.tcp)
+		})
+	case app.sql != "":
+		return c.talk(ctx, app.port, 90*time.Second, func(conn net.Conn) (string, error) {
+			return postgresQuery(conn, app.sql)
+		})
+	}
 	status, body, err := c.httpGet(ctx, app.port, app.path, 90*time.Second)
-	stopContainer(c)
 	if err != nil {
 		return "no answer: " + err.Error()
 	}
 	return fmt.Sprintf("%d\n%s", status, body)
+}
+
+// talk waits until the container accepts a TCP connection on
+// 127.0.0.1:port and has a conversation with it; it gives up when the
+// container exits or wait has passed. A conversation that fails (the
+// server is still starting) is retried on a new connection.
+func (c *runningContainer) talk(ctx context.Context, port int, wait time.Duration, conv func(net.Conn) (string, error)) string {
+	deadline := time.Now().Add(wait)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	var lastErr error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-c.done:
+			c.done <- err
+			return fmt.Sprintf("no answer: container exited (%v):\n%s", err, c.output())
+		default:
+		}
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			answer, err := conv(conn)
+			conn.Close()
+			if err == nil {
+				return answer
+			}
+		}
+		lastErr = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Sprintf("no answer on %s within %s (%v); container output:\n%s", addr, wait, lastErr, c.output())
+}
+
+// tcpExchange sends request and returns what comes back, quoted so that
+// line ends show, until the server closes the connection or is quiet for
+// a second.
+func tcpExchange(conn net.Conn, request string) (string, error) {
+	if _, err := io.WriteString(conn, request); err != nil {
+		return "", err
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for {
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		var ne net.Error
+		switch {
+		case err == nil:
+			continue
+		case len(got) == 0:
+			return "", fmt.Errorf("no reply: %w", err)
+		case errors.Is(err, io.EOF), errors.As(err, &ne) && ne.Timeout():
+			return strconv.Quote(string(got)), nil
+		default:
+			return "", err
+		}
+	}
+}
+
+// postgresQuery runs query as user postgres on database postgres over the
+// frontend/backend protocol (version 3) and returns the server's messages
+// one a line: the type, then the row values or the error's fields. The
+// backend's process id and cancel key (message K) differ per run and are
+// left out.
+func postgresQuery(conn net.Conn, query string) (string, error) {
+	msg := func(typ byte, body []byte) []byte {
+		out := []byte{}
+		if typ != 0 {
+			out = append(out, typ)
+		}
+		return append(binary.BigEndian.AppendUint32(out, uint32(len(body)+4)), body...)
+	}
+	startup := binary.BigEndian.AppendUint32(nil, 3<<16)
+	startup = append(startup, "user\x00postgres\x00database\x00postgres\x00\x00"...)
+	req := append(msg(0, startup), msg('Q', append([]byte(query), 0))...)
+	if _, err := conn.Write(append(req, msg('X', nil)...)); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(conn)
+	var lines []string
+	for {
+		var head [5]byte
+		if _, err := io.ReadFull(r, head[:]); err != nil {
+			if errors.Is(err, io.EOF) && len(lines) > 0 {
+				return strings.Join(lines, "\n"), nil
+			}
+			return "", fmt.Errorf("reading a message after %q: %w", lines, err)
+		}
+		body := make([]byte, binary.BigEndian.Uint32(head[1:])-4)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return "", err
+		}
+		line, err := postgresMessage(head[0], body)
+		if err != nil {
+			return "", err
+		}
+		if line != "" {
+			lines = append(lines, line)
+		}
+	}
+}
+
+// postgresMessage renders one backend message for postgresQuery; an error
+// while the server starts up is returned as an error, so the probe tries
+// again.
+func postgresMessage(typ byte, body []byte) (string, error) {
+	switch typ {
+	case 'K':
+		return "", nil
+	case 'D': // DataRow: int16 count, then int32 length + bytes each
+		var vals []string
+		for p := 2; p+4 <= len(body); {
+			n := int32(binary.BigEndian.Uint32(body[p:]))
+			p += 4
+			if n < 0 {
+				vals = append(vals, "NULL")
+				continue
+			}
+			vals = append(vals, string(body[p:p+int(n)]))
+			p += int(n)
+		}
+		return "D " + strings.Join(vals, " | "), nil
+	case 'E', 'N': // fields: a code byte, then a C string each
+		var fields []string
+		for _, f := range strings.Split(strings.TrimRight(string(body), "\x00"), "\x00") {
+			// Severity, code and message; not the source file and line.
+			if f != "" && strings.ContainsRune("SCM", rune(f[0])) {
+				fields = append(fields, f)
+			}
+		}
+		if typ == 'E' && slices.Contains(fields, "C57P03") {
+			return "", errors.New("the database system is starting up")
+		}
+		return string(typ) + " " + strings.Join(fields, " "), nil
+	case 'S', 'C': // ParameterStatus, CommandComplete: C strings
+		return string(typ) + " " + strings.Join(strings.Split(strings.TrimRight(string(body), "\x00"), "\x00"), "="), nil
+	}
+	return string(typ), nil
 }
 
 // stopContainer kills a container now, so the next one can take its port.
