@@ -194,11 +194,7 @@ func runApp(t *testing.T, app appCase, r *appResult, sem chan struct{}) {
 	sem <- struct{}{}
 	dir := pinDockerfile(ctx, t, filepath.Join("testdata", "apps", app.name), map[string][]byte{"npmrc": npmrc})
 	<-sem
-	req := func(mode string) buildRequest {
-		return buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"),
-			attrs:   map[string]string{"build-arg:HARDENKIT_MODE": mode},
-			secrets: map[string][]byte{"npmrc": npmrc}}
-	}
+	req := func(mode string) buildRequest { return appRequest(dir, mode, npmrc) }
 
 	sem <- struct{}{}
 	plain, err := build(ctx, t, gateway, req("off"))
@@ -245,6 +241,14 @@ func runApp(t *testing.T, app appCase, r *appResult, sem chan struct{}) {
 		return
 	}
 	r.runs = true
+}
+
+// appRequest builds the application in dir (pinned) with HARDENKIT_MODE
+// mode ("off" for the plain build, "enforce" for the hardened one).
+func appRequest(dir, mode string, npmrc []byte) buildRequest {
+	return buildRequest{contextDir: dir, dockerfile: filepath.Join(dir, "Dockerfile"),
+		attrs:   map[string]string{"build-arg:HARDENKIT_MODE": mode},
+		secrets: map[string][]byte{"npmrc": npmrc}}
 }
 
 // probeApp runs the image under runc and returns its answer: status and

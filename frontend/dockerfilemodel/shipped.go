@@ -26,6 +26,9 @@ type Shipped struct {
 // model reads Dockerfiles and depends on no LLB package.
 type Lines struct {
 	From, User, Entrypoint, Cmd, Healthcheck []parser.Range
+	// Last is the shipped stage's own last instruction (its FROM when it
+	// has none): where advice appends what belongs at the end of the stage.
+	Last []parser.Range
 }
 
 // Shipped reads the exported stage and the stages it inherits from.
@@ -40,6 +43,10 @@ func (v *View) Shipped() (Shipped, error) {
 		if first {
 			out.BaseName = base
 			out.Lines.From = s.Location
+			out.Lines.Last = s.Location
+			if n := len(s.Commands); n > 0 {
+				out.Lines.Last = s.Commands[n-1].Location()
+			}
 		}
 		fillLines(&out.Lines, s)
 		next := StageIndex(v.stages, base, i)

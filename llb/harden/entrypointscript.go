@@ -58,7 +58,8 @@ func rebaseMessage(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 	if rerr != nil {
 		return fmt.Sprintf("%s (reading the script for advice: %v)", msg, rerr)
 	}
-	return msg + ". " + scriptAdvice(string(data), len(cfg.Entrypoint) > 0, argv)
+	advice, fix := scriptRemedy(string(data), len(cfg.Entrypoint) > 0, argv, in.Lines)
+	return msg + ". " + advice + fix
 }
 
 // scriptBuiltins are shell builtins and keywords-as-commands: they need no
@@ -75,50 +76,123 @@ var scriptBuiltins = map[string]bool{
 // argv is the container's command line (entrypoint then cmd); argv[0] is
 // the script. hasEntrypoint says the script is the ENTRYPOINT (else CMD).
 func scriptAdvice(script string, hasEntrypoint bool, argv []string) string {
-	instr := "CMD"
+	advice, _ := scriptRemedy(script, hasEntrypoint, argv, Lines{})
+	return advice
+}
+
+// scriptRemedy is scriptAdvice and the same advice as Dockerfile edits
+// against l (advicefix.go), rendered; "" when l is unknown.
+func scriptRemedy(script string, hasEntrypoint bool, argv []string, l Lines) (advice, fix string) {
+	instr, at := "CMD", l.Cmd
 	if hasEntrypoint {
-		instr = "ENTRYPOINT"
+		instr, at = "ENTRYPOINT", l.Entrypoint
 	}
 	var b strings.Builder
+	fx := &stageFix{lines: l}
 	fmt.Fprintf(&b, "%s %s is a shell script, and a hardened image has no shell to run it", instr, argv[0])
 
-	programs, final, sw := scanScript(shellscript.Calls(script))
+	prep, final, sw := scanScript(effectCalls(shellscript.Parse(script)))
 	args := argv[1:]
 	switch {
 	case final == nil:
 		b.WriteString("; write the program it starts as the " + instr + " in exec form, e.g. " + instr + ` ["/path/to/app", "--flag"]`)
+		fx.manual("the script names no program it hands over to: write it as the " + instr + " in exec form")
 	case len(final) == 1 && isAllArgs(final[0]):
 		// exec "$@": the script hands over to its arguments, the CMD.
 		if len(args) == 0 {
 			b.WriteString(`; it ends in exec "$@" but the image gives it no command: write the program as ENTRYPOINT in exec form`)
+			fx.manual("the image gives the script no command to hand over to: write the program as ENTRYPOINT in exec form")
 			break
 		}
 		fmt.Fprintf(&b, `; it ends in exec "$@", so it starts the CMD: write ENTRYPOINT %s here and remove the CMD`, execForm(args))
+		fx.set(at, "ENTRYPOINT "+execForm(args))
+		if hasEntrypoint {
+			fx.remove(l.Cmd)
+		}
 	case !slices.ContainsFunc(final[:len(final)-1], isExpansion) && isAllArgs(final[len(final)-1]):
 		// exec app --flag "$@": the fixed words become the ENTRYPOINT,
 		// the arguments stay the CMD.
 		fmt.Fprintf(&b, `; it ends in exec %s "$@": replace it with ENTRYPOINT %s`, strings.Join(final[:len(final)-1], " "), execForm(final[:len(final)-1]))
+		fx.set(at, "ENTRYPOINT "+execForm(final[:len(final)-1]))
 		if len(args) > 0 {
 			fmt.Fprintf(&b, " and keep CMD %s", execForm(args))
+			if !hasEntrypoint {
+				fx.appendLine("CMD " + execForm(args))
+			}
 		}
 	case !slices.ContainsFunc(final, isExpansion):
 		fmt.Fprintf(&b, "; it ends in exec %s: replace it with %s %s", strings.Join(final, " "), instr, execForm(final))
+		fx.set(at, instr+" "+execForm(final))
+		if hasEntrypoint && len(args) > 0 {
+			// The script ignored its arguments; an ENTRYPOINT would not.
+			b.WriteString(" and remove the CMD")
+			fx.remove(l.Cmd)
+		}
 	default:
 		b.WriteString("; it ends in an exec whose words are computed at run time: write the program it starts as the " + instr + " in exec form")
+		fx.manual("the program the script starts is computed at run time: write it as the " + instr + " in exec form")
+	}
+	buildTimeAdvice(&b, fx, prep, sw)
+	return b.String(), fx.String()
+}
+
+// buildTimeAdvice says what the script did before handing over, and who
+// it handed over as, with the RUN steps and USER that replace them.
+func buildTimeAdvice(b *strings.Builder, fx *stageFix, prep [][]string, sw *userSwitch) {
+	user := ""
+	if sw != nil && userWord.MatchString(sw.user) {
+		user = sw.user
+	}
+	var programs []string
+	for _, c := range prep {
+		if !slices.Contains(programs, c[0]) {
+			programs = append(programs, c[0])
+		}
+		if step, ok := buildTimeStep(c, user); ok {
+			fx.appendLine(step)
+		} else {
+			fx.manual("the script runs " + c[0] + " with arguments the advice does not repeat (they may hold values that must not be printed): write that RUN step yourself")
+		}
 	}
 	if len(programs) > 0 {
-		fmt.Fprintf(&b, ". Before that it runs %s, which the hardened image does not ship either: do that at build time in a RUN step, or in the application", strings.Join(programs, ", "))
+		fmt.Fprintf(b, ". Before that it runs %s, which the hardened image does not ship either: do that at build time in a RUN step, or in the application", strings.Join(programs, ", "))
 	}
 	if sw != nil {
 		b.WriteString(sw.advice())
+		sw.addTo(fx)
 	}
-	return b.String()
 }
 
-// scanScript reads an entrypoint script's commands: the programs it runs
-// before handing over (command names only), the words of the exec it
-// hands over with (after a user switch), and the user switch, if any.
-func scanScript(calls [][]string) (programs, final []string, sw *userSwitch) {
+// effectCalls are a script's commands except those inside a command
+// substitution: `$(id -u)` computes a value for a test, it prepares
+// nothing a build-time step should repeat.
+func effectCalls(s *shellscript.Script) [][]string {
+	var subs [][]string
+	var collect func(cs []shellscript.Call)
+	collect = func(cs []shellscript.Call) {
+		for _, c := range cs {
+			for _, sub := range c.Subs {
+				for _, sc := range sub {
+					subs = append(subs, sc.Args)
+				}
+				collect(sub)
+			}
+		}
+	}
+	collect(s.Calls)
+	out := make([][]string, 0, len(s.Calls))
+	for _, c := range s.Calls {
+		if !slices.ContainsFunc(subs, func(sub []string) bool { return slices.Equal(sub, c.Args) }) {
+			out = append(out, c.Args)
+		}
+	}
+	return out
+}
+
+// scanScript reads an entrypoint script's commands: the commands it runs
+// before handing over, the words of the exec it hands over with (after a
+// user switch), and the user switch, if any.
+func scanScript(calls [][]string) (prep [][]string, final []string, sw *userSwitch) {
 	for _, c := range calls {
 		if len(c) == 0 {
 			continue
@@ -141,11 +215,11 @@ func scanScript(calls [][]string) (programs, final []string, sw *userSwitch) {
 			final = words
 			continue
 		}
-		if !scriptBuiltins[c[0]] && !strings.ContainsAny(c[0], "$`") && !slices.Contains(programs, c[0]) {
-			programs = append(programs, c[0])
+		if !scriptBuiltins[c[0]] && !strings.ContainsAny(c[0], "$`") {
+			prep = append(prep, c)
 		}
 	}
-	return programs, final, sw
+	return prep, final, sw
 }
 
 // isAllArgs reports whether a script word is "$@" (the script's

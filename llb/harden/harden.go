@@ -46,6 +46,9 @@ type Evaluator interface {
 // or absent.
 type Lines struct {
 	From, User, Entrypoint, Cmd, Healthcheck []parser.Range
+	// Last is the shipped stage's own last instruction (its FROM when it
+	// has none): where advice appends what belongs at the end of the stage.
+	Last []parser.Range
 }
 
 // Input is one platform's converted build.

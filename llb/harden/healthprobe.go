@@ -8,8 +8,12 @@ package harden
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/pkg/shellscript"
 )
@@ -32,6 +36,59 @@ func probeAdvice(command string) string {
 	}
 	return fmt.Sprintf(`; use hardenkit's static probe, which needs no shell: COPY --from=<the hardenkit frontend image of your # syntax= line> %s %s, then HEALTHCHECK CMD ["%s", %s] (modes: http URL, tcp HOST:PORT, exec PROG)%s`,
 		ProbeImagePath, probeInstallPath, probeInstallPath, check, notRewritten(command))
+}
+
+// probeRemedy is probeAdvice with the fix as Dockerfile edits
+// (advicefix.go): for a curl check that only lacks -f, the HEALTHCHECK
+// with -f added, which hardenkit then rewrites to the probe itself (the
+// prose says when that is not what the check means).
+// Copying the probe in cannot be written for the user: it comes from the
+// frontend image their # syntax= line names, which the build does not
+// know by name.
+func probeRemedy(in Input, command string) string {
+	fx := &stageFix{lines: in.Lines}
+	hc := in.Image.Config.Healthcheck
+	if fixed, ok := withCurlFail(command); ok && hc != nil && hc.Test[0] == "CMD-SHELL" {
+		fx.set(in.Lines.Healthcheck, healthcheckInstruction(*hc, fixed))
+		return probeAdvice(command) + fx.String()
+	}
+	fx.manual("COPY --from needs the hardenkit frontend image of your # syntax= line: write the COPY and the exec-form HEALTHCHECK above yourself")
+	return probeAdvice(command) + fx.String()
+}
+
+// curlCommand finds a curl command word at the start of a command of
+// the shell text (after a separator or blanks).
+var curlCommand = regexp.MustCompile(`(^|[\s;&|(])((?:\S*/)?curl)(\s)`)
+
+// withCurlFail is a shell health check with -f added to its curl, when
+// that makes it one the probe runs with the same meaning.
+func withCurlFail(command string) (string, bool) {
+	fixed := curlCommand.ReplaceAllString(command, "$1$2 -f$3")
+	if fixed == command {
+		return "", false
+	}
+	if _, ok := ProbeTest(fixed, 0); !ok {
+		return "", false
+	}
+	return fixed, true
+}
+
+// healthcheckInstruction writes a shell-form HEALTHCHECK with hc's options.
+func healthcheckInstruction(hc dockerspec.HealthcheckConfig, command string) string {
+	var b strings.Builder
+	b.WriteString("HEALTHCHECK")
+	for _, o := range []struct {
+		name string
+		d    time.Duration
+	}{{"interval", hc.Interval}, {"timeout", hc.Timeout}, {"start-period", hc.StartPeriod}, {"start-interval", hc.StartInterval}} {
+		if o.d > 0 {
+			fmt.Fprintf(&b, " --%s=%s", o.name, o.d)
+		}
+	}
+	if hc.Retries > 0 {
+		fmt.Fprintf(&b, " --retries=%d", hc.Retries)
+	}
+	return b.String() + " CMD " + command
 }
 
 // notRewritten says why a curl check was not rewritten to the probe

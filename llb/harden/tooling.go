@@ -124,11 +124,11 @@ func checkConfigCommands(in Input, final *rootfs.Tree, shipped map[string]bool, 
 		case "CMD-SHELL":
 			if shellsRemoved {
 				out = append(out, &Violation{Rule: ruleConfigTool.ID, Ranges: in.Lines.Healthcheck,
-					Message: fmt.Sprintf("HEALTHCHECK CMD %s runs in a shell, which hardenkit removes", hc.Test[1]) + probeAdvice(hc.Test[1])})
+					Message: fmt.Sprintf("HEALTHCHECK CMD %s runs in a shell, which hardenkit removes", hc.Test[1]) + probeRemedy(in, hc.Test[1])})
 			}
 		case "CMD":
 			if v := missingProgram(in, final, shipped, hc.Test[1], "HEALTHCHECK", in.Lines.Healthcheck); v != nil {
-				v.Message += probeAdvice(strings.Join(hc.Test[1:], " "))
+				v.Message += probeRemedy(in, strings.Join(hc.Test[1:], " "))
 				out = append(out, v)
 			}
 		}

@@ -91,6 +91,15 @@ func (s userSwitch) advice() string {
 		s.program, user)
 }
 
+// addTo writes the advice as an edit: USER at the end of the stage.
+func (s userSwitch) addTo(fx *stageFix) {
+	if userWord.MatchString(s.user) {
+		fx.appendLine("USER " + s.user)
+		return
+	}
+	fx.manual("the user " + s.program + " switches to is computed at run time: add USER with that user yourself")
+}
+
 // checkSwitchingEntrypoint fails a build whose ENTRYPOINT or CMD is itself
 // a user switch (`ENTRYPOINT ["gosu", "app", "server"]`): the hardened
 // image runs as a non-root user, which cannot switch users, so the image
@@ -111,10 +120,18 @@ func checkSwitchingEntrypoint(in Input) error {
 		instr = "ENTRYPOINT"
 	}
 	msg := fmt.Sprintf("%s starts with %s, which switches users and needs root, but the hardened image runs as a non-root user", instr, sw.program)
+	fx := &stageFix{lines: in.Lines}
 	if len(sw.rest) > 0 && !slices.ContainsFunc(sw.rest, isExpansion) {
 		msg += fmt.Sprintf("; write ENTRYPOINT %s here and remove the CMD", execForm(sw.rest))
+		fx.set(entrypointRanges(in.Lines), "ENTRYPOINT "+execForm(sw.rest))
+		if len(in.Lines.Entrypoint) > 0 {
+			fx.remove(in.Lines.Cmd)
+		}
+	} else {
+		fx.manual("the command " + sw.program + " runs is computed at run time: write it as the ENTRYPOINT in exec form")
 	}
-	return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines), Message: msg + sw.advice()}
+	sw.addTo(fx)
+	return &Violation{Rule: ruleRebase.ID, Ranges: entrypointRanges(in.Lines), Message: msg + sw.advice() + fx.String()}
 }
 
 // runsAsRoot reports whether the image's USER names root, which hardening
