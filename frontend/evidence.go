@@ -60,6 +60,10 @@ type Config struct {
 	EvidenceDir   string
 	EvidenceLocal string
 
+	// StepBinary is the binary an in-process frontend runs the smoke test
+	// with; the frontend image runs it with its own.
+	StepBinary StepBinary
+
 	// parse parses the build's Dockerfile (dockerfilecheck.Parse when
 	// nil); a test counts the parses through it.
 	parse func(dt []byte, filename string) (*dockerfilemodel.File, error)

@@ -79,14 +79,20 @@ func buildBinaries(ctx context.Context, dir string) error {
 	if out, err := server.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the static-site example server: %w\n%s", err, out)
 	}
-	builds := []struct{ out, pkg, ldflags string }{
-		{binaries.hardenkit, "github.com/hardenkit/hardenkit/cmd/hardenkit", ""},
-		{binaries.buildctl, "github.com/moby/buildkit/cmd/buildctl", ""},
+	builds := []struct {
+		out, pkg, ldflags string
+		env               []string
+	}{
+		// Static, as `make build` makes it: hardenkit build runs this binary
+		// inside the image under test as the smoke test.
+		{binaries.hardenkit, "github.com/hardenkit/hardenkit/cmd/hardenkit", "", []string{"CGO_ENABLED=0"}},
+		{binaries.buildctl, "github.com/moby/buildkit/cmd/buildctl", "", nil},
 		// The embedded daemon looks for buildkitd next to the hardenkit binary.
-		{filepath.Join(dir, "buildkitd"), "github.com/moby/buildkit/cmd/buildkitd", "-X github.com/moby/buildkit/version.Version=v0.34.2"},
+		{filepath.Join(dir, "buildkitd"), "github.com/moby/buildkit/cmd/buildkitd", "-X github.com/moby/buildkit/version.Version=v0.34.2", nil},
 	}
 	for _, b := range builds {
 		cmd := exec.CommandContext(ctx, "go", "build", "-ldflags", b.ldflags, "-o", b.out, b.pkg)
+		cmd.Env = append(os.Environ(), b.env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
 		}

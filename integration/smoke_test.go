@@ -127,3 +127,73 @@ func appendFile(t *testing.T, name, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSmokeTestCLI: `hardenkit build`, which runs the frontend in-process,
+// runs the smoke test too, with its own static binary served through the
+// client session: a healthy server passes and the compliance statement
+// records both runs, and the dlopen breakage fails with HK2060 at the
+// ENTRYPOINT, naming the library, as through the frontend image.
+func TestSmokeTestCLI(t *testing.T) {
+	ctx := context.Background()
+	cliBuild := func(dir string) ([]byte, string, error) {
+		dest := filepath.Join(t.TempDir(), "image.tar")
+		out, err := buildWithCLI(ctx, t, dir, filepath.Join(dir, "Dockerfile"), dest, []string{"PROBE_IMAGE=" + env.Frontend})
+		if err != nil {
+			return nil, out, err
+		}
+		oci, rerr := os.ReadFile(dest)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		return oci, out, nil
+	}
+
+	t.Run("healthy server passes", func(t *testing.T) {
+		server, err := os.ReadFile(filepath.Join("..", "examples", "static-site", "bin", "server"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		hc := `HEALTHCHECK --interval=10s CMD ["/usr/local/bin/hardenkit-probe", "http", "http://127.0.0.1:27120/"]`
+		for name, data := range map[string][]byte{
+			"Dockerfile": []byte(fmt.Sprintf(healthProbeDockerfile, "busybox@"+digestOf(t, env.BaseBusybox), hc)),
+			"index.html": []byte("<p>smoke</p>\n"),
+			"server":     server,
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		oci, out, err := cliBuild(dir)
+		if err != nil {
+			t.Fatalf("hardenkit build: %v\n%s", err, tail(out, 40))
+		}
+		for _, name := range []string{"[hardenkit] hardenkit's binary for the smoke test", "[hardenkit] smoke test: hardened image"} {
+			if !strings.Contains(out, name) {
+				t.Errorf("the progress does not show %q\n%s", name, tail(out, 40))
+			}
+		}
+		s := compliancePredicate(t, oci).Smoke
+		if s == nil || s.Result != compliance.SmokePass || s.Plain == nil || s.Hardened == nil {
+			t.Fatalf("smoke record %+v, want pass with both runs", s)
+		}
+		if !s.Hardened.Running || s.Hardened.Health != "healthy" || !slices.Equal(s.Hardened.Ports, []int{27120}) {
+			t.Errorf("hardened run %+v: want running, healthy, port 27120", *s.Hardened)
+		}
+	})
+
+	t.Run("removed dlopen library fails the build", func(t *testing.T) {
+		dlopen := filepath.Join("testdata", "smoke", "dlopen")
+		_, out, err := cliBuild(dlopen)
+		if err == nil {
+			t.Fatalf("hardenkit build of a program that cannot load its library passed\n%s", tail(out, 40))
+		}
+		for _, want := range []string{"HK2060", "the hardened image does not run as the unhardened one does",
+			"| cannot load the compression plugin: libz.so.1: cannot open shared object file",
+			fmt.Sprintf("Dockerfile:%d", instructionLine(t, filepath.Join(dlopen, "Dockerfile"), "ENTRYPOINT"))} {
+			if !strings.Contains(out, want) {
+				t.Errorf("hardenkit build's output lacks %q:\n%s", want, tail(out, 40))
+			}
+		}
+	})
+}

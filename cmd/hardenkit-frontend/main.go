@@ -6,7 +6,8 @@
 // SBOM writer (frontend/evidence/sbomstep), and as
 // `hardenkit-frontend harden`, hardening's analysis (llb/harden/hardenstep),
 // and as `hardenkit-frontend smoke`, the smoke test that starts the image's
-// program inside the image (llb/smoke).
+// program inside the image (llb/smoke). The steps are stepcmd's, which the
+// hardenkit CLI dispatches too.
 package main
 
 import (
@@ -16,35 +17,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/gateway/grpcclient"
 	"github.com/moby/buildkit/util/appcontext"
 	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
 
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/stepcmd"
 	"github.com/hardenkit/hardenkit/frontend"
-	"github.com/hardenkit/hardenkit/frontend/evidence/sbomstep"
-	"github.com/hardenkit/hardenkit/frontend/inspect/scanstep"
-	"github.com/hardenkit/hardenkit/llb/harden/hardenstep"
-	"github.com/hardenkit/hardenkit/llb/smoke"
 )
-
-// subcommand is an in-build step the binary runs.
-type subcommand struct {
-	name string
-	main func(ctx context.Context, args []string, stderr io.Writer) error
-}
-
-// subcommands are the in-build steps, by name.
-func subcommands() []subcommand {
-	return []subcommand{
-		{scanstep.Subcommand, scanstep.Command().Main},
-		{sbomstep.Subcommand, sbomstep.Command().Main},
-		{hardenstep.Subcommand, hardenstep.Command().Main},
-		{smoke.Subcommand, smoke.Command().Main},
-	}
-}
 
 func main() {
 	os.Exit(run(appcontext.Context(), os.Args[1:], os.Stdout, os.Stderr, serve))
@@ -60,21 +41,11 @@ func serve(ctx context.Context) error {
 // which BuildKit starts without arguments.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, serve func(context.Context) error) int {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		subs := subcommands()
-		i := slices.IndexFunc(subs, func(s subcommand) bool { return s.name == args[0] })
-		if i < 0 {
-			names := make([]string, len(subs))
-			for j, s := range subs {
-				names[j] = s.name
-			}
-			fmt.Fprintf(stderr, "hardenkit-frontend: unknown subcommand %q (the steps are %s)\n", args[0], strings.Join(names, ", "))
-			return 2
+		if code, ok := stepcmd.Run(ctx, "hardenkit-frontend", args, stderr); ok {
+			return code
 		}
-		if err := subs[i].main(ctx, args[1:], stderr); err != nil {
-			fmt.Fprintf(stderr, "hardenkit-frontend %s: %v\n", args[0], err)
-			return 1
-		}
-		return 0
+		fmt.Fprintf(stderr, "hardenkit-frontend: unknown subcommand %q (the steps are %s)\n", args[0], strings.Join(stepcmd.Names(), ", "))
+		return 2
 	}
 	fl := flag.NewFlagSet("hardenkit-frontend", flag.ContinueOnError)
 	fl.SetOutput(stderr)

@@ -149,6 +149,9 @@ func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPat
 		return err
 	}
 	defer removeEvidence()
+	if fe.StepBinary, err = serveOwnBinary(mounts); err != nil {
+		return err
+	}
 	if len(outs) == 0 {
 		fmt.Fprintln(os.Stderr, "hardenkit: no --output given: the result stays in the build cache (use -o type=oci,dest=FILE, -o type=local,dest=DIR or -o type=registry,name=REF)")
 	}

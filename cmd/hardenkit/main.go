@@ -1,13 +1,15 @@
 // Command hardenkit builds hardened container images from Dockerfiles. It
 // runs the hardenkit BuildKit frontend in-process against a buildkitd: the
 // one named by --addr or $BUILDKIT_HOST, or else a private one it starts and
-// reuses (see "hardenkit daemon").
+// reuses (see "hardenkit daemon"). Built static, it is also the binary that
+// runs the in-build smoke test of its builds (stepcmd).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,16 +18,32 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/stepcmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRootCommand().ExecuteContext(ctx)
+	code := run(ctx, os.Args[1:], os.Stderr)
 	stop()
-	if err != nil {
-		printError(err)
-		os.Exit(exitCode(err))
+	os.Exit(code)
+}
+
+// run runs the CLI with args and returns its exit code. When args name an
+// in-build step it runs that step instead: `hardenkit build` serves this
+// executable to its in-process frontend, which runs it inside the image
+// under test as the smoke test (serveStepBinary), as the frontend image
+// runs hardenkit-frontend.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	if code, ok := stepcmd.Run(ctx, "hardenkit", args, stderr); ok {
+		return code
 	}
+	root := newRootCommand()
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		printError(err)
+		return exitCode(err)
+	}
+	return 0
 }
 
 // globalOptions are the flags every subcommand shares.

@@ -42,4 +42,9 @@ const (
 	// LocalEvidence is the local `hardenkit build` serves for evidence
 	// documents too large for an LLB definition.
 	LocalEvidence = "hardenkit-evidence"
+	// LocalStepBinary is the local through which `hardenkit build` serves
+	// its own static executable to the in-process frontend, as
+	// bin/hardenkit-frontend: the binary the smoke test runs inside the
+	// image under test.
+	LocalStepBinary = "hardenkit-step-binary"
 )
