@@ -15,11 +15,9 @@ import (
 
 // TestSmokeTest: the in-build smoke test (HK2060) fails a hardened build
 // whose program dlopen()s a library hardening left out, at the ENTRYPOINT
-// line, with the program's last output, which names the library. (The
-// "removed by hardening" list names it too once distroless.removed lists
-// the base image's files the rebase leaves out; today it lists only the
-// shipped stage's.) The
-// same build passes with HK2060 at warn and the statement records the
+// line, with the program's last output and the removed library named
+// (distroless.removed lists the base image's loadable files the rebase
+// leaves out); the same build passes with HK2060 at warn and the statement records the
 // failed run; and a healthy server passes, with its health check or its
 // listening port, and the statement records the runs.
 func TestSmokeTest(t *testing.T) {
@@ -41,7 +39,8 @@ func TestSmokeTest(t *testing.T) {
 		msg := err.Error()
 		for _, want := range []string{"HK2060", "the hardened image does not run as the unhardened one does",
 			"exited with 1", "while the plain image's kept running",
-			"| cannot load the compression plugin: libz.so.1: cannot open shared object file"} {
+			"| cannot load the compression plugin: libz.so.1: cannot open shared object file",
+			"removed by hardening and named in that output:", "/libz.so.1 ["} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("error lacks %q:\n%s", want, msg)
 			}
@@ -76,6 +75,12 @@ func TestSmokeTest(t *testing.T) {
 		}
 		if r := complianceOf(t, res.oci)["HK2060"]; r.Result != "warn" || len(r.Findings) != 1 {
 			t.Errorf("statement's HK2060: %s, want warn with one finding", r)
+		}
+		d := compliancePredicate(t, res.oci).Distroless
+		if d == nil || !slices.ContainsFunc(d.Removed, func(r compliance.Removal) bool {
+			return strings.HasSuffix(r.Path, "/libz.so.1") && r.Why == compliance.RemovedLoadable
+		}) {
+			t.Error("distroless.removed does not list libz.so.1 as loadable")
 		}
 	})
 

@@ -105,6 +105,7 @@ type Decision struct {
 	Findings        []rules.Finding   `json:"findings,omitempty"`
 	Rebased         bool              `json:"rebased,omitempty"`
 	NotAllowed      []keep.Dropped    `json:"notAllowed,omitempty"`
+	LeftOut         keep.LeftOut      `json:"leftOut"`
 	Executables     []keep.Allowed    `json:"executables,omitempty"`
 	RuntimePackages map[string]string `json:"runtimePackages,omitempty"`
 	StateDirs       []string          `json:"stateDirs,omitempty"`
@@ -240,7 +241,7 @@ func decisionOf(plan fsPlan, who identity) Decision {
 // plan is d as the plan writeLayer follows.
 func (d Decision) plan() fsPlan {
 	p := fsPlan{paths: d.Paths, generated: d.Generated, exclude: d.Exclude, include: d.Include,
-		removed: d.Removed, findings: d.Findings, rebased: d.Rebased, notAllowed: d.NotAllowed,
+		removed: d.Removed, findings: d.Findings, rebased: d.Rebased, notAllowed: d.NotAllowed, leftOut: d.LeftOut,
 		executables: d.Executables, runtimePackages: d.RuntimePackages, stateDirs: d.StateDirs,
 		handed: handed{handovers: d.Handovers, rootOwned: d.RootOwned, layout: d.Layout}}
 	if p.generated == nil {

@@ -65,6 +65,7 @@ type fsPlan struct {
 	// decisions follow.
 	rebased         bool
 	notAllowed      []keep.Dropped
+	leftOut         keep.LeftOut
 	executables     []keep.Allowed
 	runtimePackages map[string]string
 
@@ -126,7 +127,7 @@ func planFilesystem(ctx context.Context, baseTree func() (*rootfs.Tree, error), 
 		return fsPlan{}, &Violation{Rule: ruleRebase.ID, Message: rebaseMessage(ctx, in, final, src, err), Ranges: entrypointRanges(in.Lines)}
 	}
 	plan := fsPlan{paths: ks.Paths, generated: ks.Generated, removed: ks.Removed,
-		rebased: true, notAllowed: ks.NotAllowed, executables: ks.Executables, runtimePackages: ks.RuntimePackages,
+		rebased: true, notAllowed: ks.NotAllowed, leftOut: ks.LeftOut, executables: ks.Executables, runtimePackages: ks.RuntimePackages,
 		stateDirs: ks.StateDirs}
 	for _, n := range ks.Notes {
 		plan.findings = append(plan.findings, rules.Finding{Rule: ruleRebase.ID, Level: rules.LevelWarn, Message: n})
@@ -145,7 +146,9 @@ func planFilesystem(ctx context.Context, baseTree func() (*rootfs.Tree, error), 
 		kept[p] = true
 	}
 	for _, d := range ks.NotAllowed {
-		if e, ok := final.Lookup(d.Path); ok && !e.IsDir() && !kept[d.Path] {
+		// A loadable file left out is listed for the evidence, not
+		// dropped from a kept copy: nothing above it is kept.
+		if e, ok := final.Lookup(d.Path); ok && !e.IsDir() && !kept[d.Path] && !d.Loadable {
 			plan.exclude = append(plan.exclude, d.Path)
 		}
 	}

@@ -93,8 +93,11 @@ type Result struct {
 	Findings []rules.Finding
 	// Removed are the tooling matches left out of the image.
 	Removed []tooling.Match
-	// NotAllowed are the paths the allowlist left out (rebase mode).
+	// NotAllowed are the paths the allowlist left out and the loadable
+	// files not in the closure (rebase mode).
 	NotAllowed []keep.Dropped
+	// LeftOut summarises the rest of what does not ship (rebase mode).
+	LeftOut keep.LeftOut
 	// Executables are the executables that ship, each with why it was
 	// allowed (rebase mode).
 	Executables []keep.Allowed
@@ -201,6 +204,7 @@ func Plan(ctx context.Context, an Analyzer, in Input) (Result, error) {
 		Findings:        plan.findings,
 		Removed:         plan.removed,
 		NotAllowed:      plan.notAllowed,
+		LeftOut:         plan.leftOut,
 		Executables:     plan.executables,
 		RuntimePackages: plan.runtimePackages,
 		OwnedByUser:     plan.ownedStateDirs(),

@@ -128,6 +128,9 @@ type Dropped struct {
 	// OutsideClosure names the packages owning the path when it was left
 	// out because none of them is in the runtime closure.
 	OutsideClosure []string
+	// Loadable says the path is not in the closure of what the image runs
+	// but a kept program could load it (removed.go): Reason says how.
+	Loadable bool `json:",omitempty"`
 }
 
 // Allowed is an executable that ships, with why it was allowed.

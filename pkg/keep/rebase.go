@@ -103,8 +103,14 @@ type KeepSet struct {
 	// RuntimePackages are the dpkg packages in the runtime closure, with
 	// why each is in it.
 	RuntimePackages map[string]string
-	// NotAllowed are the paths the allowlist left out, sorted by path.
+	// NotAllowed are the paths the allowlist left out, and the files a
+	// kept program could load that are not in the closure of what the
+	// image runs (Dropped.Loadable, at most MaxLoadableListed; removed.go),
+	// sorted by path.
 	NotAllowed []Dropped
+	// LeftOut summarises the rest of what does not ship: per package, or
+	// per directory for files no package owns.
+	LeftOut LeftOut
 	// Executables are the executables that ship and why each was
 	// allowed, sorted by path.
 	Executables []Allowed
@@ -132,7 +138,8 @@ type KeepSet struct {
 //
 // minus tooling.Detect's matches, except policy Keep paths; then the
 // package databases are rewritten for what is left and parent directories
-// are added. It fails when the entrypoint is missing or is, or needs, a
+// are added. What does not ship is accounted for (removed.go): what a kept
+// program could load is listed, the rest summarised. It fails when the entrypoint is missing or is, or needs, a
 // removed tool.
 func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if in.Final == nil || in.Src == nil {
@@ -189,7 +196,13 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	if err != nil {
 		return KeepSet{}, err
 	}
-	return r.keepSet(meta, removed, env.unresolved), nil
+	leftOut, err := r.leftOut(ctx, removed)
+	if err != nil {
+		return KeepSet{}, err
+	}
+	ks := r.keepSet(meta, removed, env.unresolved)
+	ks.LeftOut = leftOut
+	return ks, nil
 }
 
 // closureEnv is what the phases of one Rebase call that follow programs'

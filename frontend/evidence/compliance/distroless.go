@@ -13,16 +13,34 @@ const (
 	// the allowlist does not admit, or a file of a package outside the
 	// runtime closure.
 	RemovedByAllowlist = "allowlist"
+	// RemovedLoadable: it is in no closure of what the image runs, but a
+	// kept program could load it (a shared object, a module of a kept
+	// interpreter, a JVM archive, data the kept C library reads); Detail
+	// says how. Listed one by one so that a program failing to load it
+	// points at the evidence.
+	RemovedLoadable = "loadable"
+	// RemovedNotInClosure: a summary of files in no closure of what the
+	// image runs that no kept program could load and that no package
+	// outside the runtime closure accounts for: files no package owns
+	// ("unpackaged:DIR") and a runtime package's documentation
+	// ("package:NAME"). A package outside the runtime closure is
+	// summarised as RemovedByAllowlist.
+	RemovedNotInClosure = "closure"
 )
 
 // Distroless is what the distroless control left out of the image and
 // why, and which executables ship and why each was allowed, so that a
 // reviewer can audit the allowlist.
 type Distroless struct {
-	// Removed are the paths left out, sorted by path. Files of a package
-	// outside the runtime closure are summarised as one entry per package
-	// ("package:NAME").
+	// Removed are the paths left out, sorted by path: every tool, every
+	// allowlist drop and every file a kept program could load are listed;
+	// the rest is summarised as one entry per package ("package:NAME") or,
+	// for files no package owns, per directory ("unpackaged:DIR").
 	Removed []Removal `json:"removed"`
+	// LoadableOmitted counts the loadable files left out beyond the bound
+	// of the list (keep.MaxLoadableListed); they are counted in their
+	// package's summary.
+	LoadableOmitted int `json:"loadableOmitted,omitempty"`
 	// Executables are the executable files that ship, sorted by path.
 	Executables []ShippedExecutable `json:"executables"`
 	// RuntimePackages are the packages in the runtime closure, sorted,
@@ -49,16 +67,23 @@ type HandedOver struct {
 
 // Removal is one path (or package) left out.
 type Removal struct {
-	// Path is the image path, or "package:NAME" for a package's files.
+	// Path is the image path, or for a summary "package:NAME" (a
+	// package's files) or "unpackaged:DIR" (files no package owns below
+	// DIR).
 	Path string `json:"path"`
 	// Category is the tooling category (package-manager, network-tool,
 	// debugger, shell) for a tool; empty for an allowlist removal.
 	Category string `json:"category,omitempty"`
-	// Why is name, content or allowlist.
+	// Why is name, content, allowlist, loadable or closure.
 	Why string `json:"why"`
-	// Detail says more: the matched tool and how it was found, or why the
-	// allowlist did not admit it.
+	// Detail says more: the matched tool and how it was found, why the
+	// allowlist did not admit it, or how a kept program could load it.
 	Detail string `json:"detail"`
+	// Package and Version name a summary's package; Files counts the
+	// files a summary stands for.
+	Package string `json:"package,omitempty"`
+	Version string `json:"version,omitempty"`
+	Files   int    `json:"files,omitempty"`
 }
 
 // ShippedExecutable is an executable that ships.
@@ -82,15 +107,15 @@ func (d *Distroless) normalized() *Distroless {
 	if d == nil {
 		return nil
 	}
-	return &Distroless{
-		Removed: sorted(d.Removed, func(a, b Removal) int {
-			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why), cmp.Compare(a.Detail, b.Detail))
-		}),
-		Executables:     sorted(d.Executables, func(a, b ShippedExecutable) int { return cmp.Compare(a.Path, b.Path) }),
-		RuntimePackages: sorted(d.RuntimePackages, func(a, b RuntimePackage) int { return cmp.Compare(a.Name, b.Name) }),
-		OwnedByUser:     sorted(d.OwnedByUser, cmp.Compare[string]),
-		HandedOver: sorted(d.HandedOver, func(a, b HandedOver) int {
-			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why))
-		}),
-	}
+	out := *d
+	out.Removed = sorted(d.Removed, func(a, b Removal) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why), cmp.Compare(a.Detail, b.Detail))
+	})
+	out.Executables = sorted(d.Executables, func(a, b ShippedExecutable) int { return cmp.Compare(a.Path, b.Path) })
+	out.RuntimePackages = sorted(d.RuntimePackages, func(a, b RuntimePackage) int { return cmp.Compare(a.Name, b.Name) })
+	out.OwnedByUser = sorted(d.OwnedByUser, cmp.Compare[string])
+	out.HandedOver = sorted(d.HandedOver, func(a, b HandedOver) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why))
+	})
+	return &out
 }
