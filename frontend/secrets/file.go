@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -40,6 +41,14 @@ type fileOpts struct {
 	verified bool
 	// lineBase is the number of lines before the piece.
 	lineBase int
+	// dec is the file's decoding budget, shared by its pieces; nil: one
+	// for this call alone.
+	dec *decodeState
+	// file reads the whole file, of size bytes, of which the piece
+	// starts at off: a stream or archive that starts in the piece is
+	// opened through it to its end. nil: the piece is the whole file.
+	file      io.ReaderAt
+	size, off int64
 }
 
 // scanFile scans the content of the file at p (an image path or a context
@@ -49,13 +58,17 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 	if o.binary {
 		text = printableRuns(maskEmbeddedRules(dt))
 	}
-	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
-	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
+	hits := s.leaf(ctx, p, text, dt, lines, o.low)
 	if !o.verified {
 		// Encoded, compressed and reversed forms inside a file its
 		// package vouches for are as public as the file: decoding every
 		// changelog.gz of a distribution is most of the cost of a scan.
-		hits = append(hits, s.scanDecoded(ctx, p, text, dt, decoding{lines: lines, low: o.low, verified: o.verified, depth: maxArchiveDepth})...)
+		st := o.dec
+		if st == nil {
+			st = newDecodeState(int64(len(dt)))
+		}
+		hits = append(hits, s.scanDecoded(ctx, p, text, dt, decoding{lines: lines, low: o.low, depth: maxDecodeDepth,
+			st: st, ra: o.file, size: o.size, off: o.off})...)
 	}
 	if o.lineBase > 0 {
 		for i := range hits {
@@ -65,6 +78,17 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 		}
 	}
 	return hits
+}
+
+// leaf runs the detectors on one text: a file's content, an archive
+// member's, a decoded payload's. text is what the text detectors read
+// (the printable strings of a binary), dt the raw bytes; p the path that
+// path-scoped rules and credential-file detection see ("" for a decoded
+// segment). A detector of raw bytes (a DER key) belongs here, so that it
+// sees every file and everything decoded from one.
+func (s *Scanner) leaf(ctx context.Context, p, text string, dt []byte, lines, low bool) []hit {
+	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, low)...)
+	return append(hits, credentialFile(p, text, dt, lines, hits)...)
 }
 
 // isBinary reports whether dt looks like a binary file.
