@@ -29,8 +29,13 @@
 // (pkgdigest.go) and those gitleaks' global allow-list skips by path. In a binary a match must stand apart from the bytes
 // around it, except a provider token whose checksum or layout tells it
 // from packed string literals (glued.go). Encoded, compressed and reversed secrets are decoded
-// (decode.go); entry names, symlink targets and git object stores are
-// checked too (tree.go). The static Dockerfile rules use the same
+// in depth — base16/32/64 in every common form, backslash escapes,
+// UTF-16, gzip, bzip2, xz, zstd, zlib, deflate, zip and tar wherever they
+// start and however nested (decode.go, decode_text.go,
+// decode_compress.go) — within a per-file depth and byte budget
+// (budget.go): a file whose budget runs out is unscanned, not clean.
+// Entry names, symlink targets and git object stores are checked too
+// (tree.go). The static Dockerfile rules use the same
 // detectors (text.go).
 //
 // gitleaks' detector runs a rule's regular expression on a whole fragment
