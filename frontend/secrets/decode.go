@@ -28,9 +28,11 @@ const (
 	// detected is at least 16 characters, 21 in base64.
 	minEncoded = 20
 	// minBinaryPayload is the shortest decoded segment scanned when it
-	// is not text (a DER key, a compressed stream): shorter ones are the
-	// chance decodings of identifiers and hashes.
-	minBinaryPayload = 24
+	// is not text and does not start like a structure worth opening (a
+	// compressed stream, DER, a keystore, UTF-16): shorter ones are the
+	// chance decodings of identifiers and the digests that fill lock
+	// files and package lists (a SHA-512 is 64 bytes).
+	minBinaryPayload = 128
 	// minReversedKeyword is the shortest keyword looked for reversed:
 	// shorter ones ("ey") occur reversed everywhere.
 	minReversedKeyword = 4
@@ -107,7 +109,7 @@ func (s *Scanner) scanSegments(ctx context.Context, text string, o decoding) []h
 		}
 		textual := isText(seg.dt)
 		switch {
-		case !textual && len(seg.dt) < minBinaryPayload:
+		case !textual && len(seg.dt) < minBinaryPayload && !structured(seg.dt):
 			continue
 		case !textual && o.depth <= 0:
 			// A chance decoding is not a layer; a container is.

@@ -454,6 +454,10 @@ const deflateProbe = 512
 // scanDeflated scans dt as a raw deflate stream (zlib without its
 // header) when its first deflateProbe bytes decode to text.
 func (s *Scanner) scanDeflated(ctx context.Context, p string, dt []byte, o decoding) []hit {
+	if len(dt) < minBinaryPayload/4 || dt[0]&6 == 6 {
+		// Too short for a compressed secret, or a reserved block type.
+		return nil
+	}
 	fr := flate.NewReader(bytes.NewReader(dt))
 	defer fr.Close()
 	head := make([]byte, deflateProbe)

@@ -47,6 +47,27 @@ func startsContainer(dt []byte) bool {
 	return false
 }
 
+// structured reports whether a short binary payload decoded from a
+// segment starts like something a detector reads whole: a compressed
+// stream or archive, a DER structure (an ASN.1 SEQUENCE: PKCS#1, PKCS#8,
+// PKCS#12), a Java keystore (JKS, JCEKS), an OpenPGP secret-key packet,
+// or UTF-16 text.
+func structured(dt []byte) bool {
+	if len(dt) < 16 {
+		return false
+	}
+	switch {
+	case dt[0] == 0x30 && (dt[1] == 0x82 || dt[1] == 0x81 || int(dt[1]) == len(dt)-2):
+		return true
+	case string(dt[:4]) == "\xfe\xed\xfe\xed" || string(dt[:4]) == "\xce\xce\xce\xce":
+		return true
+	case dt[0] == 0xc5 || dt[0]&0xfc == 0x94:
+		return true
+	}
+	_, u16 := utf16Text(dt)
+	return u16 || startsContainer(dt)
+}
+
 // minWrapWidth is the shortest line taken for a wrapped encoding.
 const minWrapWidth = 16
 
