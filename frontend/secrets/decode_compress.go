@@ -406,7 +406,13 @@ func (s *Scanner) scanNested(ctx context.Context, name string, dt []byte, o deco
 	low := o.low && !binary
 	hits := s.leaf(ctx, name, text, dt, false, low)
 	o.low, o.lines = low, false
-	hits = append(hits, s.scanDecoded(ctx, name, text, dt, o)...)
+	whole := dt
+	if !binary && len(dt) <= sniffLen {
+		// Short text holds no stream, archive or UTF-16: only its
+		// segments are decoded.
+		whole = nil
+	}
+	hits = append(hits, s.scanDecoded(ctx, name, text, whole, o)...)
 	for i := range hits {
 		hits[i].line = 0
 	}
