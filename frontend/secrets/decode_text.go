@@ -87,13 +87,7 @@ func wrappedSegments(text string) []segment {
 		}
 		group = nil
 	}
-	for ls := 0; ls < len(text); {
-		le := strings.IndexByte(text[ls:], '\n')
-		if le < 0 {
-			le = len(text)
-		} else {
-			le += ls
-		}
+	eachLine(text, func(ls, le int) {
 		line := strings.TrimSpace(text[ls:le])
 		body := strings.TrimRight(line, "=")
 		encoded := len(body) >= minWrapWidth && len(line)-len(body) <= 6 && allBytes(body, isBase64Segment)
@@ -112,8 +106,7 @@ func wrappedSegments(text string) []segment {
 			group = append(group, line)
 			end = le
 		}
-		ls = le + 1
-	}
+	})
 	flush()
 	return out
 }
@@ -138,6 +131,20 @@ func escapedSegments(text string) []segment {
 		return nil
 	}
 	var out []segment
+	eachLine(text, func(ls, le int) {
+		line := text[ls:le]
+		if strings.Count(line, `\u`)+strings.Count(line, `\x`) >= minEscapes {
+			if dt, n := unescape(line); n >= minEscapes {
+				out = append(out, segment{start: ls, raw: line, dt: dt, dec: decEscaped})
+			}
+		}
+	})
+	return out
+}
+
+// eachLine calls fn with the [start, end) range of every line of text,
+// newline excluded.
+func eachLine(text string, fn func(start, end int)) {
 	for ls := 0; ls < len(text); {
 		le := strings.IndexByte(text[ls:], '\n')
 		if le < 0 {
@@ -145,15 +152,9 @@ func escapedSegments(text string) []segment {
 		} else {
 			le += ls
 		}
-		line := text[ls:le]
-		if strings.Count(line, `\u`)+strings.Count(line, `\x`) >= minEscapes {
-			if dt, n := unescape(line); n >= minEscapes {
-				out = append(out, segment{start: ls, raw: line, dt: dt, dec: decEscaped})
-			}
-		}
+		fn(ls, le)
 		ls = le + 1
 	}
-	return out
 }
 
 // unescape resolves the backslash escapes of s that JSON, JavaScript,
