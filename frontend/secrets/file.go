@@ -38,6 +38,10 @@ type fileOpts struct {
 	low bool
 	// verified: a package database vouches for the file's bytes.
 	verified bool
+	// code: the file is compiled code — an executable format
+	// (packedLiterals of its first piece) or an executable mode — whose
+	// string literals may be packed back to back (glued.go).
+	code bool
 	// lineBase is the number of lines before the piece.
 	lineBase int
 }
@@ -49,8 +53,9 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 	if o.binary {
 		text = printableRuns(maskEmbeddedRules(dt))
 	}
-	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
+	hits := append(privateKeys(text, lines), s.gitleaks.scanIn(ctx, p, text, dt, scanMode{lines: lines, low: o.low, packed: o.code || packedLiterals(dt)})...)
 	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
+	hits = append(hits, s.fileStructureHits(p, text, dt, o, hits)...)
 	if !o.verified {
 		// Encoded, compressed and reversed forms inside a file its
 		// package vouches for are as public as the file: decoding every

@@ -165,7 +165,7 @@ func (s *Scanner) scanTree(ctx context.Context, t *rootfs.Tree, src rootfs.Sourc
 }
 
 // scanned says how a file was scanned.
-type scanned struct{ binary, verified, chunked bool }
+type scanned struct{ binary, verified, chunked, code bool }
 
 // scanEntry reads and scans one file, in pieces of the read size when it
 // is larger. A file whose bytes match its package digest is scanned with
@@ -184,8 +184,9 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 			how.binary = isBinary(dt)
 			how.chunked = int64(len(dt)) == size
 			how.verified = !how.chunked && d.matches(dt)
+			how.code = packedLiterals(dt) || e.Mode&0o111 != 0
 		}
-		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, lineBase: line}
+		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, code: how.code, lineBase: line}
 		out = append(out, s.findings(where, s.scanFile(ctx, e.Path, dt, fo))...)
 		if int64(len(dt)) < size {
 			return out, how, nil
