@@ -194,11 +194,12 @@ type dsaKey struct {
 func isPrivateKeyDER(der []byte) bool {
 	var p8 pkcs8
 	if rest, err := asn1.Unmarshal(der, &p8); err == nil && len(rest) == 0 && p8.Version <= 1 &&
-		len(p8.PrivateKey) >= minPrivateKeyBytes && slices.ContainsFunc(privateKeyAlgorithms, p8.Algo.Algorithm.Equal) {
+		len(p8.PrivateKey) >= minPrivateKeyBytes && slices.ContainsFunc(privateKeyAlgorithms, p8.Algo.Algorithm.Equal) &&
+		looksRandom(p8.PrivateKey) {
 		return true
 	}
 	var enc encryptedPKCS8
-	if rest, err := asn1.Unmarshal(der, &enc); err == nil && len(rest) == 0 && pbeAlgorithm(enc.Algo.Algorithm) && len(enc.Data) >= minPrivateKeyBytes {
+	if rest, err := asn1.Unmarshal(der, &enc); err == nil && len(rest) == 0 && pbeAlgorithm(enc.Algo.Algorithm) && len(enc.Data) >= minPrivateKeyBytes && looksRandom(enc.Data) {
 		return true
 	}
 	var rsa rsaKey
@@ -207,7 +208,7 @@ func isPrivateKeyDER(der []byte) bool {
 	}
 	var ec sec1
 	if rest, err := asn1.Unmarshal(der, &ec); err == nil && len(rest) == 0 && ec.Version == 1 &&
-		len(ec.PrivateKey) >= 20 && len(ec.PrivateKey) <= 72 && (len(ec.Params) > 0 || ec.PublicKey.BitLength > 0) {
+		len(ec.PrivateKey) >= 20 && len(ec.PrivateKey) <= 72 && (len(ec.Params) > 0 || ec.PublicKey.BitLength > 0) && looksRandom(ec.PrivateKey) {
 		return true
 	}
 	var dsa dsaKey
@@ -216,4 +217,27 @@ func isPrivateKeyDER(der []byte) bool {
 		return true
 	}
 	return false
+}
+
+// looksRandom reports whether the last (up to) 32 bytes of key material
+// look like key material: at least 20 distinct values and at most 4 zero
+// bytes (32 random bytes have about 30 distinct values and rarely two
+// zeros). A DER header written as a constant — Python's cryptography
+// package keeps the 16-byte X25519 PKCS#8 prefix in a .pyc — is followed
+// by whatever bytes come next, whose length fits but which are not a
+// key.
+func looksRandom(b []byte) bool {
+	tail := b[max(0, len(b)-32):]
+	var seen [256]bool
+	distinct, zeros := 0, 0
+	for _, c := range tail {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+		if c == 0 {
+			zeros++
+		}
+	}
+	return distinct >= len(tail)*5/8 && zeros <= 4
 }

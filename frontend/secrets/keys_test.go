@@ -153,6 +153,8 @@ func TestPrivateKeysByStructure(t *testing.T) {
 		{"indented bare body", "/app/conf.yaml", []byte("tls:\n  key: |\n" + indent(wrap64(k.ecPKCS8), "    ")), derFingerprint(k.ecPKCS8), 3},
 		{"bare body on one JSON line", "/app/conf.json", []byte(`{"material": "` + base64.StdEncoding.EncodeToString(k.ed25519PKCS8) + `"}`), derFingerprint(k.ed25519PKCS8), 1},
 		{"bare encrypted body", "/app/k", []byte(wrap64(k.encryptedPKCS8)), derFingerprint(k.encryptedPKCS8), 1},
+		{"a PKCS#8 header constant followed by other bytes", "/usr/lib/python3/x.pyc",
+			append([]byte("\xe3\x00\x00\x00s\x10\x00\x00\x000.\x02\x01\x000\x05\x06\x03+en\x04\"\x04 "), bytes.Repeat([]byte("\xe90\x00\x00\x00r\x01\x00"), 8)...), "", 0},
 		{"certificate DER", "/etc/ssl/ca.der", k.certDER, "", 0},
 		{"certificate bare base64", "/etc/ssl/ca.txt", []byte(wrap64(k.certDER)), "", 0},
 		{"public key PKIX DER", "/app/pub.der", k.rsaPublicPKIX, "", 0},

@@ -19,8 +19,9 @@ import (
 // code (an SQLite database), never on a program's string table.
 
 // fileURLCredentialRe finds a URL with user information; the groups are
-// the user, the password and the host.
-var fileURLCredentialRe = regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^/\s:@'"<>{}()\[\]]*):([^/\s@'"<>{}()\[\]]{8,128})@([a-zA-Z0-9._-]+)`)
+// the user (not empty: "cvs://:pserver:anoncvs@host" is CVS's access
+// method, not a password), the password and the host.
+var fileURLCredentialRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^/\s:@'"<>{}()\[\]]+):([^/\s:@'"<>{}()\[\]]{8,128})@([a-zA-Z0-9._-]+)`)
 
 // placeholderWords are what a password in an example says it stands for.
 var placeholderWords = []string{
@@ -49,27 +50,60 @@ func fileURLPlaceholder(user, password, host string) bool {
 	return false
 }
 
-// fileURLCredentials finds credentials in URLs in a file's text.
+// fileURLCredentials finds credentials in URLs in a file's text. The
+// pattern runs only on a window around each "://" that has an "@" soon
+// after it: a binary's strings hold many URLs, and the pattern, run on
+// the whole text, would cost more than every other detector.
 func fileURLCredentials(text string, lines bool) []hit {
-	if !strings.Contains(text, "://") {
-		return nil
-	}
 	var out []hit
-	for _, m := range fileURLCredentialRe.FindAllStringSubmatchIndex(text, -1) {
-		user, password, host := text[m[2]:m[3]], text[m[4]:m[5]], text[m[6]:m[7]]
-		if u, err := url.PathUnescape(password); err == nil {
-			password = u
+	for off := 0; ; {
+		i := strings.Index(text[off:], "://")
+		if i < 0 {
+			return out
 		}
-		if fileURLPlaceholder(user, password, host) {
+		sep := off + i
+		off = sep + 3
+		end := min(len(text), sep+3+maxURLUserInfo)
+		if strings.IndexByte(text[sep:end], '@') < 0 {
 			continue
 		}
-		h := hit{rule: RuleURLCredential, fingerprint: Fingerprint(password), value: text[m[4]:m[5]]}
-		if lines {
-			h.line = lineAt(text, m[4])
+		start := sep
+		for start > 0 && sep-start < 21 && isSchemeByte(text[start-1]) {
+			start--
 		}
-		out = append(out, h)
+		m := fileURLCredentialRe.FindStringSubmatchIndex(text[start:min(len(text), end+256)])
+		if m == nil || m[0] != 0 {
+			continue
+		}
+		if h, ok := urlCredentialHit(text, start, m, lines); ok {
+			out = append(out, h)
+		}
 	}
-	return out
+}
+
+// maxURLUserInfo bounds how far after "://" the "@" may be: a user, a
+// colon and a password of at most 128 characters.
+const maxURLUserInfo = 300
+
+func isSchemeByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-'
+}
+
+// urlCredentialHit is the finding for the match m of fileURLCredentialRe
+// at text[base:], unless its password is a placeholder.
+func urlCredentialHit(text string, base int, m []int, lines bool) (hit, bool) {
+	user, password, host := text[base+m[2]:base+m[3]], text[base+m[4]:base+m[5]], text[base+m[6]:base+m[7]]
+	if u, err := url.PathUnescape(password); err == nil {
+		password = u
+	}
+	if fileURLPlaceholder(user, password, host) {
+		return hit{}, false
+	}
+	h := hit{rule: RuleURLCredential, fingerprint: Fingerprint(password), value: text[base+m[4] : base+m[5]]}
+	if lines {
+		h.line = lineAt(text, base+m[4])
+	}
+	return h, true
 }
 
 // fileStructureHits runs the detectors of this file and keys.go on a
