@@ -49,7 +49,9 @@ type decodedSegment struct {
 
 // decoding says how scanDecoded treats one text: lines whether line
 // numbers mean anything, low whether the low-confidence rules run,
-// verified whether a package database vouches for the bytes, depth how
+// verified whether a package database vouches for the bytes, code
+// whether it is compiled code (leafMode; what its segments decode to
+// inherits it, an archive member or a stream has its own), depth how
 // many more layers may be opened, st the file's budget and counts (nil:
 // a fresh budget, and depth 0 means maxDecodeDepth).
 //
@@ -60,12 +62,12 @@ type decodedSegment struct {
 // too large to hold, with no ra: a container running past its end makes
 // the file not-evaluated.
 type decoding struct {
-	lines, low, verified bool
-	depth                int
-	st                   *decodeState
-	ra                   io.ReaderAt
-	size, off            int64
-	piece                bool
+	lines, low, verified, code bool
+	depth                      int
+	st                         *decodeState
+	ra                         io.ReaderAt
+	size, off                  int64
+	piece                      bool
 }
 
 // scanDecoded runs the detectors on the encoded and compressed forms
@@ -126,7 +128,7 @@ func (s *Scanner) scanSegments(ctx context.Context, text string, o decoding) []h
 		if textual {
 			o.st.count(seg.dec)
 		}
-		child := decoding{low: o.low, verified: o.verified, depth: o.depth - 1, st: o.st}
+		child := decoding{low: o.low, verified: o.verified, code: o.code, depth: o.depth - 1, st: o.st}
 		for _, h := range s.scanNested(ctx, "", seg.dt, child) {
 			h.value = seg.raw
 			if o.lines {

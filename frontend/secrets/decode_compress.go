@@ -112,10 +112,11 @@ func (s *Scanner) openContainers(ctx context.Context, p string, whole []byte, o 
 	}
 	child := o
 	child.ra, child.size, child.off, child.lines = nil, 0, 0, false
-	// An archive member is judged as the file it would be on disk; text
-	// compressed into an executable (embedded assets) as the binary's
-	// own strings are.
+	// An archive member is judged as the file it would be on disk, by its
+	// own bytes (scanNested); text compressed into an executable
+	// (embedded assets) as the binary's own strings are.
 	child.low = !o.verified && !isExecutable(whole)
+	child.code = false
 	var hits []hit
 	searchEnd := len(whole)
 	if off+int64(len(whole)) == size {
@@ -404,7 +405,8 @@ func (s *Scanner) scanNested(ctx context.Context, name string, dt []byte, o deco
 		text = printableRuns(maskEmbeddedRules(dt))
 	}
 	low := o.low && !binary
-	hits := s.leaf(ctx, name, text, dt, false, low)
+	o.code = o.code || isExecutable(dt)
+	hits := s.leaf(ctx, name, text, dt, leafMode{low: low, code: o.code, verified: o.verified})
 	o.low, o.lines = low, false
 	whole := dt
 	if !binary && len(dt) <= sniffLen {
@@ -476,11 +478,11 @@ func (s *Scanner) scanDeflated(ctx context.Context, p string, dt []byte, o decod
 	return s.scanStream(ctx, p+"!", decDeflate, io.MultiReader(bytes.NewReader(head[:n]), fr), o)
 }
 
-// isExecutable reports whether dt starts like an executable or a shared
-// library: ELF, PE or Mach-O.
+// isExecutable reports whether dt starts like compiled code: an
+// executable, a shared or static library, a class file (executableMagics).
 func isExecutable(dt []byte) bool {
-	for _, m := range []string{"\x7fELF", "MZ", "\xcf\xfa\xed\xfe", "\xce\xfa\xed\xfe", "\xca\xfe\xba\xbe"} {
-		if bytes.HasPrefix(dt, []byte(m)) {
+	for _, m := range executableMagics {
+		if bytes.HasPrefix(dt, m) {
 			return true
 		}
 	}

@@ -13,8 +13,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -25,7 +23,6 @@ import (
 
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
-	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // awsCredentials is an AWS shared credentials file with the planted,
@@ -157,29 +154,15 @@ func jsonEscaped(s string) string {
 	return b.String()
 }
 
-// scanFiles writes files into a fresh root and scans it as an image.
+// scanFiles writes files into a fresh root, mode 0644, and scans it as
+// an image.
 func scanFiles(t *testing.T, opts secrets.Options, files map[string][]byte) secrets.TreeResult {
 	t.Helper()
-	root := t.TempDir()
+	img := make(map[string]imageFile, len(files))
 	for p, dt := range files {
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, dt, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		img[p] = imageFile{dt, 0o644}
 	}
-	src := rootfs.DirSource(root)
-	tree, err := rootfs.Load(t.Context(), src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := newScanner(t, opts).ScanTree(t.Context(), tree, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return scanImage(t, opts, img)
 }
 
 // TestDecodingInDepth: the AWS key pair, encoded, compressed and

@@ -13,13 +13,20 @@
 //
 //   - RulePrivateKey: any PEM "-----BEGIN … PRIVATE KEY-----" block with a
 //     key body, also truncated, indented, JSON-escaped or found in a
-//     binary (it replaces gitleaks' private-key rule);
+//     binary (it replaces gitleaks' private-key rule), and a private key
+//     recognised by its structure whatever wraps it (keys.go): DER
+//     PKCS#1, SEC 1, PKCS#8 (encrypted too) anywhere in a file's bytes or
+//     as a bare base64 body, PKCS#12 key bags, JKS/JCEKS key entries,
+//     OpenPGP secret-key packets, OpenSSH's binary format, PuTTY files;
 //   - RuleCredentialFile: credential files recognised by name and content
 //     (.aws/credentials, .docker/config.json auths, .npmrc tokens, .netrc,
 //     .pypirc, .pgpass, .git-credentials, SSH identity files);
 //   - RuleSecretName: a literal, random-looking value assigned to a
 //     secret-named variable (BuildKit's SecretsUsedInArgOrEnv tokens) in
-//     Env, labels, build args and history.
+//     Env, labels, build args and history;
+//   - RuleURLCredential: a password in scheme://user:password@host, in
+//     config values and commands, and in files unless it is a
+//     placeholder (urlcred.go).
 //
 // Every file is scanned whole, a large one in overlapping pieces; a file
 // that cannot be read fails the scan. Binary files (a NUL byte in their

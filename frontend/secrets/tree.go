@@ -178,8 +178,8 @@ func (s *Scanner) scanTree(ctx context.Context, t *rootfs.Tree, src rootfs.Sourc
 
 // scanned says how a file was scanned, and what its decoding opened.
 type scanned struct {
-	binary, verified, chunked, exhausted bool
-	opened                               [numDecoders]int
+	binary, verified, chunked, code, exhausted bool
+	opened                                     [numDecoders]int
 }
 
 // decodeStats sums what the decoding of files opened, by decoder name,
@@ -225,9 +225,10 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 			how.binary = isBinary(dt)
 			how.chunked = int64(len(dt)) == size
 			how.verified = !how.chunked && d.matches(dt)
+			how.code = packedLiterals(dt) || e.Mode&0o111 != 0
 		}
-		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, lineBase: line,
-			dec: st, file: file, size: e.Size, off: off}
+		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, code: how.code,
+			lineBase: line, dec: st, file: file, size: e.Size, off: off}
 		out = append(out, s.findings(where, s.scanFile(ctx, e.Path, dt, fo))...)
 		if file.err != nil {
 			return nil, how, fmt.Errorf("reading %s: %w", e.Path, file.err)
