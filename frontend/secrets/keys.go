@@ -40,14 +40,22 @@ var derNeedles = []struct {
 	// needle: one header (2 to 4 bytes) before a version field, two
 	// before the OID of an EncryptedPrivateKeyInfo's algorithm.
 	minBack, maxBack int
+	// anchor is where in needle its derAnchors entry starts.
+	anchor int
 }{
-	{[]byte{0x02, 0x01, 0x00, 0x30}, 2, 4},                                           // PKCS#8 v1
-	{[]byte{0x02, 0x01, 0x01, 0x30}, 2, 4},                                           // PKCS#8 v2 (RFC 5958)
-	{[]byte{0x02, 0x01, 0x00, 0x02}, 2, 4},                                           // PKCS#1 RSA, DSA
-	{[]byte{0x02, 0x01, 0x01, 0x04}, 2, 4},                                           // SEC 1 EC
-	{[]byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05}, 4, 8},       // PKCS#5 PBES1/PBES2
-	{[]byte{0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01}, 4, 8}, // PKCS#12 PBE
+	{[]byte{0x02, 0x01, 0x00, 0x30}, 2, 4, 0},                                           // PKCS#8 v1
+	{[]byte{0x02, 0x01, 0x01, 0x30}, 2, 4, 0},                                           // PKCS#8 v2 (RFC 5958)
+	{[]byte{0x02, 0x01, 0x00, 0x02}, 2, 4, 0},                                           // PKCS#1 RSA, DSA
+	{[]byte{0x02, 0x01, 0x01, 0x04}, 2, 4, 0},                                           // SEC 1 EC
+	{[]byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05}, 4, 8, 2},       // PKCS#5 PBES1/PBES2
+	{[]byte{0x06, 0x0a, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01}, 4, 8, 2}, // PKCS#12 PBE
 }
+
+// derAnchors are what derKeys searches for: the bytes the needles share
+// (a version INTEGER's header; the RSA Data Security OID arc). One search
+// per anchor instead of one per needle: the searches over every binary
+// of an image were most of the cost of the key detectors.
+var derAnchors = [][]byte{{0x02, 0x01}, {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01}}
 
 // Private key algorithms of a PKCS#8 PrivateKeyInfo (RFC 5958, 8410,
 // 3279, 5480, 8017).
@@ -93,13 +101,18 @@ const minPrivateKeyBytes = 32
 func derKeys(dt []byte) []hit {
 	type cand struct{ at, minBack, maxBack int }
 	var cands []cand
-	for _, n := range derNeedles {
+	for _, a := range derAnchors {
 		for off := 0; ; {
-			i := bytes.Index(dt[off:], n.needle)
+			i := bytes.Index(dt[off:], a)
 			if i < 0 {
 				break
 			}
-			cands = append(cands, cand{off + i, n.minBack, n.maxBack})
+			for _, n := range derNeedles {
+				at := off + i - n.anchor
+				if at >= 0 && bytes.HasPrefix(n.needle[n.anchor:], a) && bytes.HasPrefix(dt[at:], n.needle) {
+					cands = append(cands, cand{at, n.minBack, n.maxBack})
+				}
+			}
 			off += i + 1
 		}
 	}

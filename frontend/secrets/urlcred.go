@@ -113,7 +113,7 @@ func urlCredentialHit(text string, base int, m []int, lines bool) (hit, bool) {
 // what a package vouches for or gitleaks' allow-list skips. p is the
 // path, text what the text detectors saw, dt the bytes.
 func (s *Scanner) structureHits(p, text string, dt []byte, m leafMode, prior []hit) []hit {
-	hits := structuralKeys(text, dt, m.lines, prior)
+	hits := structuralKeys(text, dt, m.lines, m.verified, prior)
 	if !m.verified && (m.low || !m.code) && !s.gitleaks.pathAllowed(p) {
 		seen := map[string]bool{}
 		for _, h := range prior {
