@@ -114,12 +114,17 @@ func urlCredentialHit(text string, base int, m []int, lines bool) (hit, bool) {
 // path, text what the text detectors saw, dt the bytes.
 func (s *Scanner) structureHits(p, text string, dt []byte, m leafMode, prior []hit) []hit {
 	hits := structuralKeys(text, dt, m.lines, m.verified, prior)
-	if !m.verified && (m.low || !m.code) && !s.gitleaks.pathAllowed(p) {
+	if m.verified || !m.low && m.code {
+		return hits
+	}
+	// The allow-list's path patterns are asked only when there is a URL
+	// credential: they cost more than looking for one.
+	if urls := fileURLCredentials(text, m.lines); len(urls) > 0 && !s.gitleaks.pathAllowed(p) {
 		seen := map[string]bool{}
 		for _, h := range prior {
 			seen[h.fingerprint] = true
 		}
-		for _, h := range fileURLCredentials(text, m.lines) {
+		for _, h := range urls {
 			if !seen[h.fingerprint] {
 				seen[h.fingerprint] = true
 				hits = append(hits, h)
