@@ -43,7 +43,10 @@ func TestSecretsDecodedInDepth(t *testing.T) {
 		"installer.sh": append([]byte("#!/bin/sh\ntail -n+4 \"$0\" | tar xz -C /opt\nexit 0\n"), gzipBytes(t, string(tarBytes(t, map[string]string{"opt/app/.aws/credentials": creds})))...),
 	}
 	files := map[string]contextFile{
-		"Dockerfile": {content: "FROM busybox:1.35\nCOPY blobs/ /app/\nUSER 65532:65532\nENTRYPOINT [\"/bin/true\"]\n"},
+		// A scratch image whose entrypoint is no shell: the secrets, not
+		// the entrypoint, must be what fails the build.
+		"Dockerfile": {content: "FROM scratch\nCOPY blobs/ /app/\nCOPY app /app/run\nUSER 65532:65532\nENTRYPOINT [\"/app/run\"]\n"},
+		"app":        {content: "#!/app/run\n", mode: fs0755},
 	}
 	places := []string{"HK3052", "HK3054"}
 	for name, dt := range blobs {
