@@ -28,7 +28,7 @@ func secretScans(image, context *secrets.TreeStats, img *dockerspec.DockerOCIIma
 			return
 		}
 		out = append(out, compliance.SecretScan{Place: place, Scanned: s.Files, Bytes: s.Bytes, Names: s.Names,
-			Binary: s.Binary, PackageVerified: s.PackageVerified, Chunked: s.Chunked, AllowListed: s.AllowListed})
+			Binary: s.Binary, PackageVerified: s.PackageVerified, Chunked: s.Chunked, AllowListed: s.AllowListed, Decoded: s.Decoded})
 	}
 	files("image-files", image)
 	files("context-files", context)

@@ -9,8 +9,8 @@ import (
 // remove, and each says where it was seen, so that a scan of an ordinary
 // distribution base image reports nothing (TestDebianMinbaseClean).
 
-// knownPublicKeys are fingerprints (Fingerprint of the base64 body) of
-// private keys published on purpose. GnuTLS compiles the keys of its
+// knownPublicKeys are fingerprints (Fingerprint of the base64 body, of a
+// DER key's base64) of private keys published on purpose. GnuTLS compiles the keys of its
 // power-on self-tests into libgnutls (lib/crypto-selftests.c); these are
 // the ten found in Debian bookworm's libgnutls30 3.7.9. They protect
 // nothing, and reporting them would fail every Debian image that ships
@@ -26,6 +26,17 @@ var knownPublicKeys = map[string]bool{
 	"c780c483da21d367": true,
 	"cadf1e62661d5d21": true,
 	"f287c70b1db074fe": true,
+	// OpenSSL's `openssl speed` RSA test keys (apps/testrsa.h: 512 to
+	// 15360 bits), compiled into /usr/bin/openssl as DER arrays; found by
+	// structure (keys.go) in Debian bookworm's openssl 3.0.19, which
+	// curl's and ca-certificates' dependencies pull into most images.
+	"29e9325d376d1f2a": true,
+	"3ea44a46e02f8a62": true,
+	"4fbcffb3d1aa3570": true,
+	"6a75828942a3b35e": true,
+	"853002002173a49a": true,
+	"baef44b67275d594": true,
+	"d98b22388e0a969b": true,
 }
 
 // knownPublicValues are fingerprints (Fingerprint of the secret) of

@@ -1,14 +1,10 @@
 package secrets
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"compress/gzip"
 	"context"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/url"
 	"strings"
@@ -18,23 +14,25 @@ import (
 // Encoded secrets. gitleaks' detector decodes base64, hex and percent-
 // encoded segments of the fragment it is given (MaxDecodeDepth), but the
 // keyword windows never hand it an encoded segment — the keywords are
-// what the encoding hides — so hardenkit finds the segments itself,
-// decodes them the same three ways, and runs every detector on what
-// decodes to text, up to maxDecodeDepth layers (base64 of hex of …).
-// Compressed data (gzip, zip, tar) is opened the same way, to
-// maxArchiveDepth levels. Reversed tokens are found by looking for the
-// reversed keywords of the high-confidence rules.
+// what the encoding hides — so hardenkit finds the segments itself:
+// base64 (standard and URL-safe, padded or not, one line or wrapped over
+// several), base32, hex, percent-encoding and backslash escapes (JSON's
+// \uXXXX, \xXX), and runs every detector on what they decode to, opening
+// that again, layer after layer, within the file's budget (budget.go).
+// Compressed streams and archives are opened the same way
+// (decode_compress.go), UTF-16 text is read as text (decode_text.go).
+// Reversed tokens are found by looking for the reversed keywords of the
+// high-confidence rules.
 const (
-	maxDecodeDepth  = 2
-	maxArchiveDepth = 2
 	// minEncoded is the shortest segment decoded: every token format
 	// detected is at least 16 characters, 21 in base64.
 	minEncoded = 20
-	// maxDecodedTotal bounds the decoded text of one blob, and
-	// maxInflated the bytes read out of one compressed stream or
-	// archive member: a decompression bomb must not exhaust memory.
-	maxDecodedTotal = 16 << 20
-	maxInflated     = 256 << 20
+	// minBinaryPayload is the shortest decoded segment scanned when it
+	// is not text and does not start like a structure worth opening (a
+	// compressed stream, DER, a keystore, UTF-16): shorter ones are the
+	// chance decodings of identifiers and the digests that fill lock
+	// files and package lists (a SHA-512 is 64 bytes).
+	minBinaryPayload = 128
 	// minReversedKeyword is the shortest keyword looked for reversed:
 	// shorter ones ("ey") occur reversed everywhere.
 	minReversedKeyword = 4
@@ -49,56 +47,123 @@ type decodedSegment struct {
 	raw  string
 }
 
-// decodeSegments finds the base64, hex and percent-encoded segments of
-// text and returns those that decode to text, each layer decoded again
-// up to depth layers. Compressed payloads (base64 of gzip) are inflated.
-func decodeSegments(text string, depth int) []decodedSegment {
-	if depth <= 0 {
-		return nil
-	}
-	var out []decodedSegment
-	total := 0
-	add := func(start int, raw string, dt []byte) {
-		if total > maxDecodedTotal {
-			return
+// decoding says how scanDecoded treats one text: lines whether line
+// numbers mean anything, low whether the low-confidence rules run,
+// verified whether a package database vouches for the bytes, code
+// whether it is compiled code (leafMode; what its segments decode to
+// inherits it, an archive member or a stream has its own), depth how
+// many more layers may be opened, st the file's budget and counts (nil:
+// a fresh budget, and depth 0 means maxDecodeDepth).
+//
+// ra, size and off place the bytes given as whole in the payload they
+// are a piece of — a file read in pieces — so that a stream or archive
+// starting in the piece is read to its end through ra; with ra nil the
+// bytes are the whole payload. piece says they are a piece of a payload
+// too large to hold, with no ra: a container running past its end makes
+// the file not-evaluated.
+type decoding struct {
+	lines, low, verified, code bool
+	depth                      int
+	st                         *decodeState
+	ra                         io.ReaderAt
+	size, off                  int64
+	piece                      bool
+}
+
+// scanDecoded runs the detectors on the encoded and compressed forms
+// found in text and in whole (the raw bytes text was read from, when
+// they are not text itself), and on text reversed where a reversed
+// high-confidence keyword occurs. o says how (see decoding); verified
+// covers whole and so what it decompresses to.
+func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, o decoding) []hit {
+	if o.st == nil {
+		o.st = newDecodeState(int64(max(len(text), len(whole))))
+		if o.depth == 0 {
+			o.depth = maxDecodeDepth
 		}
-		if isCompressed(dt) {
-			inflated, err := inflate(dt)
-			if err != nil || len(inflated) == 0 {
-				return
+	}
+	var hits []hit
+	if len(whole) > 0 {
+		hits = append(hits, s.openContainers(ctx, p, whole, o)...)
+	}
+	hits = append(hits, s.scanSegments(ctx, text, o)...)
+	for _, r := range s.gitleaks.reversedLines(text) {
+		for _, h := range s.gitleaks.scan(ctx, "", r.text, false, nil, false) {
+			h.line, h.value = 0, reverse(h.value)
+			if o.lines {
+				h.line = r.line
 			}
-			dt = inflated
-		}
-		if !isText(dt) {
-			return
-		}
-		total += len(dt)
-		line := lineAt(text, start)
-		out = append(out, decodedSegment{text: string(dt), line: line, raw: raw})
-		for _, d := range decodeSegments(string(dt), depth-1) {
-			out = append(out, decodedSegment{text: d.text, line: line, raw: raw})
+			hits = append(hits, h)
 		}
 	}
-	// One pass over the text finds the runs of base64 characters (hex is
-	// a subset) and of percent-encoding characters; a regular expression
-	// per encoding cost more than all the detectors together.
-	for _, r := range runs(text, isBase64Segment, minEncoded) {
-		seg := text[r[0]:r[1]]
-		if isHexString(seg) {
-			if len(seg)%2 == 0 && len(seg) >= 32 {
-				if dt, err := hex.DecodeString(seg); err == nil {
-					add(r[0], seg, dt)
-				}
+	return hits
+}
+
+// scanSegments decodes the encoded segments of text and scans what each
+// decodes to — text, or a binary payload long enough to hold a key or a
+// compressed stream — as a decoded payload, one layer deeper. A finding
+// is at the segment's line, its value the segment as it stands in text.
+func (s *Scanner) scanSegments(ctx context.Context, text string, o decoding) []hit {
+	var hits []hit
+	for _, seg := range segments(text) {
+		if o.st.stop() {
+			break
+		}
+		textual := isText(seg.dt)
+		switch {
+		case !textual && len(seg.dt) < minBinaryPayload && !structured(seg.dt):
+			continue
+		case !textual && o.depth <= 0:
+			// A chance decoding is not a layer; a container is.
+			if startsContainer(seg.dt) {
+				o.st.exhausted = true
 			}
 			continue
+		case textual && !o.st.deeper(o.depth):
+			return hits
 		}
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-			if dt, err := enc.DecodeString(padBase64(seg)); err == nil {
-				add(r[0], seg, dt)
-				break
+		if !o.st.take(len(seg.dt)) {
+			break
+		}
+		if textual {
+			o.st.count(seg.dec)
+		}
+		child := decoding{low: o.low, verified: o.verified, code: o.code, depth: o.depth - 1, st: o.st}
+		for _, h := range s.scanNested(ctx, "", seg.dt, child) {
+			h.value = seg.raw
+			if o.lines {
+				h.line = lineAt(text, seg.start)
 			}
+			hits = append(hits, h)
 		}
 	}
+	return hits
+}
+
+// segment is an encoded segment of a text: where it starts, as it stands
+// there, what it decodes to and which decoder did.
+type segment struct {
+	start int
+	raw   string
+	dt    []byte
+	dec   decoder
+}
+
+// segments finds the encoded segments of text that decode: runs of
+// base64, base32 or hex characters on one line or wrapped over several,
+// percent-encoded runs, and lines with backslash escapes.
+func segments(text string) []segment {
+	var out []segment
+	// One pass over the text finds the runs of base64 characters (hex and
+	// base32 are subsets) and of percent-encoding characters; a regular
+	// expression per encoding cost more than all the detectors together.
+	for _, r := range runs(text, isBase64Segment, minEncoded) {
+		seg := text[r[0]:r[1]]
+		if dt, dec, ok := decodeRun(seg); ok {
+			out = append(out, segment{start: r[0], raw: seg, dt: dt, dec: dec})
+		}
+	}
+	out = append(out, wrappedSegments(text)...)
 	if strings.IndexByte(text, '%') >= 0 {
 		for _, r := range runs(text, isPercentSegment, minEncoded) {
 			seg := text[r[0]:r[1]]
@@ -106,11 +171,36 @@ func decodeSegments(text string, depth int) []decodedSegment {
 				continue
 			}
 			if dt, err := url.PathUnescape(seg); err == nil {
-				add(r[0], seg, []byte(dt))
+				out = append(out, segment{start: r[0], raw: seg, dt: []byte(dt), dec: decPercent})
 			}
 		}
 	}
-	return out
+	return append(out, escapedSegments(text)...)
+}
+
+// decodeRun decodes a run of base64-alphabet characters (padding
+// stripped): as hex when it is all hex digits, as base32 when it is in
+// that alphabet and decodes to text or a container, as base64 otherwise.
+func decodeRun(seg string) ([]byte, decoder, bool) {
+	if isHexString(seg) {
+		if len(seg)%2 == 0 && len(seg) >= 32 {
+			if dt, err := hex.DecodeString(seg); err == nil {
+				return dt, decHex, true
+			}
+		}
+		return nil, 0, false
+	}
+	if isBase32String(seg) {
+		if dt, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(seg)); err == nil && (isText(dt) || startsContainer(dt)) {
+			return dt, decBase32, true
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		if dt, err := enc.DecodeString(padBase64(seg)); err == nil {
+			return dt, decBase64, true
+		}
+	}
+	return nil, 0, false
 }
 
 // runs returns the [start, end) ranges of the maximal runs of at least
@@ -176,129 +266,6 @@ func isText(dt []byte) bool {
 		}
 	}
 	return true
-}
-
-// isCompressed reports whether dt starts like a gzip stream or a zip
-// archive.
-func isCompressed(dt []byte) bool {
-	return bytes.HasPrefix(dt, []byte{0x1f, 0x8b}) || bytes.HasPrefix(dt, []byte("PK\x03\x04"))
-}
-
-// inflate decompresses a gzip stream (and opens the tar inside one) or a
-// zip archive, returning the members' contents joined by newlines, at
-// most maxInflated bytes. A stream that is not what its magic says is an
-// error, and the caller scans the bytes as they are.
-func inflate(dt []byte) ([]byte, error) {
-	var out bytes.Buffer
-	if bytes.HasPrefix(dt, []byte("PK\x03\x04")) {
-		zr, err := zip.NewReader(bytes.NewReader(dt), int64(len(dt)))
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range zr.File {
-			out.WriteString(f.Name)
-			out.WriteByte('\n')
-			rc, err := f.Open()
-			if err != nil {
-				continue
-			}
-			_, err = io.Copy(&out, io.LimitReader(rc, maxInflated-int64(out.Len())))
-			rc.Close()
-			out.WriteByte('\n')
-			if err != nil || out.Len() >= maxInflated {
-				break
-			}
-		}
-		return out.Bytes(), nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(dt))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	raw, err := io.ReadAll(io.LimitReader(zr, maxInflated))
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, err
-	}
-	if tr := tar.NewReader(bytes.NewReader(raw)); isTar(raw) {
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				break
-			}
-			out.WriteString(h.Name)
-			out.WriteByte('\n')
-			if h.Linkname != "" {
-				out.WriteString(h.Linkname)
-				out.WriteByte('\n')
-			}
-			if _, err := io.Copy(&out, tr); err != nil {
-				break
-			}
-			out.WriteByte('\n')
-		}
-		return out.Bytes(), nil
-	}
-	return raw, nil
-}
-
-// isTar reports whether dt starts with a ustar header.
-func isTar(dt []byte) bool {
-	return len(dt) >= 263 && string(dt[257:262]) == "ustar"
-}
-
-// decoding says how scanDecoded treats one text: lines whether line
-// numbers mean anything, low whether the low-confidence rules run,
-// verified whether a package database vouches for the bytes, depth how
-// many more layers of archives may be opened.
-type decoding struct {
-	lines, low, verified bool
-	depth                int
-}
-
-// scanDecoded runs the detectors on the encoded and compressed forms
-// found in text (and in whole, the raw bytes of a file, when they are a
-// compressed stream), and on text reversed where a reversed high-
-// confidence keyword occurs. o says how (see decoding); verified covers
-// whole and so what it decompresses to.
-func (s *Scanner) scanDecoded(ctx context.Context, p, text string, whole []byte, o decoding) []hit {
-	lines, low, verified := o.lines, o.low, o.verified
-	var hits []hit
-	if o.depth > 0 && isCompressed(whole) {
-		if inflated, err := inflate(whole); err == nil && len(inflated) > 0 {
-			binary := isBinary(inflated)
-			itext := string(inflated)
-			if binary {
-				itext = printableRuns(maskEmbeddedRules(inflated))
-			}
-			// What a package vouches for, it vouches for compressed too.
-			ilow := !verified && !binary
-			for _, h := range append(privateKeys(itext, false), s.gitleaks.scan(ctx, "", itext, false, nil, ilow)...) {
-				h.line = 0
-				hits = append(hits, h)
-			}
-			hits = append(hits, s.scanDecoded(ctx, p, itext, inflated, decoding{low: ilow, verified: verified, depth: o.depth - 1})...)
-		}
-	}
-	for _, d := range decodeSegments(text, maxDecodeDepth) {
-		for _, h := range append(privateKeys(d.text, false), s.gitleaks.scan(ctx, "", d.text, false, nil, low)...) {
-			h.line, h.value = 0, d.raw
-			if lines {
-				h.line = d.line
-			}
-			hits = append(hits, h)
-		}
-	}
-	for _, r := range s.gitleaks.reversedLines(text) {
-		for _, h := range s.gitleaks.scan(ctx, "", r.text, false, nil, false) {
-			h.line, h.value = 0, reverse(h.value)
-			if lines {
-				h.line = r.line
-			}
-			hits = append(hits, h)
-		}
-	}
-	return hits
 }
 
 // reverse returns s reversed byte by byte (tokens are ASCII).

@@ -13,13 +13,20 @@
 //
 //   - RulePrivateKey: any PEM "-----BEGIN … PRIVATE KEY-----" block with a
 //     key body, also truncated, indented, JSON-escaped or found in a
-//     binary (it replaces gitleaks' private-key rule);
+//     binary (it replaces gitleaks' private-key rule), and a private key
+//     recognised by its structure whatever wraps it (keys.go): DER
+//     PKCS#1, SEC 1, PKCS#8 (encrypted too) anywhere in a file's bytes or
+//     as a bare base64 body, PKCS#12 key bags, JKS/JCEKS key entries,
+//     OpenPGP secret-key packets, OpenSSH's binary format, PuTTY files;
 //   - RuleCredentialFile: credential files recognised by name and content
 //     (.aws/credentials, .docker/config.json auths, .npmrc tokens, .netrc,
 //     .pypirc, .pgpass, .git-credentials, SSH identity files);
 //   - RuleSecretName: a literal, random-looking value assigned to a
 //     secret-named variable (BuildKit's SecretsUsedInArgOrEnv tokens) in
-//     Env, labels, build args and history.
+//     Env, labels, build args and history;
+//   - RuleURLCredential: a password in scheme://user:password@host, in
+//     config values and commands, and in files unless it is a
+//     placeholder (urlcred.go).
 //
 // Every file is scanned whole, a large one in overlapping pieces; a file
 // that cannot be read fails the scan. Binary files (a NUL byte in their
@@ -29,8 +36,13 @@
 // (pkgdigest.go) and those gitleaks' global allow-list skips by path. In a binary a match must stand apart from the bytes
 // around it, except a provider token whose checksum or layout tells it
 // from packed string literals (glued.go). Encoded, compressed and reversed secrets are decoded
-// (decode.go); entry names, symlink targets and git object stores are
-// checked too (tree.go). The static Dockerfile rules use the same
+// in depth — base16/32/64 in every common form, backslash escapes,
+// UTF-16, gzip, bzip2, xz, zstd, zlib, deflate, zip and tar wherever they
+// start and however nested (decode.go, decode_text.go,
+// decode_compress.go) — within a per-file depth and byte budget
+// (budget.go): a file whose budget runs out is unscanned, not clean.
+// Entry names, symlink targets and git object stores are checked too
+// (tree.go). The static Dockerfile rules use the same
 // detectors (text.go).
 //
 // gitleaks' detector runs a rule's regular expression on a whole fragment

@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -38,8 +39,20 @@ type fileOpts struct {
 	low bool
 	// verified: a package database vouches for the file's bytes.
 	verified bool
+	// code: the file is compiled code — an executable format
+	// (packedLiterals of its first piece) or an executable mode — whose
+	// string literals may be packed back to back (glued.go).
+	code bool
 	// lineBase is the number of lines before the piece.
 	lineBase int
+	// dec is the file's decoding budget, shared by its pieces; nil: one
+	// for this call alone.
+	dec *decodeState
+	// file reads the whole file, of size bytes, of which the piece
+	// starts at off: a stream or archive that starts in the piece is
+	// opened through it to its end. nil: the piece is the whole file.
+	file      io.ReaderAt
+	size, off int64
 }
 
 // scanFile scans the content of the file at p (an image path or a context
@@ -49,13 +62,20 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 	if o.binary {
 		text = printableRuns(maskEmbeddedRules(dt))
 	}
-	hits := append(privateKeys(text, lines), s.gitleaks.scan(ctx, p, text, lines, dt, o.low)...)
-	hits = append(hits, credentialFile(p, text, dt, lines, hits)...)
+	code := o.code || packedLiterals(dt)
+	hits := s.leaf(ctx, p, text, dt, leafMode{lines: lines, low: o.low, code: code, verified: o.verified})
 	if !o.verified {
 		// Encoded, compressed and reversed forms inside a file its
 		// package vouches for are as public as the file: decoding every
 		// changelog.gz of a distribution is most of the cost of a scan.
-		hits = append(hits, s.scanDecoded(ctx, p, text, dt, decoding{lines: lines, low: o.low, verified: o.verified, depth: maxArchiveDepth})...)
+		st := o.dec
+		if st == nil {
+			st = newDecodeState(int64(len(dt)))
+		}
+		// A secret found as it stands is not reported again decoded: a
+		// PEM key's body is also a base64 segment that decodes to DER.
+		hits = append(hits, notIn(hits, s.scanDecoded(ctx, p, text, dt, decoding{lines: lines, low: o.low, code: code,
+			depth: maxDecodeDepth, st: st, ra: o.file, size: o.size, off: o.off}))...)
 	}
 	if o.lineBase > 0 {
 		for i := range hits {
@@ -65,6 +85,46 @@ func (s *Scanner) scanFile(ctx context.Context, p string, dt []byte, o fileOpts)
 		}
 	}
 	return hits
+}
+
+// leafMode says how leaf reads one payload: lines whether line numbers
+// mean anything; low whether the low-confidence rules run (text people
+// write); code whether the payload is compiled code, whose string
+// literals may be packed back to back (glued.go) — a file's first piece
+// or mode says so, a decoded segment inherits it from what it was found
+// in, an archive member has its own; verified whether a package database
+// vouches for the bytes.
+type leafMode struct{ lines, low, code, verified bool }
+
+// leaf runs every detector on one payload: a file's content (or a piece
+// of it), an archive member's, a decoded segment's. text is what the
+// text detectors read (the printable strings of a binary), dt the raw
+// bytes, which the detectors of structure read (DER, keystores, OpenPGP
+// packets); p the path that path-scoped rules and credential-file
+// detection see ("" for a decoded segment). Every detector runs here and
+// nowhere else, so that each sees every file and everything decoded from
+// one, with the bytes of the payload itself.
+func (s *Scanner) leaf(ctx context.Context, p, text string, dt []byte, m leafMode) []hit {
+	hits := append(privateKeys(text, m.lines), s.gitleaks.scanIn(ctx, p, text, dt, scanMode{lines: m.lines, low: m.low, packed: m.code})...)
+	hits = append(hits, credentialFile(p, text, dt, m.lines, hits)...)
+	return append(hits, s.structureHits(p, text, dt, m, hits)...)
+}
+
+// notIn returns the hits of found whose rule and fingerprint no hit of
+// prior has.
+func notIn(prior, found []hit) []hit {
+	type key struct{ rule, fingerprint string }
+	seen := make(map[key]bool, len(prior))
+	for _, h := range prior {
+		seen[key{h.rule, h.fingerprint}] = true
+	}
+	out := found[:0]
+	for _, h := range found {
+		if !seen[key{h.rule, h.fingerprint}] {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // isBinary reports whether dt looks like a binary file.

@@ -311,6 +311,29 @@ type window struct{ start, end int }
 // whatever wrote the file chose, and a token in /app/token.bin or under
 // node_modules/ ships all the same.
 func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool, whole []byte, low bool) []hit {
+	return g.scanIn(ctx, path, text, whole, scanMode{lines: lines, low: low, packed: packedLiterals(whole)})
+}
+
+// pathAllowed reports whether gitleaks' global allow-list skips path:
+// vendored and installed libraries, lock files, media formats.
+func (g *gitleaksEngine) pathAllowed(path string) bool {
+	for _, a := range g.pathAllow {
+		if a.PathAllowed(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanMode says how scanIn treats a text: lines and low as for scan;
+// packed whether the text comes from compiled code, whose string
+// literals are packed back to back (glued.go).
+type scanMode struct{ lines, low, packed bool }
+
+// scanIn is scan with packed said by the caller: a file read in pieces
+// knows it from its first piece.
+func (g *gitleaksEngine) scanIn(ctx context.Context, path, text string, whole []byte, m scanMode) []hit {
+	lines, low, packed := m.lines, m.low, m.packed
 	for _, a := range g.pathAllow {
 		if low && a.PathAllowed(path) {
 			low = false
@@ -339,7 +362,7 @@ func (g *gitleaksEngine) scan(ctx context.Context, path, text string, lines bool
 				continue
 			}
 			for _, f := range r.glued.DetectContext(ctx, frag) {
-				if r.format.valid(frag.Raw, f.Match, f.Secret) {
+				if r.format.valid(frag.Raw, f.Match, f.Secret, packed) {
 					found = append(found, f)
 				}
 			}

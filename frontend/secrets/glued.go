@@ -35,12 +35,21 @@ import (
 //     followed by at least 50 characters: also on both sides;
 //   - for short formats with neither (GitLab's glpat-, AWS key ids,
 //     Google's AIza, Stripe, Slack's legacy xoxa/xoxr), a random part
-//     with that mix of characters, and a separator or the start of the
-//     string before the prefix. A Go binary's string table packs a prefix
-//     constant between other literals ("runtime.mainglpat-_live_HK1042…"
-//     is in hardenkit's own frontend, mixed case and digits included),
-//     so for these a token glued on its left is not told apart from
-//     packed literals; glued on its right only, it is found.
+//     with that mix of characters, and, in compiled code, a separator or
+//     the start of the string before the prefix. A Go binary's string
+//     table packs a prefix constant between other literals
+//     ("runtime.mainglpat-_live_HK1042…" is in hardenkit's own frontend,
+//     mixed case and digits included), so there a token glued on its
+//     left is not told apart from packed literals; glued on its right
+//     only, it is found.
+//
+// Only compiled code packs literals (packedLiterals: ELF, PE, Mach-O,
+// WebAssembly, ar archives, and text of unknown origin). In data — an
+// SQLite row that glues an AWS key id between the column before it and
+// the secret access key after it, a serialized object, a keystore — a
+// match glued on both sides counts with the format's own validation;
+// AWS key ids, whose random part is base32 and upper-case like packed
+// constants, need their digit only in compiled code.
 //
 // gluedFormats maps a gitleaks rule id to its validation.
 var gluedFormats = map[string]gluedFormat{
@@ -56,7 +65,7 @@ var gluedFormats = map[string]gluedFormat{
 	"pypi-upload-token":       {prefixes: []string{"pypi-AgEIcHlwaS5vcmc"}, check: mixedAlnum},
 	"gitlab-pat":              {prefixes: []string{"glpat-"}, check: mixedAlnum, apartBefore: true},
 	// AWS key ids are base32 ([A-Z2-7]): the random part has a digit.
-	"aws-access-token":             {prefixes: []string{"A3T", "AKIA", "ASIA", "ABIA", "ACCA"}, check: hasDigit, apartBefore: true},
+	"aws-access-token":             {prefixes: []string{"A3T", "AKIA", "ASIA", "ABIA", "ACCA"}, check: hasDigit, dataCheck: always, apartBefore: true},
 	"gcp-api-key":                  {prefixes: []string{"AIza"}, check: mixedAlnum, apartBefore: true},
 	"stripe-access-token":          {prefixes: []string{"sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_"}, check: mixedAlnum, apartBefore: true},
 	"slack-legacy-workspace-token": {prefixes: []string{"xoxa-", "xoxr-"}, check: mixedAlnum, apartBefore: true},
@@ -65,17 +74,20 @@ var gluedFormats = map[string]gluedFormat{
 // gluedFormat is how a glued match of one format is validated: check
 // gets the secret without the first of prefixes it starts with;
 // apartBefore asks for a separator or the start of the text before the
-// match.
+// match in compiled code; dataCheck, when set, replaces check outside
+// compiled code.
 type gluedFormat struct {
 	prefixes    []string
 	check       func(string) bool
+	dataCheck   func(string) bool
 	apartBefore bool
 }
 
 // valid reports whether secret, a match of the format's rule in text
-// that does not stand apart, is a token of the format.
-func (f gluedFormat) valid(text, match, secret string) bool {
-	if f.apartBefore && !apartIn(text, match, false) {
+// that does not stand apart, is a token of the format. packed says the
+// text is compiled code's strings.
+func (f gluedFormat) valid(text, match, secret string, packed bool) bool {
+	if packed && f.apartBefore && !apartIn(text, match, false) {
 		return false
 	}
 	body := secret
@@ -85,7 +97,27 @@ func (f gluedFormat) valid(text, match, secret string) bool {
 			break
 		}
 	}
+	if !packed && f.dataCheck != nil {
+		return f.dataCheck(body)
+	}
 	return f.check(body)
+}
+
+// executableMagics start the formats of compiled code: ELF, PE, Mach-O
+// (both byte orders, 32 and 64 bits, universal — whose magic Java class
+// files share), WebAssembly, ar archives (static libraries).
+var executableMagics = [][]byte{
+	[]byte("\x7fELF"), []byte("MZ"), {0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf},
+	{0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe},
+	[]byte("\x00asm"), []byte("!<arch>\n"),
+}
+
+// packedLiterals reports whether whole, a file's raw content, may pack
+// string literals back to back: compiled code, or content not given
+// (decoded or inflated text of unknown origin), where the cautious
+// answer is yes.
+func packedLiterals(whole []byte) bool {
+	return whole == nil || isExecutable(whole)
 }
 
 // gluedDetector returns a single-rule detector for r with the word

@@ -58,7 +58,9 @@ const (
 // hardenkit's own detector ids. They share Finding.Rule with gitleaks'
 // ids, so they carry a prefix no gitleaks rule uses.
 const (
-	// RulePrivateKey is a PEM private key block with a key body.
+	// RulePrivateKey is a private key: a PEM block with a key body, or a
+	// key recognised by its structure (DER, bare base64, PKCS#12,
+	// JKS/JCEKS, OpenPGP, OpenSSH, PuTTY).
 	RulePrivateKey = "hk-private-key"
 	// RuleCredentialFile is a credential file recognised by its name and
 	// a credential in its content.
@@ -67,8 +69,8 @@ const (
 	// secret-named variable or label.
 	RuleSecretName = "hk-secret-name"
 	// RuleURLCredential is a random-looking password in a URL
-	// (scheme://user:password@host) in a config value, a command or a
-	// Dockerfile.
+	// (scheme://user:password@host) in a config value, a command, a
+	// Dockerfile or a file (not a placeholder there).
 	RuleURLCredential = "hk-url-credential"
 	// RuleGitStore is a git object store (HEAD, objects/, refs/) in the
 	// image, whatever its directory is called: its history keeps every

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -25,10 +27,11 @@ const chunkOverlap = 2 * maxKeyBody
 type TreeResult struct {
 	// Findings are sorted by place.
 	Findings []Finding
-	// Unscanned are files that could not be scanned, by path. A scan
-	// reads every file, in pieces when it is large, and fails on a read
-	// error, so this is empty unless a future reader cannot read a kind
-	// of file; the inspection reports HK3052 not-evaluated when it is not.
+	// Unscanned are files that could not be scanned whole, by path: a
+	// scan reads every file, in pieces when it is large, and fails on a
+	// read error, so these are the files whose decoding budget ran out
+	// (budget.go) before everything encoded or compressed in them was
+	// opened. The inspection reports HK3052 not-evaluated for them.
 	Unscanned []string
 	// Stats count what was scanned and how.
 	Stats TreeStats
@@ -57,6 +60,13 @@ type TreeStats struct {
 	Names int `json:"names"`
 	// AllowListed are the entries the policy's allowPaths exclude.
 	AllowListed int `json:"allowListed"`
+	// Decoded counts, per decoder ("base64", "gzip", "zip", …), the
+	// payloads opened: segments that decoded to text, streams that
+	// decompressed, archives that listed.
+	Decoded map[string]int `json:"decoded,omitempty"`
+	// BudgetExhausted are the files whose decoding budget ran out: they
+	// are in Unscanned.
+	BudgetExhausted int `json:"budgetExhausted,omitempty"`
 }
 
 // ScanTree scans an image's root filesystem t, reading contents through
@@ -123,6 +133,7 @@ func (s *Scanner) scanTree(ctx context.Context, t *rootfs.Tree, src rootfs.Sourc
 		res.Stats.Bytes += e.Size
 	}
 	results := make([][]Finding, len(files))
+	hows := make([]scanned, len(files))
 	var binary, verified, chunked atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.parallelism)
@@ -132,7 +143,7 @@ func (s *Scanner) scanTree(ctx context.Context, t *rootfs.Tree, src rootfs.Sourc
 			if err != nil {
 				return err
 			}
-			results[i] = fs
+			results[i], hows[i] = fs, how
 			if how.binary {
 				binary.Add(1)
 			}
@@ -158,23 +169,53 @@ func (s *Scanner) scanTree(ctx context.Context, t *rootfs.Tree, src rootfs.Sourc
 	for _, r := range results {
 		res.Findings = append(res.Findings, r...)
 	}
+	res.Unscanned, res.Stats.Decoded, res.Stats.BudgetExhausted = decodeStats(files, hows)
 	res.Stats.Binary, res.Stats.PackageVerified, res.Stats.Chunked = int(binary.Load()), int(verified.Load()), int(chunked.Load())
 	sortFindings(res.Findings)
 	res.Findings = slices.Compact(res.Findings)
 	return res, nil
 }
 
-// scanned says how a file was scanned.
-type scanned struct{ binary, verified, chunked bool }
+// scanned says how a file was scanned, and what its decoding opened.
+type scanned struct {
+	binary, verified, chunked, code, exhausted bool
+	opened                                     [numDecoders]int
+}
+
+// decodeStats sums what the decoding of files opened, by decoder name,
+// and lists the files whose budget ran out.
+func decodeStats(files []rootfs.Entry, hows []scanned) ([]string, map[string]int, int) {
+	var unscanned []string
+	var opened map[string]int
+	for i, h := range hows {
+		if h.exhausted {
+			unscanned = append(unscanned, files[i].Path)
+		}
+		for d, n := range h.opened {
+			if n > 0 {
+				if opened == nil {
+					opened = map[string]int{}
+				}
+				opened[decoderNames[d]] += n
+			}
+		}
+	}
+	slices.Sort(unscanned)
+	return unscanned, opened, len(unscanned)
+}
 
 // scanEntry reads and scans one file, in pieces of the read size when it
 // is larger. A file whose bytes match its package digest is scanned with
 // the high-confidence detectors only.
-func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Source, where string, d *pkgDigest) ([]Finding, scanned, error) {
-	var how scanned
+func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Source, where string, d *pkgDigest) (_ []Finding, how scanned, _ error) {
 	var out []Finding
 	size := s.maxFileSize
 	line := 0
+	st := newDecodeState(e.Size)
+	// Streams and archives that start in a piece are read to their end
+	// through the file; a read error there fails the scan as any other.
+	file := &errReaderAt{r: rootfs.ReaderAt(ctx, src, e.Path, e.Size)}
+	defer func() { how.exhausted, how.opened = st.exhausted, st.opened }()
 	for off := int64(0); ; {
 		dt, err := src.ReadFile(ctx, e.Path, off, size)
 		if err != nil {
@@ -184,9 +225,14 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 			how.binary = isBinary(dt)
 			how.chunked = int64(len(dt)) == size
 			how.verified = !how.chunked && d.matches(dt)
+			how.code = packedLiterals(dt) || e.Mode&0o111 != 0
 		}
-		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, lineBase: line}
+		fo := fileOpts{binary: how.binary, low: !how.binary && !how.verified, verified: how.verified, code: how.code,
+			lineBase: line, dec: st, file: file, size: e.Size, off: off}
 		out = append(out, s.findings(where, s.scanFile(ctx, e.Path, dt, fo))...)
+		if file.err != nil {
+			return nil, how, fmt.Errorf("reading %s: %w", e.Path, file.err)
+		}
 		if int64(len(dt)) < size {
 			return out, how, nil
 		}
@@ -196,6 +242,21 @@ func (s *Scanner) scanEntry(ctx context.Context, e rootfs.Entry, src rootfs.Sour
 		}
 		off += next
 	}
+}
+
+// errReaderAt keeps the first read error of r other than io.EOF, which
+// the decoders would take for a corrupt stream.
+type errReaderAt struct {
+	r   io.ReaderAt
+	err error
+}
+
+func (e *errReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := e.r.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // scanNames scans the names of entries — base names and symlink targets

@@ -173,6 +173,9 @@ type SecretScan struct {
 	Chunked int `json:"chunked,omitempty"`
 	// AllowListed are entries controls.secrets.allowPaths excludes.
 	AllowListed int `json:"allowListed,omitempty"`
+	// Decoded counts, per decoder ("base64", "gzip", "zip", …), the
+	// encoded segments, streams and archives the scan opened.
+	Decoded map[string]int `json:"decoded,omitempty"`
 }
 
 // Tool identifies hardenkit.
