@@ -58,7 +58,8 @@ func rebaseMessage(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 	if rerr != nil {
 		return fmt.Sprintf("%s (reading the script for advice: %v)", msg, rerr)
 	}
-	return msg + ". " + scriptAdvice(string(data), len(cfg.Entrypoint) > 0, argv)
+	return msg + ". " + scriptAdvice(string(data), len(cfg.Entrypoint) > 0, argv) +
+		sourcedEnvAdvice(ctx, string(data), cfg.Env, final, src)
 }
 
 // scriptBuiltins are shell builtins and keywords-as-commands: they need no
