@@ -62,6 +62,7 @@ func distrolessEvidence(r harden.Result) *compliance.Distroless {
 		d.Executables = append(d.Executables, compliance.ShippedExecutable{Path: e.Path, Reason: e.Reason})
 	}
 	d.OwnedByUser = r.OwnedByUser
+	d.StickyBitAdded = r.StickyBitAdded
 	for _, h := range r.HandedOver {
 		d.HandedOver = append(d.HandedOver, compliance.HandedOver{Path: h.Path, Why: h.Why})
 	}

@@ -82,13 +82,21 @@ var appCases = []appCase{
 	{name: "perl-mojolicious", port: 27171, path: "/", want: "hello from mojolicious"},
 	{name: "redis", port: 27200, tcp: "PING\r\nSET greeting hello\r\nGET greeting\r\nSAVE\r\nQUIT\r\n",
 		want: `+PONG\r\n+OK\r\n$5\r\nhello\r\n+OK\r\n+OK\r\n`},
+	// ssl-cert's postinst generates a snakeoil key during apt-get install:
+	// a real finding, pointed at that line, removed in the same RUN.
 	{name: "postgres", port: 27201, want: "D hello from postgres\nD written at run time",
+		buildError: []string{"HK3052", "remove it in the same RUN that creates it (… && rm -f /etc/ssl/private/ssl-cert-snakeoil.key)",
+			"created while RUN apt-get update && apt-get install"},
 		sql: "INSERT INTO greeting (text) VALUES ('written at run time'); SELECT text FROM greeting ORDER BY id"},
 	{name: "memcached", port: 27202, tcp: "set greeting 0 0 5\r\nhello\r\nget greeting\r\nquit\r\n",
 		want: `STORED\r\nVALUE greeting 0 5\r\nhello\r\nEND\r\n`},
 	{name: "django-sqlite", port: 27203, path: "/", want: "hello from django 3.2, visits: 1"},
 	{name: "volume-counter", port: 27204, path: "/", want: "count is 42"},
-	{name: "apache2", port: 27205, path: "/", want: "hello from apache2"},
+	// apache2ctl is a shell script: refused, with the environment it
+	// sources from /etc/apache2/envvars spelled out.
+	{name: "apache2", port: 27205, path: "/", want: "hello from apache2",
+		buildError: []string{"CMD apache2ctl is a shell script", "It sources /etc/apache2/envvars",
+			"add ENV APACHE_RUN_USER=www-data APACHE_RUN_GROUP=www-data APACHE_PID_FILE=/var/run/apache2/apache2.pid APACHE_RUN_DIR=/var/run/apache2 APACHE_LOCK_DIR=/var/lock/apache2"}},
 	{name: "lighttpd", port: 27206, path: "/", want: "hello from lighttpd"},
 	{name: "caddy", port: 27207, path: "/hi", want: "hello from caddy /hi"},
 	{name: "static-site", port: 27208, path: "/index", want: "<h1>hello from a static site</h1>"},

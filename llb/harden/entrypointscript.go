@@ -59,7 +59,7 @@ func rebaseMessage(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 		return fmt.Sprintf("%s (reading the script for advice: %v)", msg, rerr)
 	}
 	advice, fix := scriptRemedy(string(data), len(cfg.Entrypoint) > 0, argv, in.Lines)
-	return msg + ". " + advice + fix
+	return msg + ". " + advice + sourcedEnvAdvice(ctx, string(data), cfg.Env, final, src) + fix
 }
 
 // scriptBuiltins are shell builtins and keywords-as-commands: they need no

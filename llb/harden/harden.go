@@ -110,6 +110,9 @@ type Result struct {
 	// HandedOver are the directories handed to the non-root image user,
 	// each with why (statedirs.go, layout.go), sorted.
 	HandedOver []Handover
+	// StickyBitAdded are the world-writable directories given the sticky
+	// bit (worldwritable.go), sorted.
+	StickyBitAdded []string
 	// Rebased says the distroless control rebased the shipped stage, so
 	// the three fields above are meaningful.
 	Rebased bool
@@ -209,6 +212,7 @@ func Plan(ctx context.Context, an Analyzer, in Input) (Result, error) {
 		RuntimePackages: plan.runtimePackages,
 		OwnedByUser:     plan.ownedStateDirs(),
 		HandedOver:      plan.handovers,
+		StickyBitAdded:  stickyAdded(plan.layout),
 		Rebased:         plan.rebased,
 		Shipped:         len(plan.paths),
 		InjectedUser:    d.Injected,

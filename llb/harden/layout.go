@@ -49,6 +49,9 @@ type LayoutEntry struct {
 	// UID and GID own the entry.
 	UID uint32 `json:"uid"`
 	GID uint32 `json:"gid"`
+	// Why says what hardening changed, when the entry changes a shipped
+	// directory's mode (worldwritable.go); empty for the layout itself.
+	Why string `json:"why,omitempty"`
 }
 
 // layoutInput is what the layout is decided from.
@@ -60,6 +63,9 @@ type layoutInput struct {
 	// owner is the image's non-root user; nil when it runs as root.
 	owner  *owner
 	passwd []byte
+	// sticky gives world-writable directories the sticky bit
+	// (worldwritable.go).
+	sticky bool
 }
 
 // layoutDirs are the directories every image gets, with their modes when
@@ -93,6 +99,7 @@ func decideLayout(li layoutInput) ([]LayoutEntry, []Handover) {
 		li.addDir(want, home, 0o700, false, li.owner)
 		handed = append(handed, Handover{Path: home, Why: fmt.Sprintf(whyHomeOfFmt, name)})
 	}
+	li.addSticky(want)
 	for _, l := range layoutLinks {
 		if _, ok := li.final.Lookup(l.path); ok && li.shipped[l.path] {
 			continue
@@ -220,7 +227,11 @@ func layoutSummary(entries []LayoutEntry) string {
 			parts = append(parts, e.Path+" → "+e.Link)
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %04o %d:%d", e.Path, e.Mode, e.UID, e.GID))
+		part := fmt.Sprintf("%s %04o %d:%d", e.Path, e.Mode, e.UID, e.GID)
+		if e.Why != "" {
+			part += " (" + e.Why + ")"
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -22,6 +22,7 @@ func TestLayout(t *testing.T) {
 		passwd  string
 		owner   *owner
 		owned   []string
+		sticky  bool
 		want    []string
 		notWant []string
 	}{
@@ -63,6 +64,21 @@ func TestLayout(t *testing.T) {
 			passwd:  "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n",
 			notWant: []string{"/home/nonroot", "/home 0"},
 		},
+		{
+			name: "postgres' chmod 2777 run directory gets the sticky bit and the user", owner: &owner{100, 101}, sticky: true,
+			tree:  map[string]string{"run/postgresql/": "", "var/lib/php/sessions/": "", "app/uploads/": "", "app/x": "x"},
+			modes: map[string]os.FileMode{"run/postgresql": 0o777 | os.ModeSetgid, "var/lib/php/sessions": 0o733 | os.ModeSticky, "app/uploads": 0o777, "app/x": 0o777},
+			owned: []string{"/run"},
+			want: []string{"/run/postgresql 1777 100:101 (sticky bit: world-writable)", "/app/uploads 1777 0:0 (sticky bit: world-writable)",
+				"/app 0755 0:0", "/run 0755 100:101"},
+			// A sticky directory is left as it is; a file gets no sticky bit.
+			notWant: []string{"/var/lib/php/sessions", "/app/x"},
+		},
+		{
+			name: "with HK2041 off nothing is changed", sticky: false,
+			tree: map[string]string{"app/uploads/": ""}, modes: map[string]os.FileMode{"app/uploads": 0o777},
+			notWant: []string{"/app/uploads", "sticky"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +102,7 @@ func TestLayout(t *testing.T) {
 			for _, p := range final.Paths() {
 				shipped[p] = true
 			}
-			entries, _ := decideLayout(layoutInput{final: final, shipped: shipped, owned: tt.owned, owner: tt.owner, passwd: []byte(tt.passwd)})
+			entries, _ := decideLayout(layoutInput{final: final, shipped: shipped, owned: tt.owned, owner: tt.owner, passwd: []byte(tt.passwd), sticky: tt.sticky})
 			var got []string
 			for _, e := range entries {
 				if e.Link != "" {
@@ -97,7 +113,11 @@ func TestLayout(t *testing.T) {
 				if e.UID == uid && e.GID == gid {
 					e.UID, e.GID = 0, 0
 				}
-				got = append(got, fmt.Sprintf("%s %04o %d:%d", e.Path, e.Mode, e.UID, e.GID))
+				line := fmt.Sprintf("%s %04o %d:%d", e.Path, e.Mode, e.UID, e.GID)
+				if e.Why != "" {
+					line += " (" + e.Why + ")"
+				}
+				got = append(got, line)
 			}
 			all := strings.Join(got, "\n")
 			for _, w := range tt.want {

@@ -40,6 +40,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
+	"github.com/hardenkit/hardenkit/pkg/rules"
 	"github.com/hardenkit/hardenkit/pkg/users"
 )
 
@@ -198,7 +199,7 @@ func handOverState(ctx context.Context, in Input, final *rootfs.Tree, src rootfs
 	if err != nil {
 		return err
 	}
-	li := layoutInput{final: final, shipped: shipped, passwd: passwd}
+	li := layoutInput{final: final, shipped: shipped, passwd: passwd, sticky: in.Config.level(ruleWorldWritable) != rules.LevelOff}
 	if plan.owner != nil {
 		b, err := base()
 		if err != nil {

@@ -19,10 +19,10 @@ package keep
 //   - the JVM's class path: share/java (the JVM home's lib is its runtime,
 //     jvm.go).
 //
-// Commands installed beside modules (bin/, sbin/, node_modules/.bin, a
-// gem's exe/) are commands, and an ELF executable that is not a shared
-// object is judged as an executable wherever it lies: only what an
-// interpreter loads is a library.
+// Commands installed beside modules (bin/, sbin/, node_modules/.bin) are
+// commands, and an ELF executable that is not a shared object is judged as
+// an executable wherever it lies: only what an interpreter loads is a
+// library. A gem's own executables are such code (gemExecutable).
 
 import (
 	"path"
@@ -66,6 +66,9 @@ func moduleRoot(dirs []string) int {
 // path and not in a command directory there.
 func inModulePath(p string) bool {
 	dirs := strings.Split(strings.Trim(path.Dir(p), "/"), "/")
+	if gemExecutable(dirs) {
+		return true
+	}
 	root := moduleRoot(dirs)
 	if root < 0 {
 		return false
@@ -88,4 +91,18 @@ func (r *rebaser) library(p string) bool {
 	}
 	h := r.hdr[p]
 	return !h.elf || !h.exec || strings.Contains(path.Base(p), ".so")
+}
+
+// gemExecutable reports whether dirs (a file's directory segments) are a
+// gem's executables directory, gems/<name>-<version>/bin or exe. RubyGems
+// never runs those files: `gem install` and Debian's rubygems-integration
+// put a binstub on PATH (/usr/bin/rackup) that does
+// `load Gem.bin_path("rack", "rackup")`, so the interpreter reads the gem's
+// file as code, like a module. Dropping it as a command nothing runs broke
+// every gem command the image runs through its binstub; the binstub itself
+// stays a command, judged where it lies.
+func gemExecutable(dirs []string) bool {
+	n := len(dirs)
+	return n >= 3 && dirs[n-3] == "gems" && strings.Contains(dirs[n-2], "-") &&
+		(dirs[n-1] == "bin" || dirs[n-1] == "exe")
 }

@@ -27,9 +27,14 @@ func TestInModulePath(t *testing.T) {
 		{"/usr/lib/ruby/3.1.0/set.rb", true},
 		{"/var/lib/gems/3.1.0/gems/rack-3.0/lib/rack.rb", true},
 		{"/usr/share/java/postgresql.jar", true},
+		// A gem's executables are loaded by the binstub on PATH.
+		{"/var/lib/gems/3.1.0/gems/rack-3.0/exe/rackup", true},
+		{"/usr/share/rubygems-integration/all/gems/rack-2.2.22/bin/rackup", true},
+		{"/usr/local/bundle/gems/puma-6.4.2/bin/puma", true},
 		// Commands beside modules are commands.
 		{"/app/node_modules/.bin/express", false},
-		{"/var/lib/gems/3.1.0/gems/rack-3.0/exe/rackup", false},
+		{"/usr/local/bundle/bin/puma", false},
+		{"/var/lib/gems/3.1.0/bin/rackup", false},
 		{"/opt/venv/bin/flask", false},
 		{"/usr/lib/python3/dist-packages/pkg/bin/tool", false},
 		{"/usr/bin/perl", false},
@@ -89,5 +94,47 @@ func TestRebaseModulesAreLibraries(t *testing.T) {
 	}
 	if slices.Contains(ks.Paths, "/usr/bin/perlbug") || !strings.Contains(dropped["/usr/bin/perlbug"], "that the image does not run") {
 		t.Errorf("perlbug: kept %v, dropped as %q; want it dropped and listed", slices.Contains(ks.Paths, "/usr/bin/perlbug"), dropped["/usr/bin/perlbug"])
+	}
+}
+
+// TestRebaseGemExecutablesAreLoaded: the binstub on PATH `load`s the gem's
+// own executable, so a command the image runs through a binstub ships the
+// file it loads; the gem's commands the image does not run still ship as
+// the code they are, while another package's binstub is dropped.
+func TestRebaseGemExecutablesAreLoaded(t *testing.T) {
+	tr := rootfstest.Triple()
+	interp := hostInterp(t)
+	base, final := debianFinal(t)
+	ruby := rootfstest.ELF(rootfstest.ELFSpec{Interp: interp, Needed: []string{"libc.so.6"}, Payload: []byte("ruby")})
+	const gem = "/usr/share/rubygems-integration/all/gems/rack-2.2.22"
+	for _, l := range []*rootfstest.Layout{base, final} {
+		l.File("/usr/bin/ruby", ruby, 0o755)
+		l.File("/usr/bin/rackup", []byte("#!/usr/bin/ruby\nload Gem.bin_path('rack', 'rackup', version)\n"), 0o755)
+		l.File("/usr/bin/rake", []byte("#!/usr/bin/ruby\nload Gem.bin_path('rake', 'rake', version)\n"), 0o755)
+		l.File(gem+"/bin/rackup", []byte("#!/usr/bin/env ruby\nrequire 'rack'\nRack::Server.start\n"), 0o755)
+		l.File(gem+"/lib/rack.rb", []byte("module Rack; end\n"), 0o644)
+		pkgs := append(basePkgs(tr),
+			pkg{name: "ruby3.1", files: []string{"/usr/bin/ruby"}},
+			pkg{name: "rake", files: []string{"/usr/bin/rake"}},
+			pkg{name: "ruby-rack", files: []string{"/usr/bin/rackup", gem + "/bin/rackup", gem + "/lib/rack.rb"}})
+		writeDpkg(l, pkgs)
+		l.Stamp(epoch)
+	}
+	ks, err := rebase(t, base, final, func(in *RebaseInput) { in.Entrypoint = []string{"rackup", "--port", "9292"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, _ := final.Load()
+	checkInvariants(t, ft, ks)
+	for _, p := range []string{"/usr/bin/rackup", gem + "/bin/rackup", gem + "/lib/rack.rb", "/usr/bin/ruby"} {
+		if !slices.Contains(ks.Paths, p) {
+			t.Errorf("%s not kept", p)
+		}
+	}
+	if slices.ContainsFunc(ks.Executables, func(a Allowed) bool { return a.Path == gem+"/bin/rackup" }) {
+		t.Errorf("the gem's rackup is listed as an executable; it is code the binstub loads")
+	}
+	if slices.Contains(ks.Paths, "/usr/bin/rake") {
+		t.Errorf("rake's binstub kept; nothing runs it")
 	}
 }

@@ -27,6 +27,9 @@ type dpkgPackage struct {
 	// when the closure looks them up.
 	depends  []string
 	provides []string
+	// source is the source package it was built from (dpkg's Source
+	// field, without a version; the package's own name when absent).
+	source string
 	// section is the package's Section ("shells", "net", "python") and
 	// summary the first line of its Description: what pkgtools.go
 	// reads to tell a tool's package.
@@ -65,6 +68,10 @@ func readDpkgDB(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (*dpkgDB
 		p := &dpkgPackage{name: name, arch: arch, section: field(st, "Section"), summary: field(st, "Description")}
 		p.depends = append(depNames(field(st, "Depends")), depNames(field(st, "Pre-Depends"))...)
 		p.provides = depNames(field(st, "Provides"))
+		p.source, _, _ = strings.Cut(field(st, "Source")+" ", " ")
+		if p.source == "" {
+			p.source = name
+		}
 		for _, base := range []string{name + ":" + arch, name} {
 			list := dpkgInfo + "/" + base + ".list"
 			if !pm.exists(list) {

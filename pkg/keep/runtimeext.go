@@ -16,6 +16,11 @@ package keep
 //     of the program the image runs (its interpreter): a library or
 //     extension of that runtime, whether the base image or the stage
 //     installed it (Debian's minbase already has perl); or
+//   - is, or depends on, a package built from the same source package as
+//     the runtime's: the interpreter's own modules, split into packages
+//     (php8.2-sqlite3 and php8.2-mbstring come from php8.2 like
+//     php8.2-cli, and depend only on php8.2-common, not on the CLI that
+//     loads them through /etc/php/8.2/cli/conf.d); or
 //   - owns no executable file at all and the base image did not have it:
 //     data the stage installed.
 //
@@ -51,7 +56,7 @@ func (r *rebaser) addRequestedPackages(ctx context.Context, tooling map[string]b
 		}
 		why := ""
 		switch {
-		case r.db.reaches(name, roots, tooling):
+		case r.db.reaches(name, roots, r.db.sourcesOf(roots), tooling):
 			why = "asked for in the Dockerfile; extends " + describe(sortedKeys(roots))
 		case !r.inBase(r.db.pkgs[name]) && r.dataOnly(name):
 			why = "asked for in the Dockerfile; data only (no executable files)"
@@ -120,9 +125,22 @@ func (r *rebaser) runtimeRoots() map[string]bool {
 	return roots
 }
 
+// sourcesOf returns the source packages of the installed packages named in
+// names.
+func (db *dpkgDB) sourcesOf(names map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for n := range names {
+		if p := db.pkgs[n]; p != nil {
+			out[p.source] = true
+		}
+	}
+	return out
+}
+
 // reaches reports whether package name depends, through installed
-// packages that are not tools, on one of roots.
-func (db *dpkgDB) reaches(name string, roots, tooling map[string]bool) bool {
+// packages that are not tools, on one of roots, or is or reaches one
+// built from one of sources.
+func (db *dpkgDB) reaches(name string, roots, sources, tooling map[string]bool) bool {
 	seen := map[string]bool{name: true}
 	queue := []string{name}
 	for len(queue) > 0 {
@@ -130,6 +148,11 @@ func (db *dpkgDB) reaches(name string, roots, tooling map[string]bool) bool {
 		queue = queue[1:]
 		if p == nil {
 			continue
+		}
+		// A shared library (Section libs: libc6 from glibc) is what
+		// everything depends on, not the runtime's module.
+		if sources[p.source] && path.Base(p.section) != "libs" {
+			return true
 		}
 		for _, dep := range p.depends {
 			if roots[dep] {

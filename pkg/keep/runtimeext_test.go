@@ -1,6 +1,7 @@
 package keep
 
 import (
+	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -93,5 +94,58 @@ func TestRequestedDataWithoutInterpreter(t *testing.T) {
 	}
 	if slices.Contains(ks.Paths, "/usr/bin/mksh-static") {
 		t.Error("mksh kept")
+	}
+}
+
+// TestRequestedSameSourceExtension: PHP's extension packages depend on
+// php8.2-common, not on the CLI that loads them; built from the CLI's own
+// source package, they are the interpreter's modules and join the closure
+// when asked for (through the php-sqlite3 metapackage). A program asked
+// for beside them that only shares a library with the runtime stays out.
+func TestRequestedSameSourceExtension(t *testing.T) {
+	base, final := allowlistFinal(t)
+	php := rootfstest.ELF(rootfstest.ELFSpec{Interp: hostInterp(t), Needed: []string{"libc.so.6"}, Payload: []byte("php")})
+	type deb struct{ name, source, section, depends, file string }
+	debs := []deb{
+		{"php8.2-cli", "php8.2", "php", "php8.2-common", "/usr/bin/php8.2"},
+		{"php8.2-common", "php8.2", "php", "libsqlite3-0", "/usr/lib/php/20220829/pdo.so"},
+		{"php8.2-sqlite3", "php8.2", "php", "php8.2-common (= 8.2.36-1~deb12u1), libsqlite3-0 (>= 3.14.0)", "/usr/lib/php/20220829/pdo_sqlite.so"},
+		{"php-sqlite3", "php-defaults (93)", "php", "php8.2-sqlite3", "/usr/share/doc/php-sqlite3/changelog.gz"},
+		{"libsqlite3-0", "sqlite3", "libs", "", "/usr/lib/libsqlite3.so.0"},
+		{"sqlite3", "", "database", "libsqlite3-0", "/usr/bin/sqlite3"},
+	}
+	status := string(final.Read("/var/lib/dpkg/status"))
+	var auto strings.Builder
+	for _, d := range debs {
+		content, mode := []byte("data of "+d.name), fs.FileMode(0o644)
+		if strings.Contains(d.file, "/bin/") {
+			content, mode = php, 0o755
+		}
+		final.File(d.file, content, mode)
+		final.File("/var/lib/dpkg/info/"+d.name+".list", []byte("/.\n"+d.file+"\n"), 0o644)
+		extra := "Section: " + d.section + "\n"
+		if d.source != "" {
+			extra += "Source: " + d.source + "\n"
+		}
+		if d.depends != "" {
+			extra += "Depends: " + d.depends + "\n"
+		}
+		status += "\n" + strings.Replace(stanza(d.name, false, "install ok installed"), "Version:", extra+"Version:", 1)
+		if d.name != "php8.2-cli" && d.name != "php-sqlite3" && d.name != "sqlite3" {
+			fmt.Fprintf(&auto, "Package: %s\nArchitecture: %s\nAuto-Installed: 1\n\n", d.name, debArch())
+		}
+	}
+	final.File("/var/lib/dpkg/status", []byte(status), 0o644)
+	final.File(aptExtendedStates, []byte(auto.String()), 0o644)
+
+	ks, err := rebase(t, base, final, func(in *RebaseInput) { in.Entrypoint = []string{"/usr/bin/php8.2", "-S", "127.0.0.1:80"} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(ks.Paths, "/usr/lib/php/20220829/pdo_sqlite.so") {
+		t.Errorf("pdo_sqlite.so not kept (closure %v)", ks.RuntimePackages)
+	}
+	if slices.Contains(ks.Paths, "/usr/bin/sqlite3") {
+		t.Errorf("sqlite3 kept: %s", ks.Reasons["/usr/bin/sqlite3"])
 	}
 }

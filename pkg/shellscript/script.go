@@ -261,10 +261,14 @@ func writeParts(b *strings.Builder, parts []syntax.WordPart) {
 		case *syntax.DblQuoted:
 			writeParts(b, p.Parts)
 		case *syntax.ParamExp:
-			if p.Param != nil {
-				b.WriteString("${" + p.Param.Value + "}")
-			} else {
+			switch {
+			case p.Param == nil:
 				b.WriteString("${}")
+			case p.Exp != nil || p.Repl != nil || p.Slice != nil || p.Index != nil || p.Length || p.Excl || p.Width:
+				// ${X##*/}, ${X:-d}, ${#X}: computed from X, not X.
+				b.WriteString("${" + p.Param.Value + "…}")
+			default:
+				b.WriteString("${" + p.Param.Value + "}")
 			}
 		case *syntax.CmdSubst:
 			b.WriteString("$(…)")

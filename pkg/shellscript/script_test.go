@@ -137,3 +137,18 @@ func TestChain(t *testing.T) {
 		}
 	}
 }
+
+// TestAssignsKeepOperatorExpansionsApart: ${X##…}, ${X:-d} and ${#X} are
+// computed from X, so they must not read as the plain ${X}.
+func TestAssignsKeepOperatorExpansionsApart(t *testing.T) {
+	s := Parse(`A=${X}; B="-${X##/etc/apache2-}"; C=${Y:-/usr/sbin/apache2}; D=${#X}; E=$X/envvars`)
+	want := map[string]string{"A": "${X}", "B": "-${X…}", "C": "${Y…}", "D": "${X…}", "E": "${X}/envvars"}
+	for _, a := range s.Assigns {
+		if a.Value != want[a.Name] {
+			t.Errorf("%s = %q, want %q", a.Name, a.Value, want[a.Name])
+		}
+	}
+	if len(s.Assigns) != len(want) {
+		t.Errorf("got %d assignments, want %d", len(s.Assigns), len(want))
+	}
+}

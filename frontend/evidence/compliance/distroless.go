@@ -55,6 +55,10 @@ type Distroless struct {
 	// directories, package state directories, its home. Empty when the
 	// image runs as root.
 	HandedOver []HandedOver `json:"handedOver,omitempty"`
+	// StickyBitAdded are the world-writable directories hardening gave
+	// the sticky bit (HK2041): anyone may still create files there, only
+	// their owners remove them.
+	StickyBitAdded []string `json:"stickyBitAdded,omitempty"`
 }
 
 // HandedOver is a path given to the image's non-root user.
@@ -117,5 +121,6 @@ func (d *Distroless) normalized() *Distroless {
 	out.HandedOver = sorted(d.HandedOver, func(a, b HandedOver) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Why, b.Why))
 	})
+	out.StickyBitAdded = sorted(d.StickyBitAdded, cmp.Compare[string])
 	return &out
 }
