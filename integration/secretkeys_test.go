@@ -35,6 +35,18 @@ USER 65532:65532
 ENTRYPOINT ["/app/run"]
 `
 
+// keysPolicy is the strict baseline; the builder stage's packages are
+// not pinned (the keys, not the packages, are the subject) and the local
+// base images cannot be pinned by digest.
+const keysPolicy = `apiVersion: hardenkit.dev/v1alpha1
+kind: Policy
+name: inspect-keys
+baseline: strict
+rules:
+  HK1001: warn
+  HK1030: warn
+`
+
 // keyMaterialRe is a run of base64 long and mixed enough to be key
 // material (a digest in hex is not).
 var keyMaterialRe = regexp.MustCompile(`[A-Za-z0-9+/]{64,}`)
@@ -61,6 +73,7 @@ func TestSecretKeys(t *testing.T) {
 		"keys/server.bin": {content: string(der)},
 		"keys/app.conf":   {content: conf},
 		"app":             {content: "#!/app/run\n", mode: fs0755},
+		"hardenkit.yaml":  {content: keysPolicy},
 	})
 	dest := filepath.Join(t.TempDir(), "image.tar")
 	out, err := run(context.Background(), t, nil, binaries.hardenkit, "build", "--addr", env.BuildkitAddr, "--progress", "plain",
