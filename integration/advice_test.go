@@ -20,11 +20,11 @@ import (
 
 // adviceCases are refusals beyond the application suite's, each a
 // pattern people write: a gosu entrypoint script, a CMD that drops to a
-// user with su-exec, a curl HEALTHCHECK without -f.
+// user with gosu (Debian has no su-exec), a curl HEALTHCHECK without -f.
 var adviceCases = []appCase{
 	{name: "gosu-python", port: 27190, path: "/", want: "hello from gosu python as app, visits=1",
 		buildError: []string{`ENTRYPOINT ["python3", "/app/server.py"]`, "USER app"}},
-	{name: "suexec-cmd", port: 27191, path: "/", want: "hello from su-exec python as web",
+	{name: "gosu-cmd", port: 27191, path: "/", want: "hello from a user-switching CMD as web",
 		buildError: []string{`ENTRYPOINT ["python3", "/srv/server.py"]`, "USER web"}},
 	{name: "curl-healthcheck", port: 27192, path: "/", want: "hello from a curl-checked service without -f",
 		buildError: []string{"curl -f", "hardenkit-probe"}},

@@ -6,7 +6,7 @@ import pwd
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         user = pwd.getpwuid(os.geteuid()).pw_name
-        body = f"hello from su-exec python as {user}, home={os.path.expanduser('~' + user)}\n".encode()
+        body = f"hello from a user-switching CMD as {user}, home={os.path.expanduser('~' + user)}\n".encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
