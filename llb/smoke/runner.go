@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -74,6 +75,7 @@ func (r Runner) Run(ctx context.Context, req Request) Answer {
 	if err == nil {
 		cmd.SysProcAttr.Setpgid = true
 		err = cmd.Start()
+		closeOutput(cmd)
 	}
 	if err != nil {
 		return Answer{StartError: err.Error(), ExitCode: startExitCode(err), Ports: []int{}, Millis: time.Since(started).Milliseconds()}
@@ -85,6 +87,7 @@ func (r Runner) Run(ctx context.Context, req Request) Answer {
 	if a.Running {
 		stop(cmd.Process.Pid, done)
 	}
+	out.settle(stopGrace)
 	a.Output = lastLines(out.bytes())
 	a.Millis = time.Since(started).Milliseconds()
 	return a
@@ -144,7 +147,13 @@ func (p proc) probe(ctx context.Context, root string) (bool, []string) {
 	if err != nil {
 		return false, []string{err.Error()}
 	}
-	if err := cmd.Run(); err != nil {
+	err = cmd.Start()
+	closeOutput(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	out.settle(stopGrace)
+	if err != nil {
 		return false, append(lastLines(out.bytes()), err.Error())
 	}
 	return true, nil
@@ -214,9 +223,49 @@ func (p proc) command(ctx context.Context, root string, argv []string, out *tail
 		cmd.Dir = path.Join(root, p.req.WorkDir)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	if p.cred != nil {
+		// A program that reopens its output (nginx's error.log linked to
+		// /dev/stderr) must be able to: as runc does, the output pipe
+		// belongs to the user the program runs as, not to root.
+		w, err := userPipe(p.cred, out)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdout, cmd.Stderr = w, w
+	}
 	cmd.WaitDelay = stopGrace
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
 	return cmd, nil
+}
+
+// userPipe returns the write end of a pipe owned by cred's user whose
+// read end is copied into out. The caller closes it once the program has
+// started (closeOutput).
+func userPipe(cred *syscall.Credential, out *tail) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("output pipe: %w", err)
+	}
+	if err := w.Chown(int(cred.Uid), int(cred.Gid)); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("output pipe: %w", err)
+	}
+	out.copies.Add(1)
+	go func() {
+		defer out.copies.Done()
+		defer r.Close()
+		_, _ = io.Copy(out, r)
+	}()
+	return w, nil
+}
+
+// closeOutput closes the parent's copy of a pipe userPipe made, so that
+// its reader ends when the program does.
+func closeOutput(cmd *exec.Cmd) {
+	if f, ok := cmd.Stdout.(*os.File); ok && f != os.Stdout && f != os.Stderr {
+		f.Close()
+	}
 }
 
 // lookPath finds name as execve with the image's PATH would: a name with
@@ -312,6 +361,19 @@ type tail struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
+	// copies are the pipes (userPipe) still being copied in.
+	copies sync.WaitGroup
+}
+
+// settle waits, at most d, for the pipes copied into t to end: a child
+// the program left running may hold one open.
+func (t *tail) settle(d time.Duration) {
+	done := make(chan struct{})
+	go func() { t.copies.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // Write implements io.Writer.
