@@ -52,7 +52,7 @@ test-unit: deps
 
 test-integration: deps buildx
 	@mkdir -p out
-	set -o pipefail; HARDENKIT_BUILDX=$(BIN)/docker-buildx $(GO) test -count=1 -timeout 80m -v ./integration/ 2>&1 | tee $(CURDIR)/out/integration.log | grep -E --line-buffered '^(=== RUN|\s*--- |PASS|FAIL|ok|panic)|_test.go'
+	set -o pipefail; HARDENKIT_BUILDX=$(BIN)/docker-buildx $(GO) test -count=1 -timeout 80m -v ./integration/ 2>&1 | tee $(CURDIR)/out/integration.log | awk -f .ci/test-lines.awk
 
 ## test: everything — vet, unit tests, integration tests.
 test: vet test-unit test-integration
