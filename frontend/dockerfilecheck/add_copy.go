@@ -31,8 +31,10 @@ var addCopyControl = control{
 	check: checkAddCopy,
 }
 
-// archiveSuffixes are the names ADD unpacks (tar, optionally compressed).
-var archiveSuffixes = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.lz4", ".tar.lzma"}
+// archiveSuffixes are the names ADD may unpack: tar archives, and
+// compressed files, which ADD unpacks when their content is a tar (it
+// decides by content, so file.gz may well be one).
+var archiveSuffixes = []string{".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tzst", ".gz", ".bz2", ".xz", ".zst", ".lz4", ".lzma"}
 
 func checkAddCopy(f *file, r *reporter) {
 	f.each(func(in *instr) {

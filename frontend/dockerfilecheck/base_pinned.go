@@ -30,12 +30,12 @@ var (
 	ruleBaseLatest = rules.Rule{
 		ID:          "HK1003",
 		Name:        "BaseImageLatestTag",
-		Title:       "Base image uses the latest tag or no tag",
+		Title:       "Base image uses the latest tag, a floating tag or no tag",
 		Family:      rules.FamilyReproducibility,
 		Severity:    rules.SeverityMedium,
 		Stage:       rules.StageStatic,
 		CIS:         []string{"4.2"},
-		Rationale:   "`latest` (which is what a FROM without a tag means) moves with every upstream release, so the same Dockerfile silently builds on a different OS or runtime from one day to the next.",
+		Rationale:   "`latest` (which is what a FROM without a tag means) and channel or branch tags (edge, nightly, rolling, stable, main, master, …) move with every upstream release, so the same Dockerfile silently builds on a different OS or runtime from one day to the next.",
 		Remediation: "Name an explicit version tag and pin its digest: FROM alpine:3.20@sha256:<digest>.",
 		HelpURI:     helpURI("HK1003"),
 	}
@@ -62,6 +62,8 @@ func checkBasePinned(f *file, r *reporter) {
 			r.add(ruleBaseLatest, s.from, s, fmt.Sprintf("base image %s has no tag, so it means :latest; name an explicit version", name))
 		case tagged.Tag() == "latest":
 			r.add(ruleBaseLatest, s.from, s, fmt.Sprintf("base image %s uses the latest tag; name an explicit version", name))
+		case isFloatingTag(tagged.Tag()):
+			r.add(ruleBaseLatest, s.from, s, fmt.Sprintf("base image %s uses %q, a tag that follows a moving channel or branch; name an explicit version", name, tagged.Tag()))
 		}
 	}
 }

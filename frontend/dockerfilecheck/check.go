@@ -64,6 +64,7 @@ var controls = []control{
 	sudoControl,
 	exposeSSHControl,
 	userRootControl,
+	noUserControl,
 	stateOwnerControl,
 	secretNamesControl,
 	secretValuesControl,

@@ -157,7 +157,7 @@ func TestUnknownTarget(t *testing.T) {
 
 func TestOnbuildTriggerThatDoesNotParseIsSkipped(t *testing.T) {
 	// BuildKit accepts it here and fails the downstream build that runs it.
-	fs := mustCheck(t, "FROM alpine:3.20@"+testDigest+"\nONBUILD FROB x\nHEALTHCHECK NONE\nHEALTHCHECK CMD [\"x\"]\n", Options{})
+	fs := mustCheck(t, "FROM alpine:3.20@"+testDigest+"\nONBUILD FROB x\nHEALTHCHECK NONE\nHEALTHCHECK CMD [\"x\"]\nUSER 65532\n", Options{})
 	if len(fs) != 0 {
 		t.Errorf("findings = \n%s, want none", dump(fs))
 	}

@@ -51,17 +51,21 @@ func TestHealthcheckMissing(t *testing.T) {
 		{name: "present", df: "FROM alpine:3.20\nHEALTHCHECK CMD [\"/app\", \"health\"]\n"},
 		{name: "NONE", df: "FROM alpine:3.20\nHEALTHCHECK NONE\n", want: []int{2}, msg: "NONE"},
 		{name: "NONE overridden", df: "FROM alpine:3.20\nHEALTHCHECK NONE\nHEALTHCHECK --interval=30s CMD [\"/hc\"]\n"},
-		{name: "only the builder has one", df: "FROM alpine:3.20 AS b\nHEALTHCHECK CMD [\"x\"]\nFROM alpine:3.20 AS final\n", want: []int{3}, msg: `"final"`},
+		{name: "only the builder has one", df: "FROM alpine:3.20 AS b\nHEALTHCHECK CMD [\"x\"]\nFROM alpine:3.20 AS final\nEXPOSE 8080\n", want: []int{3}, msg: `"final"`},
 		{name: "inherited", df: "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"x\"]\nFROM base\n"},
-		{name: "target", df: "FROM alpine:3.20 AS dev\nFROM alpine:3.20\nHEALTHCHECK CMD [\"x\"]\n", opt: Options{Target: "dev"}, want: []int{1}},
-		{name: "ONBUILD does not count", df: "FROM alpine:3.20\nONBUILD HEALTHCHECK CMD [\"x\"]\n", want: []int{1}},
+		{name: "target", df: "FROM alpine:3.20 AS dev\nENTRYPOINT [\"/app\"]\nFROM alpine:3.20\nHEALTHCHECK CMD [\"x\"]\n", opt: Options{Target: "dev"}, want: []int{1}},
+		{name: "ONBUILD does not count", df: "FROM alpine:3.20\nONBUILD HEALTHCHECK CMD [\"x\"]\nCMD [\"/app\"]\n", want: []int{1}},
+		{name: "service by its base stage's CMD", df: "FROM alpine:3.20 AS base\nCMD [\"/app\"]\nFROM base\nRUN true\n", want: []int{3}},
+		{name: "export stage", df: "FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM scratch AS binary\nCOPY --from=build /out/app /\n"},
+		{name: "toolchain image", df: "FROM debian:12\nRUN apt-get install -y gcc=12\n"},
+		{name: "ONBUILD CMD is not the image's", df: "FROM alpine:3.20\nONBUILD CMD [\"/app\"]\n"},
 		{name: "line continuation", df: "FROM alpine:3.20\nHEALTHCHECK --interval=5s \\\n  CMD [\"x\"]\n"},
 		{name: "escape directive", df: bt("# escape=§\nFROM alpine:3.20\nHEALTHCHECK §\n  NONE\n"), want: []int{3}},
 	})
 }
 
 func TestHealthcheckWarnsUnderStrict(t *testing.T) {
-	fs := findings(mustCheck(t, "FROM alpine:3.20\n", Options{}), "HK1090")
+	fs := findings(mustCheck(t, "FROM alpine:3.20\nEXPOSE 80\n", Options{}), "HK1090")
 	if len(fs) != 1 || fs[0].Level != "warn" {
 		t.Fatalf("HK1090 findings = %+v, want one at level warn", fs)
 	}

@@ -21,11 +21,11 @@ import (
 var ruleShellForm = rules.Rule{
 	ID:          "HK1080",
 	Name:        "ShellFormCmdOrEntrypoint",
-	Title:       "Shipped image's CMD or ENTRYPOINT is in shell form",
+	Title:       "Shipped image's CMD, ENTRYPOINT or HEALTHCHECK is in shell form",
 	Family:      rules.FamilyHardening,
 	Severity:    rules.SeverityLow,
 	Stage:       rules.StageStatic,
-	Rationale:   "Shell form runs the process as a child of /bin/sh -c: PID 1 is the shell, which does not forward SIGTERM, so the application is killed instead of shutting down cleanly; the image also needs a shell, which minimal and distroless images leave out. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments.",
+	Rationale:   "Shell form runs the process as a child of /bin/sh -c: PID 1 is the shell, which does not forward SIGTERM, so the application is killed instead of shutting down cleanly; the image also needs a shell, which minimal and distroless images leave out. A shell-form ENTRYPOINT also ignores CMD and `docker run` arguments, and a shell-form HEALTHCHECK CMD fails in an image without a shell.",
 	Remediation: "Use exec (JSON) form: CMD [\"/app\", \"--flag\"]. When the command needs shell features (variables, pipes), put it in a script that ends with `exec`, and run the script in exec form.",
 	HelpURI:     helpURI("HK1080"),
 }
@@ -36,10 +36,14 @@ var execFormControl = control{
 }
 
 func checkExecForm(f *file, r *reporter) {
-	var lastCmd, lastEntrypoint *instr
+	var lastCmd, lastEntrypoint, lastHealth *instr
 	for _, s := range f.shippedChain() {
 		for _, in := range s.instrs {
 			switch c := in.cmd.(type) {
+			case *instructions.HealthCheckCommand:
+				if !in.onbuild {
+					lastHealth = in
+				}
 			case *instructions.CmdCommand:
 				if in.onbuild {
 					reportShellForm(r, in, "CMD", c.ShellDependantCmdLine)
@@ -61,6 +65,19 @@ func checkExecForm(f *file, r *reporter) {
 	if lastCmd != nil {
 		reportShellForm(r, lastCmd, "CMD", lastCmd.cmd.(*instructions.CmdCommand).ShellDependantCmdLine)
 	}
+	if lastHealth != nil {
+		reportShellHealthcheck(r, lastHealth)
+	}
+}
+
+// reportShellHealthcheck reports a HEALTHCHECK CMD in shell form: the engine runs
+// it with /bin/sh -c inside the container, which a hardened image lacks.
+func reportShellHealthcheck(r *reporter, in *instr) {
+	hc := in.cmd.(*instructions.HealthCheckCommand)
+	if hc.Health == nil || len(hc.Health.Test) < 2 || hc.Health.Test[0] != "CMD-SHELL" {
+		return
+	}
+	r.add(ruleShellForm, in.at, in.stage, fmt.Sprintf("HEALTHCHECK CMD is in shell form, so it needs /bin/sh in the image, which hardening removes; %s", execFormAdvice(r.f, "HEALTHCHECK CMD", strings.Join(hc.Health.Test[1:], " "))))
 }
 
 // reportShellForm reports a shell-form CMD/ENTRYPOINT with the exec form

@@ -2,6 +2,7 @@ package dockerfilecheck
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hardenkit/hardenkit/pkg/shellscript"
@@ -11,7 +12,7 @@ import (
 // to what the package rules need: which manager, which verb, which
 // operands.
 type pkgOp struct {
-	manager string   // apt, apk, pip, npm, gem, rpm (yum/dnf/microdnf/tdnf), zypper
+	manager string   // apt, apk, pip, pipx, npm, gem, rpm (yum/dnf/microdnf/tdnf), zypper, go
 	tool    string   // the command as invoked: apt-get, dnf, pip3, …
 	verb    string   // install, add, update, upgrade, …
 	pkgs    []string // operands after the verb
@@ -28,6 +29,7 @@ var (
 	gemSpec    = shellscript.OptSpec{Short: "vinsPg", Long: []string{"version", "install-dir", "bindir", "source", "platform", "trust-policy", "file", "build-root", "env-shebang"}}
 	rpmSpec    = shellscript.OptSpec{Short: "xcRed", Long: []string{"exclude", "installroot", "releasever", "enablerepo", "disablerepo", "config", "repo", "repofrompath", "forcearch", "downloaddir", "destdir", "color", "comment", "setopt", "releasever-major"}}
 	zypperSpec = shellscript.OptSpec{Short: "rRc", Long: []string{"repo", "root", "config", "from", "type"}}
+	pipxSpec   = shellscript.OptSpec{Long: []string{"spec", "python", "pip-args", "suffix", "index-url", "editable"}}
 )
 
 // pipName matches pip, pip3, pip3.12.
@@ -43,8 +45,13 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 	}
 	name := shellscript.CommandName(argv[0])
 	args := argv[1:]
-	if pythonName.MatchString(name) && len(args) >= 2 && args[0] == "-m" && pipName.MatchString(args[1]) {
+	switch {
+	case pythonName.MatchString(name) && len(args) >= 2 && args[0] == "-m" && pipName.MatchString(args[1]):
 		name, args = args[1], args[2:]
+	case name == "uv" && len(args) >= 1 && args[0] == "pip": // uv's pip interface
+		name, args = "pip", args[1:]
+	case name == "go":
+		return goOpOf(args)
 	}
 	op := pkgOp{tool: name, args: args}
 	switch {
@@ -54,6 +61,8 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 		op.manager, op.spec = "apk", apkSpec
 	case pipName.MatchString(name):
 		op.manager, op.spec = "pip", pipSpec
+	case name == "pipx":
+		op.manager, op.spec = "pipx", pipxSpec
 	case name == "npm":
 		op.manager, op.spec = "npm", npmSpec
 	case name == "gem":
@@ -65,10 +74,19 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 	default:
 		return pkgOp{}, false
 	}
+	if op.manager == "gem" {
+		// Words after "--" are the native extension's build options.
+		if i := slices.Index(args, "--"); i >= 0 {
+			args = args[:i]
+		}
+	}
 	ops := op.spec.Operands(args)
 	if len(ops) > 0 {
 		op.verb = ops[0]
 		op.pkgs = ops[1:]
+	}
+	if op.manager == "rpm" && op.verb == "module" && len(op.pkgs) > 0 {
+		op.verb, op.pkgs = "module "+op.pkgs[0], op.pkgs[1:]
 	}
 	return op, true
 }
@@ -76,14 +94,36 @@ func pkgOpOf(argv []string) (pkgOp, bool) {
 // installs reports whether the operation installs named packages.
 func (op pkgOp) installs() bool {
 	switch op.manager {
-	case "apt", "rpm", "pip", "gem":
+	case "apt":
+		return op.verb == "install" && !op.simulates()
+	case "pip", "pipx":
 		return op.verb == "install"
+	case "rpm":
+		return op.verb == "install" || op.verb == "module install"
+	case "gem":
+		return op.verb == "install" || op.verb == "i"
+	case "go":
+		return true
 	case "apk":
 		return op.verb == "add"
 	case "npm":
 		return op.verb == "install" || op.verb == "i" || op.verb == "add" || op.verb == "isntall"
 	case "zypper":
 		return op.verb == "install" || op.verb == "in"
+	}
+	return false
+}
+
+// simulates reports whether an apt command only shows what it would do
+// (-s, --simulate, --dry-run, …): nothing is installed.
+func (op pkgOp) simulates() bool {
+	if op.hasOption("simulate", "just-print", "dry-run", "recon", "no-act") {
+		return true
+	}
+	for _, o := range op.spec.Options(op.args) {
+		if !strings.HasPrefix(o, "--") && shortGroupHas(o, 's', op.spec) {
+			return true
+		}
 	}
 	return false
 }
@@ -125,6 +165,16 @@ func (op pkgOp) upgradesAll() bool {
 	return false
 }
 
+// changesRelease reports whether a blanket upgrade may add, remove or
+// replace packages (a distribution upgrade) rather than only update them.
+func (op pkgOp) changesRelease() bool {
+	switch op.verb {
+	case "dist-upgrade", "full-upgrade", "distro-sync", "dsync", "dup":
+		return true
+	}
+	return false
+}
+
 // hasOption reports whether one of the long options (without "--") is
 // present, as --name or --name=value.
 func (op pkgOp) hasOption(names ...string) bool {
@@ -148,6 +198,12 @@ func (op pkgOp) hasOption(names ...string) bool {
 func (op pkgOp) unpinned() []string {
 	if !op.installs() {
 		return nil
+	}
+	if op.manager == "pip" {
+		// A constraints file pins what the named packages resolve to.
+		if _, ok := op.spec.OptionValue(op.args, "constraint", 'c'); ok {
+			return nil
+		}
 	}
 	var out []string
 	for _, p := range op.pkgs {
@@ -175,8 +231,8 @@ var rpmVersioned = regexp.MustCompile(`^[A-Za-z0-9._+-]+?-[0-9]+(:[0-9])?[0-9A-Z
 
 // pinned reports whether one package operand pins its version.
 func (op pkgOp) pinned(p string) bool {
-	if isLocalOrRemoteArtifact(p) {
-		return true
+	if pinned, ok := artifactPinned(op.manager, p); ok {
+		return pinned
 	}
 	switch op.manager {
 	case "apt":
@@ -184,15 +240,12 @@ func (op pkgOp) pinned(p string) bool {
 		return ok && v != ""
 	case "apk":
 		return strings.ContainsAny(p, "=~<>")
-	case "pip":
-		if strings.Contains(p, "@") { // name @ url: a direct reference
-			return true
-		}
+	case "pip", "pipx":
 		return strings.Contains(p, "==") || strings.Contains(p, "===")
 	case "npm":
 		at := strings.LastIndex(p, "@")
 		if at <= 0 { // no version, or only a scope
-			return strings.HasPrefix(p, "git") || strings.Contains(p, ":")
+			return false
 		}
 		return exactVersion.MatchString(p[at+1:])
 	case "gem":
@@ -202,25 +255,17 @@ func (op pkgOp) pinned(p string) bool {
 		if strings.HasPrefix(p, "@") { // groups and modules
 			return true
 		}
+		if op.verb == "module install" { // name:stream[/profile]
+			_, stream, ok := strings.Cut(p, ":")
+			return ok && stream != ""
+		}
 		return rpmVersioned.MatchString(p)
 	case "zypper":
 		return strings.ContainsAny(p, "=<>")
+	case "go":
+		return goPinned(op.verb, p)
 	}
 	return true
-}
-
-// isLocalOrRemoteArtifact reports whether a package operand is a file,
-// directory or URL rather than a name to resolve against an index.
-func isLocalOrRemoteArtifact(p string) bool {
-	if strings.HasPrefix(p, ".") || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") || strings.Contains(p, "://") || strings.HasPrefix(p, "file:") {
-		return true
-	}
-	for _, ext := range []string{".deb", ".apk", ".rpm", ".whl", ".tar.gz", ".tgz", ".zip", ".gem"} {
-		if strings.HasSuffix(p, ext) {
-			return true
-		}
-	}
-	return false
 }
 
 // pinHint points to `hardenkit pin` for the managers whose installed
@@ -240,7 +285,7 @@ func (op pkgOp) pinExample() string {
 		return "name=version"
 	case "apk":
 		return "name=version"
-	case "pip":
+	case "pip", "pipx":
 		return "name==version, or a hashed requirements file"
 	case "npm":
 		return "name@version, or a lockfile with npm ci"
@@ -250,6 +295,8 @@ func (op pkgOp) pinExample() string {
 		return "name-version"
 	case "zypper":
 		return "name=version"
+	case "go":
+		return "module@vX.Y.Z"
 	}
 	return "an exact version"
 }
