@@ -46,6 +46,8 @@ type file struct {
 	global   envMap   // built-in platform ARGs and global ARGs, as BuildKit computes them
 	lex      *shell.Lex
 	secrets  *secrets.Scanner // the one secret detector, shared with image inspection
+
+	keyVarNames map[string]bool // variables that key-handling instructions read (keyVars)
 }
 
 // stage is one FROM block.

@@ -37,7 +37,13 @@ func checkSecretValues(f *file, r *reporter) {
 			return // the ONBUILD instruction's own text covers its trigger
 		}
 		name := strings.ToUpper(in.node.Value)
-		for _, fd := range f.secretsIn(in.node.Original+"\n"+in.heredocText(), assignments(rawAssignments(in))) {
+		text := in.node.Original + "\n" + in.heredocText()
+		raw := rawAssignments(in)
+		fds := f.secretsIn(text, assignments(raw))
+		if len(fds) > 0 {
+			fds = dropPublic(fds, f.publicValues(in, text, raw))
+		}
+		for _, fd := range fds {
 			r.addSecret(ruleSecretValue, in.at, in.stage, secretMessage(name, fd, "remove and rotate it, and pass it with --secret and RUN --mount=type=secret"), fd.Fingerprint)
 		}
 	})

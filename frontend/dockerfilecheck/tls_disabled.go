@@ -37,7 +37,7 @@ var (
 		Severity:    rules.SeverityCritical,
 		Stage:       rules.StageStatic,
 		CIS:         []string{"4.11", "4.12"},
-		Rationale:   "apt --allow-unauthenticated, [trusted=yes] sources, apk --allow-untrusted, yum/dnf --nogpgcheck (gpgcheck=0), rpm --nosignature and GOSUMDB=off install packages nobody vouched for: CIS 4.11 asks for verified packages only.",
+		Rationale:   "apt --allow-unauthenticated, [trusted=yes] sources (other than a local file: repository of packages the build made), apk --allow-untrusted, yum/dnf --nogpgcheck (gpgcheck=0), rpm --nosignature and GOSUMDB=off install packages nobody vouched for: CIS 4.11 asks for verified packages only.",
 		Remediation: "Import the repository's signing key (apt: signed-by=<keyring>, apk: /etc/apk/keys, rpm: rpm --import) and keep signature checks on.",
 		HelpURI:     helpURI("HK1022"),
 	}
@@ -86,8 +86,9 @@ var (
 	gitSSLVerifyKey = regexp.MustCompile(`(?i)^http\.(.+\.)?sslverify$`)
 	// gpgcheckOff matches gpgcheck=0 in yum/dnf options and repo files.
 	gpgcheckOff = regexp.MustCompile(`(?i)\b(repo_|localpkg_)?gpgcheck\s*=\s*(0|false|no|off)\b`)
-	// aptTrustedSource matches an apt source entry with [trusted=yes].
-	aptTrustedSource = regexp.MustCompile(`\[[^\]\n]*\btrusted=yes\b[^\]\n]*\]`)
+	// aptTrustedSource matches an apt source entry with [trusted=yes],
+	// and the repository URI after it.
+	aptTrustedSource = regexp.MustCompile(`\[[^\]\n]*\btrusted=yes\b[^\]\n]*\]\s*([^\s"'\]]*)`)
 	// aptUnauthOption matches -o options that accept unsigned repositories.
 	aptUnauthOption = regexp.MustCompile(`(?i)(AllowUnauthenticated|AllowInsecureRepositories|AllowDowngradeToInsecureRepositories)\s*=\s*"?(true|1|yes)`)
 )
@@ -137,7 +138,7 @@ func checkTLSDisabled(f *file, r *reporter) {
 			if isRun(in) && in.node != nil {
 				text = in.node.Original + "\n" + text
 			}
-			if strings.Contains(text, "trusted=yes") && aptTrustedSource.MatchString(text) {
+			if strings.Contains(text, "trusted=yes") && trustsRemoteSource(text) {
 				r.add(ruleSignatureDisabled, in.at, in.stage, fmt.Sprintf("%s%s writes an apt source with [trusted=yes], which accepts unsigned packages", onbuildPrefix(in), strings.ToUpper(in.cmd.Name())))
 			}
 			if strings.Contains(strings.ToLower(text), "gpgcheck") && gpgcheckOff.MatchString(text) {
@@ -145,6 +146,21 @@ func checkTLSDisabled(f *file, r *reporter) {
 			}
 		}
 	})
+}
+
+// trustsRemoteSource reports whether text writes an apt source with
+// [trusted=yes] for a repository outside the image. A file: or copy:
+// repository holds packages the build itself made (official images build
+// .debs and install them from a local repository in the same RUN): there
+// is no download to verify.
+func trustsRemoteSource(text string) bool {
+	for _, m := range aptTrustedSource.FindAllStringSubmatch(text, -1) {
+		uri := strings.ToLower(m[1])
+		if !strings.HasPrefix(uri, "file:") && !strings.HasPrefix(uri, "copy:") {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEnvSetting reports an environment variable that turns verification
