@@ -16,6 +16,8 @@ type JSONReport struct {
 	Policy PolicyRef `json:"policy"`
 	// Findings, in report order; [] when there are none.
 	Findings []JSONFinding `json:"findings"`
+	// Errors are what stopped the check; absent when it ran.
+	Errors []Error `json:"errors,omitempty"`
 }
 
 // JSONFinding is one finding of the JSON contract.
@@ -45,7 +47,7 @@ type JSONFinding struct {
 
 // ToJSON converts a report to the JSON contract's structure.
 func ToJSON(r Report) JSONReport {
-	out := JSONReport{Policy: r.Policy, Findings: make([]JSONFinding, 0, len(r.Findings))}
+	out := JSONReport{Policy: r.Policy, Findings: make([]JSONFinding, 0, len(r.Findings)), Errors: slices.Clone(r.Errors)}
 	for _, f := range r.Findings {
 		rule := lookup(f.Rule)
 		cis := slices.Clone(rule.CIS)

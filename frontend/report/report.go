@@ -30,6 +30,21 @@ type Report struct {
 	// ToolVersion is hardenkit's version, reported as the SARIF driver
 	// version; optional.
 	ToolVersion string
+	// Errors are what stopped the check (a Dockerfile that does not parse,
+	// an invalid policy): a report with errors is still a valid document,
+	// so that a CI step uploading it shows the failure instead of an empty
+	// file. Findings are then usually empty.
+	Errors []Error
+}
+
+// Error is a failure of the check itself, not a finding.
+type Error struct {
+	// Message says what failed; it never contains a secret.
+	Message string `json:"message"`
+	// File is the file the error is about, when known.
+	File string `json:"file,omitempty"`
+	// Line is the 1-based line of the error in File; 0 when unknown.
+	Line int `json:"line,omitempty"`
 }
 
 // Counts tallies findings by level.

@@ -163,6 +163,60 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	validateSARIF(t, sch, b.Bytes())
 }
 
+func TestErrorReports(t *testing.T) {
+	rep := Report{Errors: []Error{{Message: "parsing Dockerfile: unknown instruction: FROB", File: "app/Dockerfile", Line: 2}}}
+	var b bytes.Buffer
+	if err := SARIF(&b, rep, catalog.All()); err != nil {
+		t.Fatal(err)
+	}
+	validateSARIF(t, loadSARIFSchema(t), b.Bytes())
+	var log struct {
+		Runs []struct {
+			Invocations []struct {
+				ExecutionSuccessful        bool `json:"executionSuccessful"`
+				ToolExecutionNotifications []struct {
+					Level     string `json:"level"`
+					Message   struct{ Text string }
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine int }
+						}
+					}
+				} `json:"toolExecutionNotifications"`
+			}
+			Results []any
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	inv := log.Runs[0].Invocations[0]
+	if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 1 || log.Runs[0].Results == nil {
+		t.Fatalf("SARIF invocation = %+v, results %v; want one failed invocation and results []", inv, log.Runs[0].Results)
+	}
+	n := inv.ToolExecutionNotifications[0]
+	if n.Level != "error" || !strings.Contains(n.Message.Text, "FROB") || n.Locations[0].PhysicalLocation.ArtifactLocation.URI != "app/Dockerfile" || n.Locations[0].PhysicalLocation.Region.StartLine != 2 {
+		t.Errorf("notification = %+v", n)
+	}
+
+	b.Reset()
+	if err := JSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Findings []any
+		Errors   []Error
+	}
+	if err := json.Unmarshal(b.Bytes(), &j); err != nil || j.Findings == nil || len(j.Errors) != 1 || j.Errors[0].Line != 2 {
+		t.Errorf("JSON error report = %s (%v)", b.String(), err)
+	}
+	b.Reset()
+	if err := JSON(&b, Report{}); err != nil || strings.Contains(b.String(), "errors") {
+		t.Errorf("JSON of a report without errors = %s, want no errors key", b.String())
+	}
+}
+
 func TestSARIFContent(t *testing.T) {
 	var b bytes.Buffer
 	if err := SARIF(&b, sample(), catalog.All()); err != nil {

@@ -30,9 +30,19 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool       sarifTool      `json:"tool"`
-		Results    []sarifResult  `json:"results"`
-		Properties map[string]any `json:"properties,omitempty"`
+		Tool        sarifTool         `json:"tool"`
+		Invocations []sarifInvocation `json:"invocations"`
+		Results     []sarifResult     `json:"results"`
+		Properties  map[string]any    `json:"properties,omitempty"`
+	}
+	sarifInvocation struct {
+		ExecutionSuccessful        bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	}
+	sarifNotification struct {
+		Level     string          `json:"level"`
+		Message   sarifText       `json:"message"`
+		Locations []sarifLocation `json:"locations,omitempty"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -116,7 +126,7 @@ func SARIF(w io.Writer, r Report, catalog []rules.Rule) error {
 		index[rule.ID] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, sarifRuleOf(rule))
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, Invocations: []sarifInvocation{sarifInvocationOf(r.Errors)}}
 	if r.Policy != (PolicyRef{}) {
 		run.Properties = map[string]any{"policy": r.Policy}
 	}
@@ -130,6 +140,25 @@ func SARIF(w io.Writer, r Report, catalog []rules.Rule) error {
 		return fmt.Errorf("writing SARIF report: %w", err)
 	}
 	return nil
+}
+
+// sarifInvocationOf records whether the check ran; errors that stopped it
+// become error-level tool execution notifications, located in the file
+// when known.
+func sarifInvocationOf(errs []Error) sarifInvocation {
+	inv := sarifInvocation{ExecutionSuccessful: len(errs) == 0}
+	for _, e := range errs {
+		n := sarifNotification{Level: "error", Message: sarifText{Text: e.Message}}
+		if e.File != "" {
+			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: artifactURI(e.File)}}}
+			if e.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: e.Line}
+			}
+			n.Locations = []sarifLocation{loc}
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	return inv
 }
 
 func sarifRuleOf(r rules.Rule) sarifRule {

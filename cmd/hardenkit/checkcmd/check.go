@@ -124,25 +124,45 @@ func Check(ctx context.Context, o CheckOptions) error {
 	}
 	df, err := readDockerfile(o)
 	if err != nil {
-		return err
+		return failedReport(o, report.Report{ToolVersion: o.Version}, dockerfile{name: filepath.ToSlash(o.Dockerfile)}, err)
 	}
+	rep, err := run(ctx, o, df)
+	if err != nil {
+		return failedReport(o, rep, df, err)
+	}
+	if err := writeReport(o, rep); err != nil {
+		return usageErr(err)
+	}
+	c := rep.Count()
+	fmt.Fprintf(o.Stderr, "hardenkit check: %s: %d enforced, %d warning(s), %d waived (policy %s %s)\n",
+		df.name, c.Enforce, c.Warn, c.Waived, rep.Policy.Name, rep.Policy.Digest)
+	if c.Enforce > 0 {
+		return &ExitError{Code: ExitViolations, Err: fmt.Errorf("%s: %d enforced policy violation(s)", df.name, c.Enforce)}
+	}
+	return nil
+}
+
+// run loads the policy, exceptions and ignore file and checks the
+// Dockerfile. On an error the report holds the policy when it was loaded.
+func run(ctx context.Context, o CheckOptions, df dockerfile) (report.Report, error) {
+	rep := report.Report{ToolVersion: o.Version}
 	buildArgs, err := parseBuildArgs(o.BuildArgs)
 	if err != nil {
-		return err
+		return rep, err
 	}
 	pol, policyDir, err := discoverPolicy(ctx, o, df.dir)
 	if err != nil {
-		return usageErr(err)
+		return rep, usageErr(err)
 	}
+	rep.Policy = report.PolicyRef{Name: pol.Name, Digest: pol.Digest()}
 	excs, err := loadExceptions(ctx, o, pol, policyDir)
 	if err != nil {
-		return usageErr(err)
+		return rep, usageErr(err)
 	}
 	patterns, hasIgnore, err := readDockerignore(o.Context, df.path)
 	if err != nil {
-		return usageErr(err)
+		return rep, usageErr(err)
 	}
-
 	findings, err := dockerfilecheck.Check(df.data, dockerfilecheck.Options{
 		Filename:             df.name,
 		BuildArgs:            buildArgs,
@@ -152,25 +172,32 @@ func Check(ctx context.Context, o CheckOptions) error {
 		Policy:               pol,
 	})
 	if err != nil {
-		return usageErr(withSource(err, df))
+		return rep, usageErr(withSource(err, df))
 	}
-	findings = excs.Apply(findings, exceptions.MatchContext{})
+	rep.Findings = excs.Apply(findings, exceptions.MatchContext{})
+	return rep, nil
+}
 
-	rep := report.Report{
-		Policy:      report.PolicyRef{Name: pol.Name, Digest: pol.Digest()},
-		Findings:    findings,
-		ToolVersion: o.Version,
+// failedReport writes, for the machine formats, a valid report that
+// carries the error (SARIF: a failed invocation with a notification), so
+// that a CI step uploading it shows the failure rather than an empty
+// file; and returns the error for the exit status.
+func failedReport(o CheckOptions, rep report.Report, df dockerfile, err error) error {
+	if o.Format == "text" {
+		return err
 	}
-	if err := writeReport(o, rep); err != nil {
-		return usageErr(err)
+	// The message may quote Dockerfile text: mask what the secret rules
+	// would report, as the Dockerfile shown to BuildKit is masked.
+	e := report.Error{Message: string(dockerfilecheck.Redact([]byte(err.Error()))), File: df.name}
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		e.Line = le.Locations[0][0].Start.Line
 	}
-	c := rep.Count()
-	fmt.Fprintf(o.Stderr, "hardenkit check: %s: %d enforced, %d warning(s), %d waived (policy %s %s)\n",
-		df.name, c.Enforce, c.Warn, c.Waived, pol.Name, pol.Digest())
-	if c.Enforce > 0 {
-		return &ExitError{Code: ExitViolations, Err: fmt.Errorf("%s: %d enforced policy violation(s)", df.name, c.Enforce)}
+	rep.Findings, rep.Errors = nil, []report.Error{e}
+	if werr := writeReport(o, rep); werr != nil {
+		return usageErr(fmt.Errorf("%w; and writing the report: %v", err, werr))
 	}
-	return nil
+	return err
 }
 
 // dockerfile is the Dockerfile being checked.

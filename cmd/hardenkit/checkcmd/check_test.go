@@ -160,6 +160,61 @@ func TestCheckSARIFToFile(t *testing.T) {
 	validateSARIF(t, data)
 }
 
+func TestCheckParseErrorStillReports(t *testing.T) {
+	dir := project(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nFROB ghp_0123456789abcdefghijklmnopqrstuvwxyZ\n"})
+	for _, format := range []string{"sarif", "json"} {
+		t.Run(format, func(t *testing.T) {
+			r := check(t, "--format", format, dir)
+			wantCode(t, r, ExitUsage)
+			if strings.Contains(r.stdout, "ghp_") {
+				t.Errorf("the report shows the token:\n%s", r.stdout)
+			}
+			var doc struct {
+				Errors []report.Error
+				Runs   []struct {
+					Invocations []struct {
+						ExecutionSuccessful        bool
+						ToolExecutionNotifications []struct{ Message struct{ Text string } }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("stdout is not a JSON document: %v\n%q", err, r.stdout)
+			}
+			msg := ""
+			if format == "sarif" {
+				validateSARIF(t, []byte(r.stdout))
+				inv := doc.Runs[0].Invocations[0]
+				if inv.ExecutionSuccessful || len(inv.ToolExecutionNotifications) != 1 {
+					t.Fatalf("invocation = %+v, want a failed one with the error", inv)
+				}
+				msg = inv.ToolExecutionNotifications[0].Message.Text
+			} else {
+				if len(doc.Errors) != 1 || doc.Errors[0].Line != 2 {
+					t.Fatalf("errors = %+v, want the parse error at line 2", doc.Errors)
+				}
+				msg = doc.Errors[0].Message
+			}
+			if !strings.Contains(msg, "unknown instruction") {
+				t.Errorf("error message = %q", msg)
+			}
+		})
+	}
+}
+
+func TestCheckTextEndsEachLine(t *testing.T) {
+	dir := project(t, map[string]string{"Dockerfile": dirtyDockerfile})
+	r := check(t, dir)
+	if !strings.HasSuffix(r.stdout, "\n") {
+		t.Errorf("text report does not end with a newline: %q", r.stdout)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n") {
+		if strings.Count(l, " [enforce] ")+strings.Count(l, " [warn] ") != 1 || strings.Contains(l, "hardenkit check:") {
+			t.Errorf("line %q is not exactly one finding", l)
+		}
+	}
+}
+
 // validateSARIF checks a log against the vendored SARIF 2.1.0 schema.
 func validateSARIF(t *testing.T, data []byte) {
 	t.Helper()
