@@ -71,6 +71,12 @@ func checkCurlPipeShell(f *file, r *reporter) {
 // pipedToInterpreter finds a downloader followed, later in the same
 // pipeline, by an interpreter.
 func pipedToInterpreter(p []shellscript.Call) (downloader, interpreter string) {
+	return pipedInto(p, interpreterName.MatchString)
+}
+
+// pipedInto finds a downloader followed, later in the same pipeline, by a
+// command whose name matches consumer.
+func pipedInto(p []shellscript.Call, consumer func(name string) bool) (downloader, name string) {
 	for i, c := range p {
 		argv, _ := shellscript.Unwrap(c.Args)
 		if len(argv) == 0 || !downloaders[shellscript.CommandName(argv[0])] {
@@ -78,7 +84,7 @@ func pipedToInterpreter(p []shellscript.Call) (downloader, interpreter string) {
 		}
 		for _, d := range p[i+1:] {
 			dv, _ := shellscript.Unwrap(d.Args)
-			if len(dv) > 0 && interpreterName.MatchString(shellscript.CommandName(dv[0])) {
+			if len(dv) > 0 && consumer(shellscript.CommandName(dv[0])) {
 				return shellscript.CommandName(argv[0]), shellscript.CommandName(dv[0])
 			}
 		}
@@ -152,19 +158,7 @@ func verifies(s *shellscript.Script) bool {
 // pipedToUnpacker finds a downloader whose output a later command of the
 // pipeline unpacks.
 func pipedToUnpacker(p []shellscript.Call) (downloader, unpacker string) {
-	for i, c := range p {
-		argv, _ := shellscript.Unwrap(c.Args)
-		if len(argv) == 0 || !downloaders[shellscript.CommandName(argv[0])] {
-			continue
-		}
-		for _, d := range p[i+1:] {
-			dv, _ := shellscript.Unwrap(d.Args)
-			if len(dv) > 0 && unpackerName.MatchString(shellscript.CommandName(dv[0])) && shellscript.CommandName(dv[0]) != "chmod" {
-				return shellscript.CommandName(argv[0]), shellscript.CommandName(dv[0])
-			}
-		}
-	}
-	return "", ""
+	return pipedInto(p, func(name string) bool { return name != "chmod" && unpackerName.MatchString(name) })
 }
 
 // downloadTargets returns the files a curl or wget command saves URLs
