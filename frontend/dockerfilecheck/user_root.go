@@ -23,7 +23,7 @@ var ruleLastUserRoot = rules.Rule{
 	Severity:    rules.SeverityHigh,
 	Stage:       rules.StageStatic,
 	CIS:         []string{"4.1"},
-	Rationale:   "A container whose process runs as root turns any code-execution bug into root in the container and one kernel or runtime flaw away from the host (CIS 4.1). `USER root`, `0`, `0:0`, `root:root` and a USER whose variable expands to nothing all mean root. (A shipped stage with no USER at all inherits its base's user; the image-level non-root control checks that.)",
+	Rationale:   "A container whose process runs as root turns any code-execution bug into root in the container and one kernel or runtime flaw away from the host (CIS 4.1). `USER root`, `0`, `0:0`, `root:root` and a USER whose variable expands to nothing all mean root. Only the shipped image's last USER counts: builder stages may run as root, since nothing of their user ships. (A shipped stage with no USER at all is HK1052's: the build injects a non-root user, and the image-level non-root control checks the result.)",
 	Remediation: "End the shipped stage with a non-root numeric user, e.g. USER 65532:65532, created in the image if it needs a home or files; do root-only setup before it.",
 	HelpURI:     helpURI("HK1050"),
 }
