@@ -8,6 +8,7 @@ package dockerfilecheck
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/distribution/reference"
 
@@ -50,6 +51,9 @@ func checkBasePinned(f *file, r *reporter) {
 	for _, s := range f.stages {
 		ref, ok := s.imageRef()
 		if !ok {
+			if s.untaggedUnresolved() {
+				r.add(ruleBaseLatest, s.from, s, fmt.Sprintf("base image %s has no tag, so it means :latest whatever its variables name; name an explicit version", s.describeBase()))
+			}
 			continue
 		}
 		if _, digested := ref.(reference.Canonical); digested {
@@ -80,6 +84,18 @@ func (s *stage) imageRef() (reference.Named, bool) {
 		return nil, false
 	}
 	return ref, true
+}
+
+// untaggedUnresolved reports whether a base that did not resolve to an
+// image reference (FROM ${REGISTRY}/ubuntu with REGISTRY unset) still
+// visibly has no tag: its last path element is literal, with no :tag or
+// @digest.
+func (s *stage) untaggedUnresolved() bool {
+	if s.parent != nil || s.base == "" || s.base == "scratch" || !strings.Contains(s.baseRaw, "$") {
+		return false
+	}
+	last := s.baseRaw[strings.LastIndex(s.baseRaw, "/")+1:]
+	return last != "" && !strings.ContainsAny(last, ":@$")
 }
 
 // describeBase quotes the base image, showing the FROM text too when ARG
