@@ -50,6 +50,10 @@ vet:
 test-unit: deps
 	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration$$)
 
+## fuzz: every fuzz target of the repository for FUZZTIME each (default 5s; each package also compiles with fuzzing instrumentation).
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do echo "== $$t ./$$(dirname $$f)"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-5s} ./$$(dirname $$f); done; done
+
 test-integration: deps buildx
 	@mkdir -p out
 	set -o pipefail; HARDENKIT_BUILDX=$(BIN)/docker-buildx $(GO) test -count=1 -timeout 80m -v ./integration/ 2>&1 | tee $(CURDIR)/out/integration.log | awk -f .ci/test-lines.awk
