@@ -4,7 +4,7 @@ FROM alpine:3.20.0 AS base
 # want: HK1052:warn
 FROM base
 EXPOSE 8080
-# want: HK1080
+# want: HK1080:warn
 HEALTHCHECK CMD wget -qO- http://localhost:8080/health || exit 1
 # want: HK1080
 CMD /app --port 8080
