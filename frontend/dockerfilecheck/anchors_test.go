@@ -8,10 +8,10 @@ package dockerfilecheck
 //
 //   - trivy-checks v1.10.0 (a Go module): the docker checks' YAML
 //     examples, downloaded with `go mod download`.
-//   - hadolint v2.15.1 specs: hadolint is not a Go module, so the test
-//     reads its test/Hadolint/Rule/*Spec.hs from a checkout named by
-//     HARDENKIT_HADOLINT_SRC (`git clone -b v2.15.1 …`); without one that
-//     half is skipped and says so.
+//   - hadolint v2.15.1 specs (test/Hadolint/Rule/*Spec.hs): hadolint is a
+//     Haskell project, but the Go module proxy serves any tagged
+//     repository as a module (v2.15.1+incompatible, having no go.mod), so
+//     the same `go mod download` fetches it.
 
 import (
 	"encoding/json"
@@ -77,19 +77,15 @@ type anchorCase struct {
 
 const (
 	trivyChecksModule = "github.com/aquasecurity/trivy-checks@v1.10.0"
-	hadolintSrcEnv    = "HARDENKIT_HADOLINT_SRC"
+	hadolintModule    = "github.com/hadolint/hadolint@v2.15.1+incompatible"
 )
 
 func TestAnchors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("downloads the anchors' modules")
 	}
-	cases := trivyCases(t)
-	if dir := os.Getenv(hadolintSrcEnv); dir != "" {
-		cases = append(cases, hadolintCases(t, dir)...)
-	} else {
-		t.Logf("%s is not set: hadolint's specs are not measured", hadolintSrcEnv)
-	}
+	cases := trivyCases(t, downloadModule(t, trivyChecksModule))
+	cases = append(cases, hadolintCases(t, downloadModule(t, hadolintModule))...)
 	var bad, caught, good, wrong, ranges int
 	skipped := 0
 	for _, c := range cases {
@@ -156,30 +152,37 @@ func anchorHit(fs []rules.Finding, ids []string, other string) (hit, enforced bo
 	return hit, enforced
 }
 
-// trivyCases downloads trivy-checks and reads the YAML examples of the
-// docker checks in anchorRules.
-func trivyCases(t *testing.T) []anchorCase {
+// downloadModule fetches module@version through the Go module proxy and
+// returns its directory in the module cache.
+func downloadModule(t *testing.T, module string) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", trivyChecksModule)
+	cmd := exec.Command("go", "mod", "download", "-json", module)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
 	out, err := cmd.Output()
 	if err != nil {
 		if os.Getenv("CI") == "" {
-			t.Skipf("cannot download %s (offline?): %v", trivyChecksModule, err)
+			t.Skipf("cannot download %s (offline?): %v", module, err)
 		}
-		t.Fatalf("go mod download %s: %v\n%s", trivyChecksModule, err, out)
+		t.Fatalf("go mod download %s: %v\n%s", module, err, out)
 	}
 	var mod struct{ Dir string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %v\n%s", trivyChecksModule, err, out)
+		t.Fatalf("go mod download %s: %v\n%s", module, err, out)
 	}
+	return mod.Dir
+}
+
+// trivyCases reads the YAML examples and Rego test inputs of the docker
+// checks in anchorRules from trivy-checks' module directory.
+func trivyCases(t *testing.T, dir string) []anchorCase {
+	t.Helper()
 	var cases []anchorCase
 	for rule := range anchorRules {
 		if strings.HasPrefix(rule, "DL") {
 			continue
 		}
-		dt, err := os.ReadFile(filepath.Join(mod.Dir, "checks", "docker", rule+".yaml"))
+		dt, err := os.ReadFile(filepath.Join(dir, "checks", "docker", rule+".yaml"))
 		if err != nil {
 			t.Fatalf("reading the %s examples: %v", rule, err)
 		}
@@ -195,7 +198,7 @@ func trivyCases(t *testing.T) []anchorCase {
 		for _, d := range ex.Dockerfile.Bad {
 			cases = append(cases, anchorCase{rule: rule, bad: true, dockerfile: d + "\n"})
 		}
-		rego, err := os.ReadFile(filepath.Join(mod.Dir, "checks", "docker", rule+"_test.rego"))
+		rego, err := os.ReadFile(filepath.Join(dir, "checks", "docker", rule+"_test.rego"))
 		if err != nil {
 			t.Fatalf("reading the %s tests: %v", rule, err)
 		}
