@@ -125,7 +125,7 @@ func (s *Scanner) scanSegments(ctx context.Context, text string, o decoding) []h
 		if !o.st.take(len(seg.dt)) {
 			break
 		}
-		if textual {
+		if textual || structured(seg.dt) {
 			o.st.count(seg.dec)
 		}
 		child := decoding{low: o.low, verified: o.verified, code: o.code, depth: o.depth - 1, st: o.st}
@@ -175,6 +175,7 @@ func segments(text string) []segment {
 			}
 		}
 	}
+	out = append(out, base85Segments(text)...)
 	return append(out, escapedSegments(text)...)
 }
 
