@@ -232,7 +232,7 @@ func wrappedBase85(text string) []segment {
 	}
 	eachLine(text, func(ls, le int) {
 		line := strings.TrimSpace(text[ls:le])
-		if len(line) < minWrapWidth || !allBytes(line, isBase85Run) {
+		if len(line) < minWrapWidth && (len(group) == 0 || line == "") || !allBytes(line, isBase85Run) {
 			flush()
 			return
 		}

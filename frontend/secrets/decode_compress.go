@@ -422,8 +422,8 @@ func (s *Scanner) scanNested(ctx context.Context, name string, dt []byte, o deco
 }
 
 // openWhole opens what is recognised only in a payload as a whole:
-// UTF-16 text, and, at its start, a zlib stream (two header bytes) or
-// raw deflate.
+// UTF-16 text, and, at its start, a zlib stream (two header bytes), an
+// LZMA stream without xz's container (decode_lzma.go) or raw deflate.
 func (s *Scanner) openWhole(ctx context.Context, p string, dt []byte, o decoding, atStart bool) []hit {
 	if u, ok := utf16Text(dt); ok {
 		if !o.st.deeper(o.depth) || !o.st.take(len(u)) {
@@ -440,6 +440,9 @@ func (s *Scanner) openWhole(ctx context.Context, p string, dt []byte, o decoding
 		if zr, err := zlib.NewReader(bytes.NewReader(dt)); err == nil {
 			return s.scanStream(ctx, p+"!", decZlib, zr, o)
 		}
+	}
+	if hits, ok := s.scanLZMA(ctx, p, dt, o); ok {
+		return hits
 	}
 	if isBinary(dt) && !isExecutable(dt) {
 		return s.scanDeflated(ctx, p, dt, o)

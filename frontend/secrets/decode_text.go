@@ -51,7 +51,7 @@ func startsContainer(dt []byte) bool {
 // segment starts like something a detector reads whole: a compressed
 // stream or archive, a DER structure (an ASN.1 SEQUENCE: PKCS#1, PKCS#8,
 // PKCS#12), a Java keystore (JKS, JCEKS), an OpenPGP secret-key packet,
-// or UTF-16 text.
+// UTF-16 text, or the header of an LZMA stream without a container.
 func structured(dt []byte) bool {
 	if len(dt) < 16 {
 		return false
@@ -65,7 +65,7 @@ func structured(dt []byte) bool {
 		return true
 	}
 	_, u16 := utf16Text(dt)
-	return u16 || startsContainer(dt)
+	return u16 || startsContainer(dt) || isLZMAAlone(dt) || isRawLZMA2(dt)
 }
 
 // minWrapWidth is the shortest line taken for a wrapped encoding.
@@ -73,7 +73,8 @@ const minWrapWidth = 16
 
 // wrappedSegments finds encodings wrapped over several lines: two or
 // more consecutive lines of the base64 alphabet (indentation aside), all
-// as long as the first but the last, padding only on the last. Their
+// as long as the first but the last (which may be one character),
+// padding only on the last. Their
 // concatenation is decoded as one run.
 func wrappedSegments(text string) []segment {
 	var out []segment
@@ -90,7 +91,9 @@ func wrappedSegments(text string) []segment {
 	eachLine(text, func(ls, le int) {
 		line := strings.TrimSpace(text[ls:le])
 		body := strings.TrimRight(line, "=")
-		encoded := len(body) >= minWrapWidth && len(line)-len(body) <= 6 && allBytes(body, isBase64Segment)
+		// The last line of a group may be as short as one character.
+		long := len(body) >= minWrapWidth || len(group) > 0 && len(body) > 0
+		encoded := long && len(line)-len(body) <= 6 && allBytes(body, isBase64Segment)
 		if !encoded {
 			flush()
 		} else {
