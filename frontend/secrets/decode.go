@@ -125,7 +125,7 @@ func (s *Scanner) scanSegments(ctx context.Context, text string, o decoding) []h
 		if !o.st.take(len(seg.dt)) {
 			break
 		}
-		if textual || structured(seg.dt) {
+		if textual {
 			o.st.count(seg.dec)
 		}
 		child := decoding{low: o.low, verified: o.verified, code: o.code, depth: o.depth - 1, st: o.st}

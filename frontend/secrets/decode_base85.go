@@ -117,7 +117,7 @@ func delimitedBase85(text, begin, end, y string) []segment {
 			// holds the length.
 			dt = bytes.TrimRight(dt, "\x00")
 		}
-		if ok && (isText(dt) || structured(dt)) {
+		if ok && useful85(dt) {
 			out = append(out, segment{start: start, raw: text[start:off], dt: dt, dec: decBase85})
 		}
 	}
@@ -144,6 +144,15 @@ func decodeASCII85(enc string) ([]byte, bool) {
 	return dst[:n], err == nil && n > 0
 }
 
+// useful85 reports whether a base85 decoding is worth scanning: text, a
+// container, or a structure a detector reads — a short one only when it
+// is DER. ascii85 of a code identifier starting with a capital letter
+// decodes to bytes 0x94-0x97, which look like an OpenPGP packet header.
+func useful85(dt []byte) bool {
+	return isText(dt) || startsContainer(dt) || isLZMAAlone(dt) || isRawLZMA2(dt) ||
+		len(dt) > 0 && dt[0] == 0x30 && structured(dt) || len(dt) >= minBinaryPayload && structured(dt)
+}
+
 // decodeBase85Run decodes a run as ascii85, RFC 1924 base85 or Z85, the
 // first that gives text or a structure. A run of the base64 alphabet is
 // base64's.
@@ -151,17 +160,16 @@ func decodeBase85Run(run string) ([]byte, decoder, bool) {
 	if len(run) < minBase85Run || allBytes(strings.TrimRight(run, "="), isBase64Segment) || distinctBytes(run) < minBase85Distinct {
 		return nil, 0, false
 	}
-	useful := func(dt []byte) bool { return isText(dt) || structured(dt) }
 	if allBytes(run, func(c byte) bool { return c >= '!' && c <= 'u' || c == 'z' }) {
-		if dt, ok := decodeASCII85(run); ok && useful(dt) {
+		if dt, ok := decodeASCII85(run); ok && useful85(dt) {
 			return dt, decBase85, true
 		}
 	}
-	if dt, ok := decodeBase85Digits(run, rfc1924Digits); ok && useful(dt) {
+	if dt, ok := decodeBase85Digits(run, rfc1924Digits); ok && useful85(dt) {
 		return dt, decBase85, true
 	}
 	if len(run)%5 == 0 {
-		if dt, ok := decodeBase85Digits(run, z85Digits); ok && useful(dt) {
+		if dt, ok := decodeBase85Digits(run, z85Digits); ok && useful85(dt) {
 			return dt, decZ85, true
 		}
 	}
