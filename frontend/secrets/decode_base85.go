@@ -227,34 +227,7 @@ func decodeBase85Digits(s string, d *base85Digits) ([]byte, bool) {
 // wrappedBase85 joins consecutive lines that are one run each, all as
 // long as the first but the last, and decodes them as one run.
 func wrappedBase85(text string) []segment {
-	var out []segment
-	var group []string
-	start, end, width := 0, 0, 0
-	flush := func() {
-		if len(group) >= 2 {
-			if dt, dec, ok := decodeBase85Run(strings.Join(group, "")); ok {
-				out = append(out, segment{start: start, raw: text[start:end], dt: dt, dec: dec})
-			}
-		}
-		group = nil
-	}
-	eachLine(text, func(ls, le int) {
-		line := strings.TrimSpace(text[ls:le])
-		if len(line) < minWrapWidth && (len(group) == 0 || line == "") || !allBytes(line, isBase85Run) {
-			flush()
-			return
-		}
-		if len(group) > 0 && (len(group[len(group)-1]) != width || len(line) > width) {
-			flush()
-		}
-		if len(group) == 0 {
-			start, width = ls, len(line)
-		}
-		group = append(group, line)
-		end = le
-	})
-	flush()
-	return out
+	return wrappedRuns(text, "", func(line string) bool { return allBytes(line, isBase85Run) }, decodeBase85Run)
 }
 
 // gitBinaryPatches decodes the first hunk ("literal N" or "delta N") of

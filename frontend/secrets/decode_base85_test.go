@@ -111,22 +111,7 @@ func TestBase85Family(t *testing.T) {
 			const at = "/srv/app/blob.txt"
 			blob := tc.blob(t, []byte(awsCredentials(p)))
 			res := scanFiles(t, secrets.Options{}, map[string][]byte{at: []byte(blob)})
-			found := false
-			for _, f := range res.Findings {
-				found = found || f.Rule == "aws-access-token" && f.Where == secrets.WhereFile+at && f.Fingerprint == secrets.Fingerprint(p.AWSAccessKeyID)
-				if printed := fmt.Sprintf("%+v", f); strings.Contains(printed, p.AWSSecretAccessKey[:12]) || strings.Contains(printed, p.AWSAccessKeyID) {
-					t.Errorf("finding %s prints the secret", printed)
-				}
-			}
-			if !found {
-				t.Errorf("findings %+v: want aws-access-token with the key id's fingerprint at file:%s", res.Findings, at)
-			}
-			if res.Stats.Decoded[tc.decoder] == 0 {
-				t.Errorf("decoded %v: want %s counted", res.Stats.Decoded, tc.decoder)
-			}
-			if len(res.Unscanned) != 0 {
-				t.Errorf("unscanned %v: the budget covers this file", res.Unscanned)
-			}
+			wantDecodedKey(t, res, at, p, tc.decoder)
 		})
 	}
 }

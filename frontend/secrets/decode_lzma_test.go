@@ -2,7 +2,6 @@ package secrets_test
 
 import (
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/ulikunitz/xz/lzma"
@@ -45,22 +44,7 @@ func TestLZMAWithoutContainer(t *testing.T) {
 			p := secretstest.Generate(t)
 			const at = "/app/data/cache.bin"
 			res := scanFiles(t, secrets.Options{}, map[string][]byte{at: tc.blob(t, []byte(awsCredentials(p)))})
-			found := false
-			for _, f := range res.Findings {
-				found = found || f.Rule == "aws-access-token" && f.Where == secrets.WhereFile+at && f.Fingerprint == secrets.Fingerprint(p.AWSAccessKeyID)
-				if strings.Contains(f.Where+f.Fingerprint, p.AWSAccessKeyID) {
-					t.Errorf("finding %+v prints the key id", f)
-				}
-			}
-			if !found {
-				t.Errorf("findings %+v: want aws-access-token with the key id's fingerprint at file:%s", res.Findings, at)
-			}
-			if res.Stats.Decoded[tc.decoder] == 0 {
-				t.Errorf("decoded %v: want %s counted", res.Stats.Decoded, tc.decoder)
-			}
-			if len(res.Unscanned) != 0 {
-				t.Errorf("unscanned %v: the budget covers this file", res.Unscanned)
-			}
+			wantDecodedKey(t, res, at, p, tc.decoder)
 		})
 	}
 }
