@@ -45,6 +45,10 @@ const (
 	decDeflate
 	decZip
 	decTar
+	decBase85
+	decZ85
+	decLZMA
+	decLZMA2
 	numDecoders
 )
 
@@ -53,7 +57,7 @@ var decoderNames = [numDecoders]string{
 	decBase64: "base64", decBase32: "base32", decHex: "hex", decPercent: "percent",
 	decEscaped: "escaped", decUTF16: "utf16", decGzip: "gzip", decBzip2: "bzip2",
 	decXz: "xz", decZstd: "zstd", decZlib: "zlib", decDeflate: "deflate",
-	decZip: "zip", decTar: "tar",
+	decZip: "zip", decTar: "tar", decBase85: "base85", decZ85: "z85", decLZMA: "lzma", decLZMA2: "lzma2",
 }
 
 // decodeState is the budget of one file and the counts of what its

@@ -175,6 +175,7 @@ func segments(text string) []segment {
 			}
 		}
 	}
+	out = append(out, base85Segments(text)...)
 	return append(out, escapedSegments(text)...)
 }
 

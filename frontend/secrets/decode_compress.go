@@ -329,7 +329,8 @@ func openZip(ra io.ReaderAt, size int64, whole []byte) (*zip.Reader, int64, bool
 	return zr, max(0, start-30-int64(len(zr.File[0].Name))-int64(len(zr.File[0].Extra))), true
 }
 
-// scanZip scans the members of zr and their names.
+// scanZip scans the members of zr and their names; a wheel's members
+// that match its RECORD as package-verified content (decode_wheel.go).
 func (s *Scanner) scanZip(ctx context.Context, p string, zr *zip.Reader, o decoding) []hit {
 	if !o.st.deeper(o.depth) {
 		return nil
@@ -338,12 +339,17 @@ func (s *Scanner) scanZip(ctx context.Context, p string, zr *zip.Reader, o decod
 	o.depth--
 	var hits []hit
 	var names strings.Builder
+	record := wheelRecord(zr)
 	for _, f := range zr.File {
 		if o.st.stop() {
 			break
 		}
 		names.WriteString(path.Base(f.Name) + "\n")
 		if f.FileInfo().IsDir() || f.UncompressedSize64 == 0 {
+			continue
+		}
+		if sum, ok := record[f.Name]; ok && f.UncompressedSize64 <= maxMember {
+			hits = append(hits, s.scanRecorded(ctx, p+"!/"+f.Name, f, sum, o)...)
 			continue
 		}
 		rc, err := f.Open()
@@ -407,6 +413,14 @@ func (s *Scanner) scanNested(ctx context.Context, name string, dt []byte, o deco
 	low := o.low && !binary
 	o.code = o.code || isExecutable(dt)
 	hits := s.leaf(ctx, name, text, dt, leafMode{low: low, code: o.code, verified: o.verified})
+	if o.verified {
+		// Content its archive's manifest vouches for is not decoded
+		// further, as a package-verified file is not (decode_wheel.go).
+		for i := range hits {
+			hits[i].line = 0
+		}
+		return hits
+	}
 	o.low, o.lines = low, false
 	whole := dt
 	if !binary && len(dt) <= sniffLen {
@@ -422,8 +436,8 @@ func (s *Scanner) scanNested(ctx context.Context, name string, dt []byte, o deco
 }
 
 // openWhole opens what is recognised only in a payload as a whole:
-// UTF-16 text, and, at its start, a zlib stream (two header bytes) or
-// raw deflate.
+// UTF-16 text, and, at its start, a zlib stream (two header bytes), an
+// LZMA stream without xz's container (decode_lzma.go) or raw deflate.
 func (s *Scanner) openWhole(ctx context.Context, p string, dt []byte, o decoding, atStart bool) []hit {
 	if u, ok := utf16Text(dt); ok {
 		if !o.st.deeper(o.depth) || !o.st.take(len(u)) {
@@ -440,6 +454,9 @@ func (s *Scanner) openWhole(ctx context.Context, p string, dt []byte, o decoding
 		if zr, err := zlib.NewReader(bytes.NewReader(dt)); err == nil {
 			return s.scanStream(ctx, p+"!", decZlib, zr, o)
 		}
+	}
+	if hits, ok := s.scanLZMA(ctx, p, dt, o); ok {
+		return hits
 	}
 	if isBinary(dt) && !isExecutable(dt) {
 		return s.scanDeflated(ctx, p, dt, o)

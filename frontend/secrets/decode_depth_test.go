@@ -220,20 +220,31 @@ func TestDecodingInDepth(t *testing.T) {
 			p := secretstest.Generate(t)
 			const at = "/srv/app/blob.dat"
 			res := scanFiles(t, secrets.Options{}, map[string][]byte{at: tc.blob(t, awsCredentials(p))})
-			found := false
-			for _, f := range res.Findings {
-				found = found || f.Rule == "aws-access-token" && f.Where == secrets.WhereFile+at && f.Fingerprint == secrets.Fingerprint(p.AWSAccessKeyID)
-			}
-			if !found {
-				t.Errorf("findings %+v: want aws-access-token with the key id's fingerprint at file:%s", res.Findings, at)
-			}
-			if res.Stats.Decoded[tc.decoder] == 0 {
-				t.Errorf("decoded %v: want %s counted", res.Stats.Decoded, tc.decoder)
-			}
-			if len(res.Unscanned) != 0 {
-				t.Errorf("unscanned %v: the budget covers this file", res.Unscanned)
-			}
+			wantDecodedKey(t, res, at, p, tc.decoder)
 		})
+	}
+}
+
+// wantDecodedKey checks the scan of a file at that hides p's AWS key
+// pair: aws-access-token with the key id's fingerprint at the file, the
+// decoder counted, nothing unscanned, no finding that prints the keys.
+func wantDecodedKey(t *testing.T, res secrets.TreeResult, at string, p secretstest.Planted, decoder string) {
+	t.Helper()
+	found := false
+	for _, f := range res.Findings {
+		found = found || f.Rule == "aws-access-token" && f.Where == secrets.WhereFile+at && f.Fingerprint == secrets.Fingerprint(p.AWSAccessKeyID)
+		if s := fmt.Sprintf("%+v", f); strings.Contains(s, p.AWSAccessKeyID) || strings.Contains(s, p.AWSSecretAccessKey[:12]) {
+			t.Errorf("finding %s prints the secret", s)
+		}
+	}
+	if !found {
+		t.Errorf("findings %+v: want aws-access-token with the key id's fingerprint at file:%s", res.Findings, at)
+	}
+	if res.Stats.Decoded[decoder] == 0 {
+		t.Errorf("decoded %v: want %s counted", res.Stats.Decoded, decoder)
+	}
+	if len(res.Unscanned) != 0 {
+		t.Errorf("unscanned %v: the budget covers this file", res.Unscanned)
 	}
 }
 

@@ -51,7 +51,7 @@ func startsContainer(dt []byte) bool {
 // segment starts like something a detector reads whole: a compressed
 // stream or archive, a DER structure (an ASN.1 SEQUENCE: PKCS#1, PKCS#8,
 // PKCS#12), a Java keystore (JKS, JCEKS), an OpenPGP secret-key packet,
-// or UTF-16 text.
+// UTF-16 text, or the header of an LZMA stream without a container.
 func structured(dt []byte) bool {
 	if len(dt) < 16 {
 		return false
@@ -65,7 +65,7 @@ func structured(dt []byte) bool {
 		return true
 	}
 	_, u16 := utf16Text(dt)
-	return u16 || startsContainer(dt)
+	return u16 || startsContainer(dt) || isLZMAAlone(dt) || isRawLZMA2(dt)
 }
 
 // minWrapWidth is the shortest line taken for a wrapped encoding.
@@ -73,15 +73,29 @@ const minWrapWidth = 16
 
 // wrappedSegments finds encodings wrapped over several lines: two or
 // more consecutive lines of the base64 alphabet (indentation aside), all
-// as long as the first but the last, padding only on the last. Their
-// concatenation is decoded as one run.
+// as long as the first but the last (which may be one character),
+// padding only on the last. Their concatenation is decoded as one run.
 func wrappedSegments(text string) []segment {
+	return wrappedRuns(text, "=", func(line string) bool {
+		body := strings.TrimRight(line, "=")
+		return len(line)-len(body) <= 6 && allBytes(body, isBase64Segment)
+	}, func(joined string) ([]byte, decoder, bool) {
+		return decodeRun(strings.TrimRight(joined, "="))
+	})
+}
+
+// wrappedRuns groups consecutive lines of text that in accepts
+// (indentation aside) — at least minWrapWidth long, but the last of a
+// group, which may be shorter; all but the last as long as the first;
+// padding, when the encoding has one, only on the last — and decodes
+// each group of two or more lines joined.
+func wrappedRuns(text, padding string, in func(line string) bool, decode func(joined string) ([]byte, decoder, bool)) []segment {
 	var out []segment
 	var group []string
 	start, end, width := 0, 0, 0
 	flush := func() {
 		if len(group) >= 2 {
-			if dt, dec, ok := decodeRun(strings.TrimRight(strings.Join(group, ""), "=")); ok {
+			if dt, dec, ok := decode(strings.Join(group, "")); ok {
 				out = append(out, segment{start: start, raw: text[start:end], dt: dt, dec: dec})
 			}
 		}
@@ -89,23 +103,22 @@ func wrappedSegments(text string) []segment {
 	}
 	eachLine(text, func(ls, le int) {
 		line := strings.TrimSpace(text[ls:le])
-		body := strings.TrimRight(line, "=")
-		encoded := len(body) >= minWrapWidth && len(line)-len(body) <= 6 && allBytes(body, isBase64Segment)
-		if !encoded {
+		long := len(line) >= minWrapWidth || len(group) > 0 && line != ""
+		if !long || !in(line) {
 			flush()
-		} else {
-			if len(group) > 0 {
-				last := group[len(group)-1]
-				if len(last) != width || strings.HasSuffix(last, "=") || len(line) > width {
-					flush()
-				}
-			}
-			if len(group) == 0 {
-				start, width = ls, len(line)
-			}
-			group = append(group, line)
-			end = le
+			return
 		}
+		if len(group) > 0 {
+			last := group[len(group)-1]
+			if len(last) != width || padding != "" && strings.HasSuffix(last, padding) || len(line) > width {
+				flush()
+			}
+		}
+		if len(group) == 0 {
+			start, width = ls, len(line)
+		}
+		group = append(group, line)
+		end = le
 	})
 	flush()
 	return out

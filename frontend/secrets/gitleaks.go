@@ -198,7 +198,11 @@ func newGitleaks() (*gitleaksEngine, error) {
 		if kr.window == windowAssign {
 			kr.value = valueSpecFor(r)
 		}
-		if f, ok := gluedFormats[id]; ok {
+		f, ok := gluedFormats[id]
+		if !ok && !kr.low {
+			f, ok = derivedFormat(r)
+		}
+		if ok {
 			if kr.glued, err = gluedDetector(cfg, r); err != nil {
 				return nil, err
 			}

@@ -49,15 +49,25 @@ import (
 // the secret access key after it, a serialized object, a keystore — a
 // match glued on both sides counts with the format's own validation;
 // AWS key ids, whose random part is base32 and upper-case like packed
-// constants, need their digit only in compiled code.
+// constants, need their digit only in compiled code; GitHub's and npm's
+// tokens there count with their checksum or, without it, with mixed
+// letters and digits (a token planted without its issuer's checksum is
+// still the credential).
+//
+// Every other high-confidence rule of the catalog whose pattern starts
+// with a fixed prefix long and distinctive enough (derivedFormat:
+// Shopify's shpat_, DigitalOcean's dop_v1_, GitLab's gl*-, Anthropic's
+// sk-ant-, …) is run glued the same way as the short formats: letters
+// and digits in its random part, and in compiled code a separator before
+// it.
 //
 // gluedFormats maps a gitleaks rule id to its validation.
 var gluedFormats = map[string]gluedFormat{
-	"github-pat":              {check: tokensum.Valid},
-	"github-oauth":            {check: tokensum.Valid},
-	"github-app-token":        {check: tokensum.Valid},
-	"github-refresh-token":    {check: tokensum.Valid},
-	"npm-access-token":        {check: tokensum.Valid},
+	"github-pat":              {check: tokensum.Valid, dataCheck: checksumOrMixed},
+	"github-oauth":            {check: tokensum.Valid, dataCheck: checksumOrMixed},
+	"github-app-token":        {check: tokensum.Valid, dataCheck: checksumOrMixed},
+	"github-refresh-token":    {check: tokensum.Valid, dataCheck: checksumOrMixed},
+	"npm-access-token":        {check: tokensum.Valid, dataCheck: checksumOrMixed},
 	"github-fine-grained-pat": {check: fineGrainedPATValid},
 	"openai-api-key":          {check: always},
 	"slack-bot-token":         {check: always},
@@ -203,3 +213,76 @@ func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 
 // always accepts: the rule's regexp is the structure.
 func always(string) bool { return true }
+
+// minDerivedPrefix is the shortest fixed prefix that makes a format of
+// the catalog worth finding glued: shorter ones ("sk-", "AIza" aside)
+// occur in packed identifiers everywhere. A prefix shorter than 8 also
+// needs a separator ("_", "-", ".", "~"), which base64 and identifiers
+// do not spell.
+const minDerivedPrefix = 5
+
+// derivedFormat is the glued validation of a high-confidence gitleaks
+// rule that gluedFormats does not list: when its pattern starts with a
+// fixed, case-sensitive prefix of at least minDerivedPrefix characters
+// (shpat_, dop_v1_, glsa_, hvs., xoxe.xoxp-, …), a glued match counts
+// with letters and digits in its random part, and, in compiled code,
+// with a separator before it — the rule of the short formats above.
+func derivedFormat(r config.Rule) (gluedFormat, bool) {
+	if r.Regex == nil {
+		return gluedFormat{}, false
+	}
+	re, err := syntax.Parse(r.Regex.String(), syntax.Perl)
+	if err != nil {
+		return gluedFormat{}, false
+	}
+	prefix := literalPrefix(dropBoundaries(re))
+	if len(prefix) < minDerivedPrefix || strings.ContainsAny(prefix, "/:") ||
+		len(prefix) < 8 && !strings.ContainsAny(prefix, "_-.~") {
+		// Too short, a URL (a webhook's host), or a run of letters
+		// that base64 of ordinary text spells ("cmVmd" is "ref").
+		return gluedFormat{}, false
+	}
+	return gluedFormat{prefixes: []string{prefix}, check: lettersAndDigits, apartBefore: true}, true
+}
+
+// literalPrefix is the case-sensitive literal every match of re starts
+// with ("" when there is none).
+func literalPrefix(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return ""
+		}
+		return string(re.Rune)
+	case syntax.OpCapture:
+		return literalPrefix(re.Sub[0])
+	case syntax.OpConcat:
+		var b strings.Builder
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpEmptyMatch || sub.Op == syntax.OpBeginText || sub.Op == syntax.OpBeginLine {
+				continue
+			}
+			p := literalPrefix(sub)
+			b.WriteString(p)
+			if sub.Op != syntax.OpLiteral || p == "" || sub.Flags&syntax.FoldCase != 0 {
+				break
+			}
+		}
+		return b.String()
+	}
+	return ""
+}
+
+// checksumOrMixed validates a checksummed token outside compiled code:
+// its checksum, or upper- and lower-case letters and digits in it. A
+// token glued into data (an SQLite row, a serialized object) is not a
+// packed literal, and one typed or generated without its issuer's
+// checksum is still the credential its format says.
+func checksumOrMixed(token string) bool {
+	return tokensum.Valid(token) || mixedAlnum(token[min(len(token), 4):])
+}
+
+// lettersAndDigits reports whether s has a letter and a digit.
+func lettersAndDigits(s string) bool {
+	return hasDigit(s) && strings.IndexFunc(s, func(c rune) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }) >= 0
+}

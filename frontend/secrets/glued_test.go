@@ -123,3 +123,75 @@ func TestGluedPrecision(t *testing.T) {
 		})
 	}
 }
+
+// TestGluedTokensInData: in data that is not compiled code — an SQLite
+// row's blob column — a provider token glued between letters and digits
+// on both sides is found with its own fingerprint: a GitHub or npm token
+// with its checksum or, planted without one, with its mix of characters,
+// and every other fixed-prefix format of the catalog. In compiled code
+// the formats derived from the catalog need a separator before them, as
+// the short formats do, and are found glued on their right.
+func TestGluedTokensInData(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	p := secretstest.Generate(t)
+	hex := "0123456789abcdef"
+	for _, tc := range []struct{ rule, token string }{
+		{"github-pat", p.GitHubToken},
+		{"github-pat", "ghp_" + mixed(t, base62, 36)}, // no checksum
+		{"github-oauth", "gho_" + mixed(t, base62, 36)},
+		{"npm-access-token", "npm_" + mixed(t, base62, 36)},
+		{"shopify-access-token", "shpat_" + mixed(t, hex+"ABCDEF", 32)},
+		{"digitalocean-pat", "dop_v1_" + draw(t, hex, 63) + "7"},
+		{"gitlab-deploy-token", "gldt-" + mixed(t, base62, 20)},
+		{"anthropic-api-key", "sk-ant-api03-" + mixed(t, base62, 93) + "AA"},
+	} {
+		t.Run(tc.rule+"/"+tc.token[:4], func(t *testing.T) {
+			for where, blob := range map[string][]byte{
+				"file:/app/db/app.sqlite": sqliteLike("s", "sessZq9"+tc.token+"Xk7end"),
+				"file:/usr/bin/app":       elfLike("\x01" + tc.token + "Xk7end\x02"),
+			} {
+				if strings.HasPrefix(tc.rule, "github") || strings.HasPrefix(tc.rule, "npm") {
+					if where == "file:/usr/bin/app" && !tokensum.Valid(tc.token) {
+						continue // compiled code asks for the checksum (TestGluedPrecision)
+					}
+				}
+				got := s.ScanBytes(where, blob)
+				found := false
+				for _, f := range got {
+					found = found || f.Rule == tc.rule && f.Fingerprint == secrets.Fingerprint(tc.token)
+					if strings.Contains(f.Where+f.Fingerprint+f.Rule, tc.token[4:16]) {
+						t.Errorf("%s: finding %+v prints the token", where, f)
+					}
+				}
+				if !found {
+					t.Errorf("%s: findings %+v: want %s with the token's fingerprint", where, got, tc.rule)
+				}
+			}
+		})
+	}
+}
+
+// TestGluedDataPrecision: look-alikes glued into data or code are not
+// tokens — a GitHub prefix before a run of one case without digits, a
+// derived format's prefix before letters only, a derived format glued on
+// its left in compiled code, base64 of text that spells a short prefix.
+func TestGluedDataPrecision(t *testing.T) {
+	s := newScanner(t, secrets.Options{})
+	for _, tc := range []struct{ name, where, strs string }{
+		{"GitHub prefix before lower-case words", "file:/app/db/app.sqlite", "xghp_" + strings.Repeat("abcdefghijkl", 3) + "x"},
+		{"Shopify prefix before letters only", "file:/app/db/app.sqlite", "xshpat_" + strings.Repeat("abcdef", 6) + "x"},
+		{"derived format glued on its left in code", "file:/usr/bin/app", "x" + "shpat_" + draw(t, "0123456789abcdef", 30) + "a7"},
+		{"GitLab deploy prefix among packed identifiers", "file:/usr/bin/app", "errgldt-deployTokenMissingForProjectX"},
+		{"base64 of text", "file:/app/db/app.sqlite", "cmVmcy9oZWFkcy9tYWluCg" + "cmVmcy9oZWFkcy9tYWluIGFuZCBtb3JlIHRleHQ"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			blob := sqliteLike("s", tc.strs)
+			if strings.HasPrefix(tc.where, "file:/usr/bin") {
+				blob = elfLike(tc.strs)
+			}
+			if got := s.ScanBytes(tc.where, blob); len(got) != 0 {
+				t.Errorf("findings %+v: want none", got)
+			}
+		})
+	}
+}

@@ -1,13 +1,12 @@
 package secrets
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -102,33 +101,37 @@ func packageDigests(ctx context.Context, t *rootfs.Tree, src rootfs.Source) (map
 			return nil, err
 		}
 		base := path.Dir(path.Dir(e.Path))
-		r := csv.NewReader(strings.NewReader(string(dt)))
-		r.FieldsPerRecord = -1
-		for {
-			rec, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				// A malformed RECORD vouches for nothing; its files are
-				// scanned in full.
-				break
-			}
-			if len(rec) < 2 {
-				continue
-			}
-			sum, ok := strings.CutPrefix(rec[1], "sha256=")
-			if !ok {
-				continue
-			}
-			b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sum, "="))
-			if err != nil || len(b) != 32 {
-				continue
-			}
-			add(path.Join(base, rec[0]), &pkgDigest{sum: b, source: e.Path})
+		for rel, sum := range recordDigests(dt) {
+			add(path.Join(base, rel), &pkgDigest{sum: sum, source: e.Path})
 		}
 	}
 	return out, nil
+}
+
+// recordDigests parses a Python RECORD (PEP 376/627: CSV of path,
+// sha256=<urlsafe base64>, size): the SHA-256 of each path it lists,
+// relative to the directory holding the .dist-info. A malformed RECORD
+// vouches for nothing past its first bad line.
+func recordDigests(dt []byte) map[string][]byte {
+	out := map[string][]byte{}
+	r := csv.NewReader(bytes.NewReader(dt))
+	r.FieldsPerRecord = -1
+	for {
+		rec, err := r.Read()
+		if err != nil {
+			return out
+		}
+		if len(rec) < 2 {
+			continue
+		}
+		sum, ok := strings.CutPrefix(rec[1], "sha256=")
+		if !ok {
+			continue
+		}
+		if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(sum, "=")); err == nil && len(b) == 32 {
+			out[rec[0]] = b
+		}
+	}
 }
 
 // readDatabase reads a package database file whole.

@@ -7,21 +7,48 @@ import (
 )
 
 // Credentials in URLs in files: scheme://user:password@host in a config
-// file, a script, a database row. Documentation is full of such URLs with
-// a placeholder for the password, so a file's URL password counts only
-// when it is a literal secret by the thresholds of the name rule
-// (literalSecret: at least 8 characters, no "$" reference, 3 bits of
-// entropy per character), is not a placeholder (fileURLPlaceholder) and
-// the host is not a documentation domain (RFC 2606: example.com,
-// .example, .test, .invalid). It runs where the low-confidence rules do —
-// text people write, not files a package database vouches for nor
-// gitleaks' allow-listed paths — and on binary data that is not compiled
-// code (an SQLite database), never on a program's string table.
+// file, a script, a database row, with any scheme (a JDBC URL's
+// "jdbc:sub:" included) and an empty user (redis://:PASSWORD@host); and
+// a credential-named parameter of a URL's query or of its ";"-separated
+// properties (jdbc:postgresql://db/app?user=app&password=…,
+// jdbc:sqlserver://db;user=sa;password=…, ?access_token=…). Documentation
+// is full of such URLs with a placeholder for the password, so a file's
+// URL password counts only when it is a literal secret by the thresholds
+// of the name rule (literalSecret: at least 8 characters, no "$"
+// reference, 3 bits of entropy per character), is not a placeholder
+// (fileURLPlaceholder: a variable reference, a format verb, an example
+// word) and the host is not a documentation domain (RFC 2606:
+// example.com, .example, .test, .invalid). It runs where the
+// low-confidence rules do — text people write, not files a package
+// database vouches for nor gitleaks' allow-listed paths — and on binary
+// data that is not compiled code (an SQLite database), never on a
+// program's string table.
 
-// fileURLCredentialRe finds a URL with user information; the groups are
-// the user (not empty: "cvs://:pserver:anoncvs@host" is CVS's access
-// method, not a password), the password and the host.
-var fileURLCredentialRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^/\s:@'"<>{}()\[\]]+):([^/\s:@'"<>{}()\[\]]{8,128})@([a-zA-Z0-9._-]+)`)
+// urlUserInfoRe matches what follows "://" in a URL with user
+// information; the groups are the user (may be empty), the password and
+// the host. A password holds no ":": "cvs://:pserver:anoncvs@host" is
+// CVS's access method, not a password.
+var urlUserInfoRe = regexp.MustCompile(`^([^/\s:@'"<>{}()\[\]]*):([^/\s:@'"<>{}()\[\]]{8,128})@([a-zA-Z0-9._-]+)`)
+
+// urlParamRe matches one parameter of a URL's query or properties: the
+// separator before it, its name and its value.
+var urlParamRe = regexp.MustCompile(`[?&;]([A-Za-z][A-Za-z0-9_.-]{1,40})=([^&;#\s'"<>()\[\]]{8,256})`)
+
+// credentialParams are the parameter names, lower-case without "_", "-"
+// and ".", that carry a credential in a URL.
+var credentialParams = map[string]bool{
+	"password": true, "passwd": true, "pwd": true, "pass": true, "secret": true, "token": true,
+	"accesstoken": true, "apikey": true, "apitoken": true, "authtoken": true, "clientsecret": true,
+	"secretkey": true, "privatetoken": true, "sessiontoken": true, "refreshtoken": true,
+	"accesskey": true, "secretaccesskey": true, "privatekey": true, "authkey": true,
+}
+
+// credentialParam reports whether a URL parameter's name says it carries
+// a credential.
+func credentialParam(name string) bool {
+	n := strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(name))
+	return credentialParams[n]
+}
 
 // placeholderWords are what a password in an example says it stands for.
 var placeholderWords = []string{
@@ -51,9 +78,10 @@ func fileURLPlaceholder(user, password, host string) bool {
 }
 
 // fileURLCredentials finds credentials in URLs in a file's text. The
-// pattern runs only on a window around each "://" that has an "@" soon
-// after it: a binary's strings hold many URLs, and the pattern, run on
-// the whole text, would cost more than every other detector.
+// patterns run only on a window after each "://" that has an "@" or a
+// parameter separator soon after it: a binary's strings hold many URLs,
+// and a pattern run on the whole text would cost more than every other
+// detector.
 func fileURLCredentials(text string, lines bool) []hit {
 	var out []hit
 	for off := 0; ; {
@@ -63,48 +91,83 @@ func fileURLCredentials(text string, lines bool) []hit {
 		}
 		sep := off + i
 		off = sep + 3
-		end := min(len(text), sep+3+maxURLUserInfo)
-		if strings.IndexByte(text[sep:end], '@') < 0 {
+		if sep == 0 || !isSchemeByte(text[sep-1]) {
 			continue
 		}
-		start := sep
-		for start > 0 && sep-start < 21 && isSchemeByte(text[start-1]) {
-			start--
+		rest := text[sep+3 : min(len(text), sep+3+maxURLLength)]
+		if end := strings.IndexAny(rest, " \t\r\n'\"<>`"); end >= 0 {
+			rest = rest[:end]
 		}
-		m := fileURLCredentialRe.FindStringSubmatchIndex(text[start:min(len(text), end+256)])
-		if m == nil || m[0] != 0 {
-			continue
+		if m := urlUserInfoRe.FindStringSubmatchIndex(rest[:min(len(rest), maxURLUserInfo)]); m != nil {
+			user, host := rest[m[2]:m[3]], rest[m[6]:m[7]]
+			if h, ok := urlCredentialHit(text, sep+3+m[4], sep+3+m[5], user, host, lines); ok {
+				out = append(out, h)
+			}
 		}
-		if h, ok := urlCredentialHit(text, start, m, lines); ok {
-			out = append(out, h)
+		if strings.ContainsAny(rest, "?;") {
+			out = append(out, urlParamCredentials(text, sep+3, rest, lines)...)
 		}
 	}
 }
 
-// maxURLUserInfo bounds how far after "://" the "@" may be: a user, a
-// colon and a password of at most 128 characters.
-const maxURLUserInfo = 300
+// urlParamCredentials finds the credential-named parameters of the URL
+// rest, which starts at text[base:] after its "://".
+func urlParamCredentials(text string, base int, rest string, lines bool) []hit {
+	host := rest
+	if end := strings.IndexAny(host, "/?;#"); end >= 0 {
+		host = host[:end]
+	}
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		host = host[at+1:]
+	}
+	if c := strings.IndexByte(host, ':'); c >= 0 {
+		host = host[:c]
+	}
+	var out []hit
+	for _, m := range urlParamRe.FindAllStringSubmatchIndex(rest, -1) {
+		if !credentialParam(rest[m[2]:m[3]]) {
+			continue
+		}
+		if h, ok := urlCredentialHit(text, base+m[4], base+m[5], "", host, lines); ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+const (
+	// maxURLUserInfo bounds how far after "://" the "@" may be: a user,
+	// a colon and a password of at most 128 characters.
+	maxURLUserInfo = 300
+	// maxURLLength bounds how much of a URL its parameters are looked
+	// for in.
+	maxURLLength = 2048
+)
 
 func isSchemeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-'
 }
 
-// urlCredentialHit is the finding for the match m of fileURLCredentialRe
-// at text[base:], unless its password is a placeholder.
-func urlCredentialHit(text string, base int, m []int, lines bool) (hit, bool) {
-	user, password, host := text[base+m[2]:base+m[3]], text[base+m[4]:base+m[5]], text[base+m[6]:base+m[7]]
-	if u, err := url.PathUnescape(password); err == nil {
-		password = u
-	}
-	if fileURLPlaceholder(user, password, host) {
+// urlCredentialHit is the finding for the password text[start:end] of a
+// URL of user and host, unless it is a placeholder. A password that is
+// not valid percent-encoding or holds a format verb ("%s", "%(pw)s") is a
+// template, not a credential.
+func urlCredentialHit(text string, start, end int, user, host string, lines bool) (hit, bool) {
+	raw := text[start:end]
+	password, err := url.PathUnescape(raw)
+	if err != nil || formatVerbRe.MatchString(raw) || fileURLPlaceholder(user, password, host) {
 		return hit{}, false
 	}
-	h := hit{rule: RuleURLCredential, fingerprint: Fingerprint(password), value: text[base+m[4] : base+m[5]]}
+	h := hit{rule: RuleURLCredential, fingerprint: Fingerprint(password), value: raw}
 	if lines {
-		h.line = lineAt(text, base+m[4])
+		h.line = lineAt(text, start)
 	}
 	return h, true
 }
+
+// formatVerbRe matches a Python named format verb ("%(password)s"), which
+// is not a percent-encoding error as "%s" is.
+var formatVerbRe = regexp.MustCompile(`%\([A-Za-z_]+\)[sdr]`)
 
 // structureHits runs the detectors of this file and keys.go on a
 // payload that leaf has scanned into prior: private keys by structure
