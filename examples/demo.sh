@@ -25,7 +25,7 @@ declare -A pids
 step() {
 	local name=$1; shift
 	echo "[$(elapsed)] started: $name"
-	( t0=$(date +%s); "$@" > "$logs/$name.log" 2>&1; rc=$?
+	( t0=$(date +%s); rc=0; "$@" > "$logs/$name.log" 2>&1 || rc=$?
 	  echo "[$(elapsed)] $( [ $rc -eq 0 ] && echo finished || echo FAILED ): $name ($(( $(date +%s) - t0 ))s)"; exit $rc ) &
 	pids[$name]=$!
 }
