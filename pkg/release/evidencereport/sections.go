@@ -101,7 +101,7 @@ func (p Platform) sections(r *Report) []section {
 		vulnSection(c.Vulnerabilities),
 		p.sizeSection(),
 		p.sbomSection(),
-		p.rebuildSection(r),
+		p.rebuildSection(),
 	}
 }
 
@@ -247,7 +247,7 @@ func (p Platform) sbomSection() section {
 	return s
 }
 
-func (p Platform) rebuildSection(r *Report) section {
+func (p Platform) rebuildSection() section {
 	rb := p.Rebuild
 	s := section{Title: "How to rebuild", Level: 3}
 	if rb.Source != "" {
@@ -275,7 +275,9 @@ func (p Platform) rebuildSection(r *Report) section {
 		cmd = append(cmd, "--platform "+p.Platform)
 	}
 	cmd = append(cmd, "--output type=oci,dest=rebuild.tar .")
-	s.Code = strings.Join(cmd, " \\\n    ") + "\nhardenkit report rebuild.tar   # its digest must be " + r.Digest
+	// The image manifest, not the index: the index also holds the
+	// attestations, whose step timings differ from build to build.
+	s.Code = strings.Join(cmd, " \\\n    ") + "\nhardenkit report rebuild.tar   # its image manifest must be " + p.Digest
 	return s
 }
 
