@@ -52,7 +52,7 @@ func TestFormatsStateTheSameFacts(t *testing.T) {
 		// Rebuild.
 		"SOURCE_DATE_EPOCH=1764547200", "--build-arg VERSION=1.2", "--target app", "https://git.example.com/team/app.git", "0123456789abcdef",
 		// Signatures.
-		"0 sigstore signature bundles", "Release gate: not run",
+		"Sigstore signature bundles referring to the image index: 0", "Release gate: not run",
 	}
 	for _, format := range Formats() {
 		t.Run(format, func(t *testing.T) {

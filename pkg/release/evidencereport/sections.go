@@ -283,7 +283,7 @@ func (p Platform) rebuildSection() section {
 
 func (r *Report) signatureSection() section {
 	s := section{Title: "Signatures and release gate", Level: 3}
-	s.Lines = []string{fmt.Sprintf("%d sigstore signature bundles refer to the image index.", r.Signatures)}
+	s.Lines = []string{fmt.Sprintf("Sigstore signature bundles referring to the image index: %d.", r.Signatures)}
 	if r.Release == nil {
 		s.Lines = append(s.Lines, "Release gate: not run (give --key, and --policy, to verify the signatures and the release policy).")
 		return s
