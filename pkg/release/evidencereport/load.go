@@ -198,6 +198,14 @@ func loadPlatform(ctx context.Context, st store.Store, t target) (Platform, erro
 		}
 	}
 	provenance(stmts, &p.Rebuild)
+	if c := p.Compliance; c != nil && p.Rebuild.Frontend == "" {
+		// hardenkit build runs the frontend in-process: the provenance
+		// names no frontend, the compliance statement names hardenkit.
+		p.Rebuild.Frontend = "hardenkit " + c.Hardenkit.Version + " in-process (hardenkit build)"
+		if c.Hardenkit.FrontendDigest != "" {
+			p.Rebuild.Frontend = "hardenkit frontend image " + c.Hardenkit.FrontendDigest
+		}
+	}
 	return p, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
 )
@@ -137,5 +138,16 @@ func TestMarkdownEscapesImageText(t *testing.T) {
 	}
 	if got := b.String(); strings.Contains(got, "<img") || !strings.Contains(got, `x\|&lt;img src=x&gt;`) {
 		t.Errorf("markdown = %q", got)
+	}
+}
+
+// TestVulnerabilitiesNotEvaluatedSaidOnce: the reason is shown once, also
+// from evidence written when the gate's warning carried the prefix.
+func TestVulnerabilitiesNotEvaluatedSaidOnce(t *testing.T) {
+	for _, reason := range []string{"no vulnerability database configured", "vulnerabilities not evaluated: no vulnerability database configured"} {
+		s := vulnSection(compliance.Vulnerabilities{Status: compliance.VulnNotEvaluated, Reason: reason})
+		if got := strings.Join(s.Lines, "\n"); strings.Count(got, "ot evaluated") != 1 || !strings.Contains(got, "Not evaluated: no vulnerability database configured.") {
+			t.Errorf("reason %q shows as %q", reason, got)
+		}
 	}
 }

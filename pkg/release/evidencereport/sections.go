@@ -161,7 +161,10 @@ func exceptionSection(es []compliance.Exception, r *Report) section {
 func vulnSection(v compliance.Vulnerabilities) section {
 	s := section{Title: "Vulnerabilities", Level: 3}
 	if v.Status != compliance.VulnEvaluated {
-		s.Lines = []string{"Not evaluated: " + cmp.Or(v.Reason, "no reason recorded") + ". Pass a grype database as the hardenkit-vulndb build context."}
+		// Builds before the gate's warning became the reason alone recorded
+		// it with the prefix; do not say it twice.
+		reason := strings.TrimPrefix(v.Reason, "vulnerabilities not evaluated: ")
+		s.Lines = []string{"Not evaluated: " + cmp.Or(reason, "no reason recorded") + ". Pass a grype database as the hardenkit-vulndb build context."}
 		return s
 	}
 	s.Lines = []string{fmt.Sprintf("Evaluated against a grype database (schema %s) built %s; a match at %s or above fails unless an exception or VEX statement covers it.", v.DB.Schema, v.DB.Built.Format("2006-01-02"), v.FailOn)}
