@@ -2,10 +2,14 @@ package evidencereport
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
@@ -148,6 +152,44 @@ func TestVulnerabilitiesNotEvaluatedSaidOnce(t *testing.T) {
 		s := vulnSection(compliance.Vulnerabilities{Status: compliance.VulnNotEvaluated, Reason: reason})
 		if got := strings.Join(s.Lines, "\n"); strings.Count(got, "ot evaluated") != 1 || !strings.Contains(got, "Not evaluated: no vulnerability database configured.") {
 			t.Errorf("reason %q shows as %q", reason, got)
+		}
+	}
+}
+
+// TestRealDebianAppEvidence reads the evidence of a real build of
+// examples/debian-app (testdata/debian-app) and checks what its page says.
+func TestRealDebianAppEvidence(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "debian-app", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	idx := fixtureIndex(t, 5<<20, map[string][]byte{compliance.PredicateType: read("compliance.json"), intoto.PredicateSPDX: read("spdx-packages.json")})
+	st, err := store.OpenLayout(releasetest.LayoutDir(t, idx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(t.Context(), st, LoadOptions{Now: fixtureNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, r, "text"); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, w := range []string{
+		"Verdict: PASS", "Rules: 55 pass, 2 warn, 1 not-evaluated.",
+		"HK1050 pass", "HK1001 warn", "HK4001 not-evaluated",
+		"No exception waived anything in this build.",
+		"Not evaluated: no vulnerability database configured.",
+		"Tools removed: network-tool 4, package-manager 41, shell 4.", "/usr/local/bin/app",
+		"8 packages", "Frontend: hardenkit b20469a in-process (hardenkit build).", "SOURCE_DATE_EPOCH=1796631705",
+	} {
+		if !strings.Contains(page, w) {
+			t.Errorf("the page lacks %q:\n%s", w, page)
 		}
 	}
 }
