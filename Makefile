@@ -74,25 +74,10 @@ devenv-down:
 frontend-image:
 	$(DEVENV) frontend-image $(if $(PUSH),--push $(PUSH)) $(if $(OCI_LAYOUT),--oci-layout $(OCI_LAYOUT)) $(if $(ORG_POLICY),--org-policy $(ORG_POLICY))
 
-## demo: build examples/ with hardenkit against the dev environment and show the result.
-demo: deps build examples
-	@mkdir -p $(DEMO_OUT)
-	@$(DEVENV) up > $(DEMO_OUT)/env.sh
-	@. $(DEMO_OUT)/env.sh && for ex in examples/*/; do \
-		[ -f $$ex/Dockerfile ] || continue; \
-		name=$$(basename $$ex); \
-		echo; echo "==> hardenkit build $$ex"; \
-		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress plain --output type=oci,dest=$(DEMO_OUT)/$$name.tar $$ex 2>&1 | \
-			grep -E '\[hardenkit\]|warning|^ - |error|Dockerfile:|>>>' ; \
-		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
-		$(BIN)/hardenkit build --addr $$BUILDKIT_HOST --progress quiet --build-arg HARDENKIT_MODE=off --output type=oci,dest=$(DEMO_OUT)/$$name-plain.tar $$ex 2>/dev/null || exit 1; \
-		echo "--- the same Dockerfile with HARDENKIT_MODE=off (what dockerfile.v0 builds):"; \
-		$(BIN)/hardenkit inspect $(DEMO_OUT)/$$name-plain.tar | grep -E '^(user|layers|files|setuid)'; \
-		echo "--- hardened:"; \
-		$(BIN)/hardenkit inspect $(DEMO_OUT)/$$name.tar || exit 1; \
-	done
-	@echo; echo "images written to $(DEMO_OUT); dev environment left running (make devenv-down stops it)"
-	@echo "static report of an example:"; $(BIN)/hardenkit check examples/debian-app || true
+## demo: build examples/ with hardenkit against the dev environment, show the result, end with the report.
+##   Steps that do not depend on each other run side by side; buildkitd is built once (by the dev environment).
+demo: deps
+	@examples/demo.sh $(BIN) $(DEMO_OUT) "$(LDFLAGS)"
 
 ## bench: `# syntax=` hardenkit vs plain dockerfile.v0 through buildctl (size, cold and cached build time, hardening MB/s on a 1 GiB tree), the static check, SBOM, secret scan and release verify.
 bench: deps build examples

@@ -85,7 +85,9 @@ type Result struct {
 	// Status says whether the SBOM was matched.
 	Status compliance.VulnStatus
 	// Warning says why it was not (no database, unusable database); empty
-	// when evaluated. The frontend shows it to the user.
+	// when evaluated. It is the reason alone: the frontend's message and the
+	// compliance statement's status already say "not evaluated", so saying
+	// it here too would print it twice.
 	Warning string
 	// DB describes the database used; nil when not evaluated.
 	DB *DBInfo
@@ -205,7 +207,7 @@ func Evaluate(ctx context.Context, sbom []byte, opt Options) (Result, error) {
 		if opt.RequireDB {
 			return res, fmt.Errorf("vulnerability gate: %w: %w", ErrDBUnavailable, err)
 		}
-		res.Warning = "vulnerabilities not evaluated: " + err.Error()
+		res.Warning = err.Error()
 		return res, nil
 	}
 	defer db.provider.Close()

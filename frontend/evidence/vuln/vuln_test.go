@@ -310,6 +310,9 @@ func TestEvaluateWithoutUsableDB(t *testing.T) {
 			if res.Status != compliance.VulnNotEvaluated || res.Failed || res.DB != nil || len(res.Matches) != 0 || !strings.Contains(res.Warning, tc.want) {
 				t.Errorf("Evaluate() = %+v, want not-evaluated warning about %q", res, tc.want)
 			}
+			if strings.Contains(res.Warning, "not evaluated") {
+				t.Errorf("Evaluate() warning %q says \"not evaluated\" itself; its callers say it", res.Warning)
+			}
 			if sum := res.Summary(); sum.Status != compliance.VulnNotEvaluated || sum.Reason != res.Warning || sum.DB != nil {
 				t.Errorf("Summary() = %+v", sum)
 			}
