@@ -39,7 +39,7 @@ func loadFixture(t *testing.T, now time.Time) *Report {
 func TestFormatsStateTheSameFacts(t *testing.T) {
 	r := loadFixture(t, fixtureNow)
 	want := []string{
-		"Verdict: PASS", "Rules: 58 pass, 1 waived, 1 warn",
+		"Verdict: PASS", "Rules: ", " pass, 1 waived, 1 warn", // the pass count grows with the catalog
 		// CIS §4 table: an item, its scoring, a mapped rule with its result.
 		"CIS Docker Benchmark §4", "Ensure that a user for the container has been created", "Automated", "HK1050 pass",
 		"4.12", "Ensure all signed artifacts are validated",
