@@ -128,6 +128,11 @@ type Options struct {
 // is a Report with Compliant false.
 func Verify(ctx context.Context, st store.Store, o Options) (*Report, error) {
 	root, err := st.Root(ctx)
+	if isIntegrity(err) {
+		// The layout's index.json points at a blob that is missing or
+		// altered, or names more than one image: the image's answer.
+		return &Report{Image: st.Name(), Checks: []Check{{Name: CheckIntegrity, Reasons: []string{err.Error()}}}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +142,18 @@ func Verify(ctx context.Context, st store.Store, o Options) (*Report, error) {
 // VerifyDigest verifies the image with descriptor root in st, so that a
 // caller that resolved a tag checks exactly that digest.
 func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Options) (*Report, error) {
-	v := &verifier{st: st, o: o}
+	v := newVerifier(st, o)
 	rep := &Report{Image: st.Name(), Digest: root.Digest.String()}
+	ic, err := v.integrity(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = append(rep.Checks, ic)
+	if !ic.OK {
+		// Every other check would read the same bytes: none is made
+		// about content that is not what its digest names.
+		return rep, nil
+	}
 	type target struct {
 		desc        v1.Descriptor
 		platform    string
@@ -151,7 +166,7 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 			return nil, err
 		}
 		rep.Checks = append(rep.Checks, c)
-		raw, _, err := st.Manifest(ctx, root.Digest)
+		raw, err := v.manifest(ctx, root.Digest)
 		if err != nil {
 			return nil, err
 		}
@@ -210,13 +225,77 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 type verifier struct {
 	st store.Store
 	o  Options
+	// What the integrity walk read, by digest, so the checks after it
+	// make no second round trip (and read exactly the bytes it hashed).
+	manifests map[v1.Hash][]byte
+	blobs     map[v1.Hash][]byte
+	refs      map[v1.Hash][]v1.Descriptor
+}
+
+func newVerifier(st store.Store, o Options) *verifier {
+	return &verifier{st: st, o: o, manifests: map[v1.Hash][]byte{}, blobs: map[v1.Hash][]byte{}, refs: map[v1.Hash][]v1.Descriptor{}}
+}
+
+// manifest reads the manifest h (checked against h by the store), once.
+func (v *verifier) manifest(ctx context.Context, h v1.Hash) ([]byte, error) {
+	if b, ok := v.manifests[h]; ok {
+		return b, nil
+	}
+	b, _, err := v.st.Manifest(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.manifests[h] = b
+	return b, nil
+}
+
+// blob reads the blob h (checked against h by the store), once.
+func (v *verifier) blob(ctx context.Context, h v1.Hash) ([]byte, error) {
+	if b, ok := v.blobs[h]; ok {
+		return b, nil
+	}
+	b, err := v.st.Blob(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.blobs[h] = b
+	return b, nil
+}
+
+// verifyBlob checks that the blob d names has its size and digest: a
+// small one is read (and kept), a large one streamed.
+func (v *verifier) verifyBlob(ctx context.Context, d v1.Descriptor) error {
+	if d.Size < 0 || d.Size > smallBlob {
+		return v.st.VerifyBlob(ctx, d)
+	}
+	b, err := v.blob(ctx, d.Digest)
+	if err != nil {
+		return err
+	}
+	if int64(len(b)) != d.Size {
+		return fmt.Errorf("blob %s: %w: %d bytes, its descriptor says %d", d.Digest, store.ErrDigestMismatch, len(b), d.Size)
+	}
+	return nil
+}
+
+// referrers lists the referrers of h, once.
+func (v *verifier) referrers(ctx context.Context, h v1.Hash) ([]v1.Descriptor, error) {
+	if r, ok := v.refs[h]; ok {
+		return r, nil
+	}
+	r, err := v.st.Referrers(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.refs[h] = r
+	return r, nil
 }
 
 // signature checks that a bundle by the key signs a cosign image-signature
 // statement over digest d.
 func (v *verifier) signature(ctx context.Context, name string, d v1.Hash) (Check, error) {
 	c := Check{Name: name}
-	refs, err := v.st.Referrers(ctx, d)
+	refs, err := v.referrers(ctx, d)
 	if err != nil {
 		return c, err
 	}
@@ -263,7 +342,7 @@ var errNotBundle = errors.New("not a sigstore bundle referrer")
 // against subject; it returns the signed statement's predicate type.
 // Errors are verification failures, except store errors.
 func (v *verifier) verifyBundle(ctx context.Context, ref, subject v1.Hash) (string, error) {
-	raw, _, err := v.st.Manifest(ctx, ref)
+	raw, err := v.manifest(ctx, ref)
 	if err != nil {
 		return "", err
 	}
@@ -280,7 +359,7 @@ func (v *verifier) verifyBundle(ctx context.Context, ref, subject v1.Hash) (stri
 	if len(m.Layers) != 1 {
 		return "", errors.New("the referrer holds more than one layer beside the sigstore bundle")
 	}
-	data, err := v.st.Blob(ctx, m.Layers[0].Digest)
+	data, err := v.blob(ctx, m.Layers[0].Digest)
 	if err != nil {
 		return "", err
 	}
@@ -368,7 +447,7 @@ func (v *verifier) platform(ctx context.Context, img v1.Descriptor, platform str
 // BuildKit wrote: present, about the image, SBOM digest bound.
 func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[string]statement, Check, error) {
 	c := Check{Name: CheckAttestations}
-	raw, _, err := v.st.Manifest(ctx, att)
+	raw, err := v.manifest(ctx, att)
 	if err != nil {
 		return nil, c, err
 	}
@@ -379,7 +458,7 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 	out := map[string]statement{}
 	for _, l := range m.Layers {
 		pt := l.Annotations[annotationPredicate]
-		data, err := v.st.Blob(ctx, l.Digest)
+		data, err := v.blob(ctx, l.Digest)
 		if err != nil {
 			if errors.Is(err, store.ErrUnreachable) {
 				return nil, c, err
