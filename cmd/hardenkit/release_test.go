@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
+	"github.com/hardenkit/hardenkit/frontend/secrets/secretstest"
 )
 
 // TestSignTargets: build --sign-key signs OCI files and directories and
@@ -42,5 +46,36 @@ func TestSignTargets(t *testing.T) {
 				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBuildRefusesAnnotationSecrets: `hardenkit build` refuses an exporter
+// annotation (image, index or per-platform manifest) carrying a token
+// before it contacts BuildKit, naming the attribute but never the token —
+// even when the --output value is malformed in another way.
+func TestBuildRefusesAnnotationSecrets(t *testing.T) {
+	t.Setenv("BUILDKIT_HOST", "unix:///nonexistent.sock")
+	p := secretstest.Generate(t)
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, output := range []string{
+		"type=oci,dest=app.tar,annotation.org.example.deploy=" + p.GitHubToken,
+		"type=registry,name=reg/app:1,annotation-index.org.example.token=" + p.NPMToken,
+		`type=oci,dest=a.tar,"annotation-manifest[linux/amd64].org.example.key=` + p.AWSAccessKeyID + `"`,
+		"dest=app.tar,annotation.org.example.x=" + p.GitHubToken, // no type: a parse error would quote it
+	} {
+		root := newRootCommand()
+		var stdout, stderr bytes.Buffer
+		root.SetOut(&stdout)
+		root.SetErr(&stderr)
+		root.SetArgs([]string{"build", "-o", output, ctxDir})
+		err := root.Execute()
+		if err == nil || !strings.Contains(err.Error(), "exporter annotations carry secrets") {
+			t.Errorf("--output with a token in an annotation: err = %v, want a refusal", err)
+			continue
+		}
+		secretstest.AssertNoLeak(t, p, "the error", err.Error()+stdout.String()+stderr.String())
 	}
 }

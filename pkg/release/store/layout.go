@@ -137,14 +137,11 @@ func (l *Layout) VerifyBlob(_ context.Context, d v1.Descriptor) error {
 	return checkStream(d, rc)
 }
 
-// Entries are the manifests index.json lists: the image and the referrers
-// stored beside it, and anything else someone added.
-func (l *Layout) Entries(context.Context) ([]v1.Descriptor, error) {
-	im, err := l.index()
-	if err != nil {
-		return nil, err
-	}
-	return im.Manifests, nil
+// IndexJSON is the layout's index.json: the manifests it lists (the image,
+// the referrers stored beside it, anything else someone added) and its
+// annotations.
+func (l *Layout) IndexJSON(context.Context) (*v1.IndexManifest, error) {
+	return l.index()
 }
 
 // Referrers implements Store.

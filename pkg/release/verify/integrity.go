@@ -38,7 +38,7 @@ const smallBlob = 4 << 20
 // entryLister is a store that lists manifests beside the image (an OCI
 // layout's index.json), which must all be covered by a check.
 type entryLister interface {
-	Entries(ctx context.Context) ([]v1.Descriptor, error)
+	IndexJSON(ctx context.Context) (*v1.IndexManifest, error)
 }
 
 // integrityWalk is one walk over the image's graph.
@@ -46,6 +46,8 @@ type integrityWalk struct {
 	v       *verifier
 	reasons []string
 	seen    map[v1.Hash]bool
+	// annotations are every annotation met, for the annotations check.
+	annotations []annotated
 }
 
 // isIntegrity reports whether err is the image's answer (a blob missing or
@@ -54,18 +56,21 @@ func isIntegrity(err error) bool {
 	return errors.Is(err, store.ErrMissing) || errors.Is(err, store.ErrDigestMismatch) || errors.Is(err, store.ErrUncovered)
 }
 
-// integrity walks everything root reaches and hashes it.
-func (v *verifier) integrity(ctx context.Context, root v1.Descriptor) (Check, error) {
+// integrity walks everything root reaches and hashes it; it returns the
+// annotations met, for the annotations check.
+func (v *verifier) integrity(ctx context.Context, root v1.Descriptor) (Check, []annotated, error) {
 	w := &integrityWalk{v: v, seen: map[v1.Hash]bool{}}
 	if err := w.manifest(ctx, root, "the image", 0); err != nil {
-		return Check{}, err
+		return Check{}, nil, err
 	}
 	if l, ok := v.st.(entryLister); ok && len(w.reasons) == 0 {
-		entries, err := l.Entries(ctx)
+		idx, err := l.IndexJSON(ctx)
 		if err != nil {
-			return Check{}, err
+			return Check{}, nil, err
 		}
-		for _, e := range entries {
+		w.note("index.json", idx.Annotations)
+		for _, e := range idx.Manifests {
+			w.note("index.json entry "+e.Digest.String(), e.Annotations)
 			if !w.seen[e.Digest] {
 				w.reasons = append(w.reasons, fmt.Sprintf("the layout lists %s (%s), which is neither the image nor a referrer of a part of it: no signature covers it", e.Digest, e.MediaType))
 			}
@@ -75,7 +80,7 @@ func (v *verifier) integrity(ctx context.Context, root v1.Descriptor) (Check, er
 	if c.OK {
 		c.Detail = fmt.Sprintf("%d manifests and blobs match their digests", len(w.seen))
 	}
-	return c, nil
+	return c, w.annotations, nil
 }
 
 // fail records an integrity failure, or returns err when it is a read
@@ -110,6 +115,7 @@ func (w *integrityWalk) manifest(ctx context.Context, d v1.Descriptor, role stri
 		w.reasons = append(w.reasons, fmt.Sprintf("%s: manifest %s: %v", role, d.Digest, err))
 		return nil
 	}
+	w.noteManifest(d.Digest, m)
 	if d.MediaType != "" && m.MediaType != "" && d.MediaType != m.MediaType {
 		w.reasons = append(w.reasons, fmt.Sprintf("%s: manifest %s is a %s, its descriptor says %s", role, d.Digest, m.MediaType, d.MediaType))
 	}

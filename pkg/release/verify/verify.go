@@ -42,6 +42,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
 	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
@@ -121,6 +122,9 @@ type Options struct {
 	Policy *releasepolicy.Policy
 	// Now is the verification time (exception expiry, provenance age).
 	Now time.Time
+	// Secrets is the secret detector for annotations; nil means the
+	// default one (secrets.New with no allowances).
+	Secrets *secrets.Scanner
 }
 
 // Verify checks the image st names. The error is non-nil only when the
@@ -144,7 +148,7 @@ func Verify(ctx context.Context, st store.Store, o Options) (*Report, error) {
 func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Options) (*Report, error) {
 	v := newVerifier(st, o)
 	rep := &Report{Image: st.Name(), Digest: root.Digest.String()}
-	ic, err := v.integrity(ctx, root)
+	ic, found, err := v.integrity(ctx, root)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +158,11 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 		// about content that is not what its digest names.
 		return rep, nil
 	}
+	ac, err := v.annotationsCheck(ctx, found)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = append(rep.Checks, ac)
 	type target struct {
 		desc        v1.Descriptor
 		platform    string
