@@ -94,6 +94,17 @@ type Report struct {
 	Compliant bool       `json:"compliant"`
 	Checks    []Check    `json:"checks,omitempty"`
 	Platforms []Platform `json:"platforms"`
+	// Inputs are the attestations the verdict rests on: every signature
+	// bundle that verified with the key and every statement read, by digest.
+	Inputs []Input `json:"inputs,omitempty"`
+}
+
+// Input is one attestation a verification read.
+type Input struct {
+	// URI says where it is: the image and the manifest holding it.
+	URI string `json:"uri"`
+	// Digest is the digest of the statement or bundle blob.
+	Digest string `json:"digest"`
 }
 
 // Failures maps each failed check name to its reasons, over the image's
@@ -219,6 +230,7 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 		}
 		rep.Platforms = append(rep.Platforms, p)
 	}
+	rep.Inputs = v.inputs
 	rep.Compliant = true
 	for _, c := range rep.Checks {
 		rep.Compliant = rep.Compliant && c.OK
@@ -239,6 +251,12 @@ type verifier struct {
 	manifests map[v1.Hash][]byte
 	blobs     map[v1.Hash][]byte
 	refs      map[v1.Hash][]v1.Descriptor
+	inputs    []Input
+}
+
+// input records an attestation blob the verdict reads, held by manifest m.
+func (v *verifier) input(m, blob v1.Hash) {
+	v.inputs = append(v.inputs, Input{URI: v.st.Name() + "@" + m.String(), Digest: blob.String()})
 }
 
 func newVerifier(st store.Store, o Options) *verifier {
@@ -388,6 +406,7 @@ func (v *verifier) verifyBundle(ctx context.Context, ref, subject v1.Hash) (stri
 	if err != nil {
 		return "", fmt.Errorf("not a valid signature by the trusted key over %s: %w", subject, err)
 	}
+	v.input(ref, m.Layers[0].Digest)
 	if res.Statement == nil {
 		return "", errors.New("the bundle signs no in-toto statement")
 	}
@@ -501,6 +520,7 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 			continue
 		}
 		out[pt] = s
+		v.input(att, l.Digest)
 	}
 	spdx, hasSPDX := out[PredicateSPDX]
 	if !hasSPDX {

@@ -1,0 +1,118 @@
+package vsa_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
+	"github.com/hardenkit/hardenkit/pkg/release/sign"
+	"github.com/hardenkit/hardenkit/pkg/release/store"
+	"github.com/hardenkit/hardenkit/pkg/release/verify"
+	"github.com/hardenkit/hardenkit/pkg/release/vsa"
+)
+
+func compile(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open("testdata/vsa-v1.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("vsa.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("vsa.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSummaryValidatesAndAttaches: the summary of a passing and of a
+// failing verification validates against the VSA v1 schema, names the
+// image digest, the policy and every input attestation; attached, it is a
+// signed referrer the image still verifies with.
+func TestSummaryValidatesAndAttaches(t *testing.T) {
+	ctx := context.Background()
+	kp, pk, _ := releasetest.Keys(t, "pass-vsa")
+	now := time.Now()
+	idx, err := releasetest.Synthetic(releasetest.Predicate(now.Add(48*time.Hour)), now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := releasetest.LayoutDir(t, idx)
+	schema := compile(t)
+	unsigned := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now)
+	st, err := store.OpenLayout(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.Sign(ctx, st, kp, now); err != nil {
+		t.Fatal(err)
+	}
+	signed := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now)
+	for _, tc := range []struct {
+		rep    *verify.Report
+		result string
+		inputs bool
+	}{{signed, vsa.Passed, true}, {unsigned, vsa.Failed, false}} {
+		b, err := vsa.Summarize(tc.rep, vsa.Options{Version: "test", PolicyURI: "file:///release.yaml", PolicyDigest: "sha256:" + string(bytes.Repeat([]byte("ab"), 32)), Time: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Fatalf("the %s summary does not validate: %v\n%s", tc.result, err, b)
+		}
+		var s vsa.Statement
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Predicate.VerificationResult != tc.result || "sha256:"+s.Subject[0].Digest["sha256"] != tc.rep.Digest {
+			t.Fatalf("summary says %s about %v, want %s about %s", s.Predicate.VerificationResult, s.Subject, tc.result, tc.rep.Digest)
+		}
+		if got := len(s.Predicate.InputAttestations); (got >= 6) != tc.inputs {
+			t.Fatalf("%d input attestations recorded for a %s verification", got, tc.result)
+		}
+	}
+	b, err := vsa.Summarize(signed, vsa.Options{Version: "test", Time: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := st.Root(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vsa.Attach(ctx, st, root, b, kp, now); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := st.Referrers(ctx, root.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range refs {
+		found = found || r.Annotations[sign.AnnotationPredicateType] == vsa.PredicateType
+	}
+	if !found {
+		t.Fatalf("no VSA referrer of %s among %v", root.Digest, refs)
+	}
+	if rep := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now); !rep.Compliant {
+		t.Fatalf("the image with its summary attached does not verify: %v", rep.Failures())
+	}
+}
