@@ -174,6 +174,13 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 		return nil, err
 	}
 	rep.Checks = append(rep.Checks, ac)
+	if o.Policy.VerificationSummary != nil {
+		sc, err := v.summary(ctx, root.Digest)
+		if err != nil {
+			return nil, err
+		}
+		rep.Checks = append(rep.Checks, sc)
+	}
 	type target struct {
 		desc        v1.Descriptor
 		platform    string
@@ -369,48 +376,58 @@ var errNotBundle = errors.New("not a sigstore bundle referrer")
 // against subject; it returns the signed statement's predicate type.
 // Errors are verification failures, except store errors.
 func (v *verifier) verifyBundle(ctx context.Context, ref, subject v1.Hash) (string, error) {
-	raw, err := v.manifest(ctx, ref)
+	st, err := v.verifiedStatement(ctx, ref, subject)
 	if err != nil {
 		return "", err
+	}
+	return st.GetPredicateType(), nil
+}
+
+// verifiedStatement reads the bundle referrer ref, verifies it with the
+// key against subject and returns the statement it signs.
+func (v *verifier) verifiedStatement(ctx context.Context, ref, subject v1.Hash) (*attestationv1.Statement, error) {
+	raw, err := v.manifest(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
 	m, err := store.ParseManifest(raw)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if m.Subject == nil || m.Subject.Digest != subject {
-		return "", errors.New("the referrer's subject is another manifest")
+		return nil, errors.New("the referrer's subject is another manifest")
 	}
 	if len(m.Layers) == 0 || string(m.Layers[0].MediaType) != sign.BundleMediaType {
-		return "", errNotBundle
+		return nil, errNotBundle
 	}
 	if len(m.Layers) != 1 {
-		return "", errors.New("the referrer holds more than one layer beside the sigstore bundle")
+		return nil, errors.New("the referrer holds more than one layer beside the sigstore bundle")
 	}
 	data, err := v.blob(ctx, m.Layers[0].Digest)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var b sgbundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return "", fmt.Errorf("not a sigstore bundle: %w", err)
+		return nil, fmt.Errorf("not a sigstore bundle: %w", err)
 	}
 	sv, err := sgverify.NewVerifier(v.o.Key.Material, sgverify.WithNoObserverTimestamps())
 	if err != nil {
-		return "", fmt.Errorf("verifier: %w", err)
+		return nil, fmt.Errorf("verifier: %w", err)
 	}
 	dg, err := hex.DecodeString(subject.Hex)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	res, err := sv.Verify(&b, sgverify.NewPolicy(sgverify.WithArtifactDigest(subject.Algorithm, dg), sgverify.WithKey()))
 	if err != nil {
-		return "", fmt.Errorf("not a valid signature by the trusted key over %s: %w", subject, err)
+		return nil, fmt.Errorf("not a valid signature by the trusted key over %s: %w", subject, err)
 	}
 	v.input(ref, m.Layers[0].Digest)
 	if res.Statement == nil {
-		return "", errors.New("the bundle signs no in-toto statement")
+		return nil, errors.New("the bundle signs no in-toto statement")
 	}
-	return res.Statement.GetPredicateType(), nil
+	return res.Statement, nil
 }
 
 // statement is an in-toto statement as BuildKit writes it.

@@ -24,7 +24,7 @@ import (
 )
 
 // PredicateType is the VSA v1 predicate type.
-const PredicateType = "https://slsa.dev/verification_summary/v1"
+const PredicateType = verify.PredicateVSA
 
 // VerifierID is the verifier id hardenkit's summaries carry.
 const VerifierID = "https://hardenkit.dev/verify"

@@ -10,6 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hardenkit/hardenkit/pkg/release/keys"
+	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
 	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
@@ -114,5 +116,73 @@ func TestSummaryValidatesAndAttaches(t *testing.T) {
 	}
 	if rep := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now); !rep.Compliant {
 		t.Fatalf("the image with its summary attached does not verify: %v", rep.Failures())
+	}
+}
+
+// TestPolicyRequiresSummary: a release policy with verificationSummary
+// rejects an image without a summary, one whose summary FAILED or was
+// signed by another key, and accepts one a first gate attested.
+func TestPolicyRequiresSummary(t *testing.T) {
+	ctx := context.Background()
+	kp, pk, _ := releasetest.Keys(t, "pass-chain")
+	other, _, _ := releasetest.Keys(t, "pass-chain-other")
+	now := time.Now()
+	rp, err := releasepolicy.Parse("chain.yaml", []byte("apiVersion: hardenkit.dev/v1alpha1\nkind: ReleasePolicy\nverificationSummary:\n  verifierId: "+vsa.VerifierID+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := func(t *testing.T, dir string) *verify.Report {
+		st, err := store.OpenLayout(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := verify.Verify(ctx, st, verify.Options{Key: pk, Policy: rp, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	for _, tc := range []struct {
+		name   string
+		signer *keys.Keypair
+		passed bool
+		want   bool
+	}{{"no summary", nil, false, false}, {"failed summary", kp, false, false}, {"summary by another key", other, true, false}, {"attested by the first gate", kp, true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx, err := releasetest.Synthetic(releasetest.Predicate(now.Add(48*time.Hour)), now.Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := releasetest.LayoutDir(t, idx)
+			st, err := store.OpenLayout(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sign.Sign(ctx, st, kp, now); err != nil {
+				t.Fatal(err)
+			}
+			first := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now)
+			first.Compliant = tc.passed
+			if tc.signer != nil {
+				b, err := vsa.Summarize(first, vsa.Options{Version: "test", Time: now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				root, err := st.Root(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := vsa.Attach(ctx, st, root, b, tc.signer, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep := gate(t, dir)
+			if rep.Compliant != tc.want {
+				t.Fatalf("compliant = %v, want %v: %v", rep.Compliant, tc.want, rep.Failures())
+			}
+			if !tc.want && len(rep.Failures()[verify.CheckVerificationSummary]) == 0 {
+				t.Fatalf("rejected, but not by the summary check: %v", rep.Failures())
+			}
+		})
 	}
 }
