@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
+	"github.com/hardenkit/hardenkit/frontend/policy/strictyaml/schematest"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
 	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
 	"github.com/hardenkit/hardenkit/pkg/release/releasetest"
@@ -18,29 +16,6 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/release/verify"
 	"github.com/hardenkit/hardenkit/pkg/release/vsa"
 )
-
-func compile(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("testdata/vsa-v1.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("vsa.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("vsa.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // TestSummaryValidatesAndAttaches: the summary of a passing and of a
 // failing verification validates against the VSA v1 schema, names the
@@ -55,7 +30,7 @@ func TestSummaryValidatesAndAttaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := releasetest.LayoutDir(t, idx)
-	schema := compile(t)
+	schema := schematest.Compile(t, "testdata/vsa-v1.schema.json")
 	unsigned := releasetest.VerifyRef(t, "oci-layout://"+dir, pk, now)
 	st, err := store.OpenLayout(dir)
 	if err != nil {
@@ -74,16 +49,16 @@ func TestSummaryValidatesAndAttaches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := schema.Validate(inst); err != nil {
+		if err := schema.Validate(schematest.Instance(t, b)); err != nil {
 			t.Fatalf("the %s summary does not validate: %v\n%s", tc.result, err, b)
 		}
 		var s vsa.Statement
 		if err := json.Unmarshal(b, &s); err != nil {
 			t.Fatal(err)
+		}
+		// The schema is not vacuous: a result outside PASSED/FAILED fails it.
+		if err := schema.Validate(schematest.Instance(t, bytes.Replace(b, []byte(`"verificationResult":"`+tc.result), []byte(`"verificationResult":"OK`), 1))); err == nil {
+			t.Fatal("the schema accepts verificationResult OK")
 		}
 		if s.Predicate.VerificationResult != tc.result || "sha256:"+s.Subject[0].Digest["sha256"] != tc.rep.Digest {
 			t.Fatalf("summary says %s about %v, want %s about %s", s.Predicate.VerificationResult, s.Subject, tc.result, tc.rep.Digest)
