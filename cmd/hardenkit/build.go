@@ -30,6 +30,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/policysource"
 	"github.com/hardenkit/hardenkit/pkg/daemon"
+	"github.com/hardenkit/hardenkit/pkg/release/annotations"
 )
 
 // progressModes are the accepted --progress values.
@@ -109,6 +110,11 @@ func addInputFlags(f *pflag.FlagSet, o *buildOptions) {
 }
 
 func runBuild(ctx context.Context, g *globalOptions, o *buildOptions, contextPath string) error {
+	// Exporter annotations go into the index and manifests without
+	// reaching the frontend, whose secret checks never see them.
+	if err := annotations.CheckOutputFlags(o.outputs); err != nil {
+		return err
+	}
 	mode, err := progressMode(o.progress)
 	if err != nil {
 		return err

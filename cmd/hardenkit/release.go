@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+
+	"github.com/hardenkit/hardenkit/frontend"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/buildflags"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
@@ -21,6 +27,7 @@ import (
 	"github.com/hardenkit/hardenkit/pkg/release/sign"
 	"github.com/hardenkit/hardenkit/pkg/release/store"
 	"github.com/hardenkit/hardenkit/pkg/release/verify"
+	"github.com/hardenkit/hardenkit/pkg/release/vsa"
 )
 
 // Exit codes of verify and promote.
@@ -133,6 +140,11 @@ type verifyFlags struct {
 	key    string
 	policy string
 	format string
+	// attest asks verify for a SLSA verification summary: attached as a
+	// signed referrer with signKey, written to attestOutput.
+	attest       bool
+	signKey      string
+	attestOutput string
 }
 
 func (f *verifyFlags) add(cmd *cobra.Command) {
@@ -178,6 +190,9 @@ printed); 2: could not verify.`,
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&f.format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&f.attest, "attest", false, "write a SLSA verification summary (VSA v1) of the verdict: attached to the image as a referrer signed with --sign-key, and/or written to --attest-output")
+	cmd.Flags().StringVar(&f.signKey, "sign-key", "", "cosign private key signing the --attest summary (password from $COSIGN_PASSWORD or a prompt)")
+	cmd.Flags().StringVar(&f.attestOutput, "attest-output", "", "file the --attest summary statement is written to")
 	return cmd
 }
 
@@ -196,6 +211,14 @@ func runVerify(ctx context.Context, w io.Writer, image string, f verifyFlags) er
 	if c, ok := st.(io.Closer); ok {
 		defer c.Close()
 	}
+	var kp *keys.Keypair
+	if f.attest {
+		// The key is decrypted before verifying, so a wrong password
+		// costs no verification.
+		if kp, err = f.attestKey(); err != nil {
+			return cannotVerify(err)
+		}
+	}
 	rep, err := verify.Verify(ctx, st, o)
 	if err != nil {
 		return cannotVerify(fmt.Errorf("verifying %s: %w", image, err))
@@ -203,9 +226,79 @@ func runVerify(ctx context.Context, w io.Writer, image string, f verifyFlags) er
 	if err := writeReport(w, rep, f.format); err != nil {
 		return cannotVerify(err)
 	}
+	if f.attest {
+		if err := f.writeSummary(ctx, st, rep, kp, o.Now); err != nil {
+			return cannotVerify(err)
+		}
+	}
 	if !rep.Compliant {
 		return &checkcmd.ExitError{Code: exitNotCompliant, Err: fmt.Errorf("%s (%s) is not compliant", image, rep.Digest)}
 	}
+	return nil
+}
+
+// attestKey checks the --attest flags and loads the signing key, if any.
+func (f *verifyFlags) attestKey() (*keys.Keypair, error) {
+	if f.signKey == "" && f.attestOutput == "" {
+		return nil, errors.New("--attest needs --sign-key (attach a signed summary) or --attest-output (write it)")
+	}
+	if f.signKey == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(f.signKey)
+	if err != nil {
+		return nil, fmt.Errorf("--sign-key: %w", err)
+	}
+	kp, err := keys.LoadPrivateKey(pem, passworder())
+	if err != nil {
+		return nil, fmt.Errorf("--sign-key %s: %w", f.signKey, err)
+	}
+	return kp, nil
+}
+
+// writeSummary writes the VSA of rep and attaches it, signed, to the
+// verified digest (a tarball is rewritten in place).
+func (f *verifyFlags) writeSummary(ctx context.Context, st store.Store, rep *verify.Report, kp *keys.Keypair, now time.Time) error {
+	so := vsa.Options{Version: frontend.Version, Time: now}
+	if f.policy != "" {
+		dt, err := os.ReadFile(f.policy)
+		if err != nil {
+			return fmt.Errorf("--policy: %w", err)
+		}
+		abs, _ := filepath.Abs(f.policy)
+		sum := sha256.Sum256(dt)
+		so.PolicyURI, so.PolicyDigest = "file://"+abs, "sha256:"+hex.EncodeToString(sum[:])
+	}
+	statement, err := vsa.Summarize(rep, so)
+	if err != nil {
+		return err
+	}
+	if f.attestOutput != "" {
+		if err := os.WriteFile(f.attestOutput, append(statement, '\n'), 0o644); err != nil {
+			return fmt.Errorf("--attest-output: %w", err)
+		}
+	}
+	if kp == nil || rep.Digest == "" {
+		return nil
+	}
+	h, err := v1.NewHash(rep.Digest)
+	if err != nil {
+		return err
+	}
+	raw, mt, err := st.Manifest(ctx, h)
+	if err != nil {
+		return err
+	}
+	ref, err := vsa.Attach(ctx, st, v1.Descriptor{MediaType: mt, Digest: h, Size: int64(len(raw))}, statement, kp, now)
+	if err != nil {
+		return err
+	}
+	if a, ok := st.(*store.Archive); ok {
+		if err := a.Save(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "hardenkit: attached the verification summary (%s) to %s as %s\n", map[bool]string{true: vsa.Passed, false: vsa.Failed}[rep.Compliant], rep.Digest, ref)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,11 +47,16 @@ type Result struct {
 	Referrers int
 }
 
-// Promote verifies src and copies it to dst by digest.
+// Promote verifies src (a registry reference, oci-layout://DIR or
+// oci-archive://FILE) and copies it to the registry reference dst by
+// digest.
 func Promote(ctx context.Context, src, dst string, o Options) (*Result, error) {
-	s, err := store.OpenRemote(src, o.Remote)
+	s, err := store.Open(src, o.Remote)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := s.(io.Closer); ok {
+		defer c.Close()
 	}
 	d, err := store.OpenRemote(dst, o.Remote)
 	if err != nil {
@@ -106,7 +112,14 @@ func dstTag(dst string, ro store.RemoteOptions) (name.Tag, bool) {
 
 // copyByDigest copies the manifest root (with everything it references)
 // and then the signature referrers of it and of every manifest it lists.
-func copyByDigest(ctx context.Context, s, d *store.Remote, root v1.Descriptor) (int, error) {
+// Between registries go-containerregistry streams (and mounts) the
+// blobs, checking each digest as it reads; from a layout or tarball each
+// blob is read and checked by the store.
+func copyByDigest(ctx context.Context, st store.Store, d *store.Remote, root v1.Descriptor) (int, error) {
+	s, ok := st.(*store.Remote)
+	if !ok {
+		return store.CopyImage(ctx, st, root, d)
+	}
 	src := s.Repository().Digest(root.Digest.String())
 	dst := d.Repository().Digest(root.Digest.String())
 	desc, err := remote.Get(src, s.Options(ctx)...)

@@ -160,3 +160,76 @@ func digestOf(t *testing.T, ref string) string {
 	}
 	return d.Digest.String()
 }
+
+// TestPromoteRefusesTampered: a source whose manifest, config, layer or
+// attestation layer is altered, truncated, removed or swapped (served so
+// by the registry) does not verify, and the destination registry is left
+// empty — not a blob, manifest or tag of it is written.
+func TestPromoteRefusesTampered(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, true)
+	st, err := store.OpenRemote(f.src, store.RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, others, err := releasetest.Targets(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range releasetest.Parts {
+		for _, how := range releasetest.Tampers {
+			t.Run(string(part)+"/"+string(how), func(t *testing.T) {
+				proxy := releasetest.TamperProxy(t, f.reg, targets[part], how, others[part])
+				dstReg := releasetest.Registry(t, true)
+				src := proxy + "/src:v1"
+				res, err := promote.Promote(ctx, src, dstReg+"/prod:v1", f.opts)
+				if !errors.Is(err, promote.ErrNotCompliant) {
+					t.Fatalf("err = %v, want ErrNotCompliant", err)
+				}
+				if len(res.Report.Failures()[verify.CheckIntegrity]) == 0 {
+					t.Fatalf("no integrity failure: %v", res.Report.Failures())
+				}
+				reg, err := name.NewRegistry(dstReg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if repos, err := remote.Catalog(ctx, reg); err != nil || len(repos) != 0 {
+					t.Fatalf("the destination holds %v (%v) after a refused promotion", repos, err)
+				}
+			})
+		}
+	}
+}
+
+// TestPromoteFromLayout: an OCI layout (as `hardenkit build -o
+// type=oci,tar=false` writes and signs it) is promoted to a registry with
+// its signatures, and verifies there.
+func TestPromoteFromLayout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	idx, err := releasetest.Synthetic(releasetest.Predicate(f.now.Add(48*time.Hour)), f.now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := releasetest.LayoutDir(t, idx)
+	l, err := store.OpenLayout(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sign.Sign(ctx, l, f.kp, f.now); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"oci-layout://" + dir, "oci-archive://" + releasetest.ArchiveFile(t, dir)} {
+		dst := f.reg + "/from-layout:v1"
+		res, err := promote.Promote(ctx, src, dst, f.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if res.Referrers != 3 {
+			t.Errorf("%s: copied %d signatures, want 3", src, res.Referrers)
+		}
+		if rep := releasetest.VerifyRef(t, dst, f.pk, f.now); !rep.Compliant {
+			t.Fatalf("%s promoted does not verify: %v", src, rep.Failures())
+		}
+	}
+}

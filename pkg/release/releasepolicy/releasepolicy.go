@@ -39,6 +39,19 @@ type Policy struct {
 	Allow Allow `yaml:"allow"`
 	// Provenance constrains the SLSA provenance.
 	Provenance Provenance `yaml:"provenance"`
+	// VerificationSummary, when set, requires a passing SLSA verification
+	// summary from an earlier gate (promotion chains: staging before prod).
+	VerificationSummary *VerificationSummary `yaml:"verificationSummary"`
+}
+
+// VerificationSummary says which earlier verification summary (VSA v1,
+// signed by the trusted key, about the image digest) an image must carry.
+type VerificationSummary struct {
+	// VerifierID is the summary's verifier.id; empty accepts any.
+	VerifierID string `yaml:"verifierId"`
+	// PolicyDigests are the release-policy digests the earlier gate may
+	// have applied ("sha256:<hex>"); empty accepts any.
+	PolicyDigests []string `yaml:"policyDigests"`
 }
 
 // Allow lists tolerated results.

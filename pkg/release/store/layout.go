@@ -81,7 +81,7 @@ func (l *Layout) Root(ctx context.Context) (v1.Descriptor, error) {
 		return v1.Descriptor{}, err
 	}
 	if len(roots) != 1 {
-		return v1.Descriptor{}, fmt.Errorf("%s: index.json names %d images, want exactly 1", l.name, len(roots))
+		return v1.Descriptor{}, fmt.Errorf("%s: index.json names %d images, want exactly 1: %w", l.name, len(roots), ErrUncovered)
 	}
 	return roots[0], nil
 }
@@ -101,12 +101,9 @@ func (l *Layout) Manifest(ctx context.Context, h v1.Hash) ([]byte, types.MediaTy
 
 // Blob implements Store.
 func (l *Layout) Blob(_ context.Context, h v1.Hash) ([]byte, error) {
-	rc, err := l.path.Blob(h)
+	rc, err := l.open(h)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("blob %s is not in %s", h, l.name)
-		}
-		return nil, fmt.Errorf("%s blob %s: %w: %w", l.name, h, ErrUnreachable, err)
+		return nil, err
 	}
 	defer rc.Close()
 	b, err := readAllLimited(rc, maxBlob)
@@ -117,6 +114,34 @@ func (l *Layout) Blob(_ context.Context, h v1.Hash) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+func (l *Layout) open(h v1.Hash) (io.ReadCloser, error) {
+	rc, err := l.path.Blob(h)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("blob %s is %w from %s", h, ErrMissing, l.name)
+		}
+		return nil, fmt.Errorf("%s blob %s: %w: %w", l.name, h, ErrUnreachable, err)
+	}
+	return rc, nil
+}
+
+// VerifyBlob implements Store.
+func (l *Layout) VerifyBlob(_ context.Context, d v1.Descriptor) error {
+	rc, err := l.open(d.Digest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return checkStream(d, rc)
+}
+
+// IndexJSON is the layout's index.json: the manifests it lists (the image,
+// the referrers stored beside it, anything else someone added) and its
+// annotations.
+func (l *Layout) IndexJSON(context.Context) (*v1.IndexManifest, error) {
+	return l.index()
 }
 
 // Referrers implements Store.

@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -33,6 +36,13 @@ type RemoteOptions struct {
 type Remote struct {
 	ref  name.Reference
 	opts []remote.Option
+	// base carries the raw reads (fetch): go-containerregistry's
+	// readers check digests themselves and say so only in an error
+	// string, and integrity failures must be told from network ones.
+	base http.RoundTripper
+	// rt is the authenticated transport for the repository, made on the
+	// first raw read (it pings the registry) and kept for the store's life.
+	rt http.RoundTripper
 }
 
 // OpenRemote parses a registry reference.
@@ -51,7 +61,9 @@ func OpenRemote(ref string, ro RemoteOptions) (*Remote, error) {
 		// (sha256-<hex>), as cosign writes and reads it.
 		remote.WithReferrersTagFallback(true),
 	}
+	base := remote.DefaultTransport
 	if ro.Transport != nil {
+		base = ro.Transport
 		opts = append(opts, remote.WithTransport(ro.Transport))
 	}
 	// One puller and one pusher for the store's life: the registry is
@@ -65,7 +77,7 @@ func OpenRemote(ref string, ro RemoteOptions) (*Remote, error) {
 		return nil, fmt.Errorf("registry client for %s: %w", ref, err)
 	}
 	opts = append(opts, remote.Reuse(puller), remote.Reuse(pusher))
-	return &Remote{ref: r, opts: opts}, nil
+	return &Remote{ref: r, opts: opts, base: base}, nil
 }
 
 // Name implements Store.
@@ -94,37 +106,106 @@ func (r *Remote) Root(ctx context.Context) (v1.Descriptor, error) {
 	return *d, nil
 }
 
+// acceptManifests are the manifest media types a read asks for.
+var acceptManifests = strings.Join([]string{
+	string(types.OCIImageIndex), string(types.OCIManifestSchema1),
+	string(types.DockerManifestList), string(types.DockerManifestSchema2),
+}, ", ")
+
+// fetch GETs the manifest or blob h (kind "manifests" or "blobs") of the
+// repository. A 404 is ErrMissing; any other failure ErrUnreachable.
+func (r *Remote) fetch(ctx context.Context, kind string, h v1.Hash) (*http.Response, error) {
+	what := strings.TrimSuffix(kind, "s") + " " + h.String()
+	repo := r.ref.Context()
+	if r.rt == nil {
+		rt, err := transport.NewWithContext(ctx, repo.Registry, authFor(repo), r.base, []string{repo.Scope(transport.PullScope)})
+		if err != nil {
+			return nil, unreachable("reading "+what, err)
+		}
+		r.rt = rt
+	}
+	u := url.URL{Scheme: repo.Registry.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/" + kind + "/" + h.String()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, unreachable("reading "+what, err)
+	}
+	if kind == "manifests" {
+		req.Header.Set("Accept", acceptManifests)
+	}
+	resp, err := (&http.Client{Transport: r.rt}).Do(req)
+	if err != nil {
+		return nil, unreachable("reading "+what, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return resp, nil
+	case resp.StatusCode == http.StatusNotFound:
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s is %w from %s", what, ErrMissing, repo)
+	default:
+		resp.Body.Close()
+		return nil, unreachable("reading "+what, fmt.Errorf("registry answered %s", resp.Status))
+	}
+}
+
+// authFor resolves the credentials for repo; none is anonymous access.
+func authFor(repo name.Repository) authn.Authenticator {
+	a, err := authn.DefaultKeychain.Resolve(repo)
+	if err != nil {
+		return authn.Anonymous
+	}
+	return a
+}
+
 // Manifest implements Store.
 func (r *Remote) Manifest(ctx context.Context, h v1.Hash) ([]byte, types.MediaType, error) {
-	d, err := remote.Get(r.ref.Context().Digest(h.String()), r.with(ctx)...)
+	resp, err := r.fetch(ctx, "manifests", h)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	b, err := readAllLimited(resp.Body, maxManifest)
 	if err != nil {
 		return nil, "", unreachable("reading manifest "+h.String(), err)
 	}
-	if err := checkDigest(h, d.Manifest); err != nil {
-		return nil, "", err
+	if err := checkDigest(h, b); err != nil {
+		return nil, "", fmt.Errorf("manifest %w", err)
 	}
-	return d.Manifest, d.MediaType, nil
+	mt := types.MediaType(resp.Header.Get("Content-Type"))
+	if m, err := ParseManifest(b); err == nil && m.MediaType != "" {
+		mt = m.MediaType
+	}
+	return b, mt, nil
 }
 
 // Blob implements Store.
 func (r *Remote) Blob(ctx context.Context, h v1.Hash) ([]byte, error) {
-	l, err := remote.Layer(r.ref.Context().Digest(h.String()), r.with(ctx)...)
+	resp, err := r.fetch(ctx, "blobs", h)
 	if err != nil {
-		return nil, unreachable("reading blob "+h.String(), err)
+		return nil, err
 	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, unreachable("reading blob "+h.String(), err)
-	}
-	defer rc.Close()
-	b, err := readAllLimited(rc, maxBlob)
+	defer resp.Body.Close()
+	b, err := readAllLimited(resp.Body, maxBlob)
 	if err != nil {
 		return nil, unreachable("reading blob "+h.String(), err)
 	}
 	if err := checkDigest(h, b); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("blob %w", err)
 	}
 	return b, nil
+}
+
+// VerifyBlob implements Store.
+func (r *Remote) VerifyBlob(ctx context.Context, d v1.Descriptor) error {
+	resp, err := r.fetch(ctx, "blobs", d.Digest)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := checkStream(d, resp.Body); err != nil {
+		return fmt.Errorf("blob %w", err)
+	}
+	return nil
 }
 
 // Referrers implements Store.

@@ -30,6 +30,11 @@ type Store interface {
 	Manifest(ctx context.Context, h v1.Hash) ([]byte, types.MediaType, error)
 	// Blob returns the blob with digest h.
 	Blob(ctx context.Context, h v1.Hash) ([]byte, error)
+	// VerifyBlob streams the blob d names (of any size: an image layer
+	// is never held in memory) and fails unless it has d's size and
+	// digest. A blob the store does not have is ErrMissing, one with
+	// other content ErrDigestMismatch.
+	VerifyBlob(ctx context.Context, d v1.Descriptor) error
 	// Referrers lists the manifests whose subject is h.
 	Referrers(ctx context.Context, h v1.Hash) ([]v1.Descriptor, error)
 	// PutReferrer stores a referrer manifest and its blobs.
@@ -40,6 +45,19 @@ type Store interface {
 // registry, file system) as opposed to what the image says: verify turns
 // them into "could not verify", not "not compliant".
 var ErrUnreachable = errors.New("store unreachable")
+
+// ErrMissing marks a manifest or blob the store does not hold: the image
+// is incomplete, which is the image's answer (not compliant), not a
+// failure to read the store.
+var ErrMissing = errors.New("missing")
+
+// ErrUncovered marks a manifest the image carries that no signature
+// covers (e.g. a second image in an OCI layout's index.json).
+var ErrUncovered = errors.New("not covered by the image's signatures")
+
+// ErrDigestMismatch marks content that does not hash to the digest that
+// names it (altered, truncated or swapped).
+var ErrDigestMismatch = errors.New("content does not match its digest")
 
 // Manifest is the part of an OCI manifest or index this package reads.
 type Manifest struct {
@@ -68,12 +86,28 @@ func IsIndex(mt types.MediaType) bool {
 
 // checkDigest fails when data does not hash to h.
 func checkDigest(h v1.Hash, data []byte) error {
-	got, _, err := v1.SHA256(bytes.NewReader(data))
-	if err != nil {
-		return err
+	return checkStream(v1.Descriptor{Digest: h, Size: -1}, bytes.NewReader(data))
+}
+
+// checkStream reads r to its end and fails unless it holds d.Size bytes
+// (when d.Size is not negative) hashing to d.Digest. It reads at most one
+// byte past the size, so a padded blob costs no more than the real one.
+func checkStream(d v1.Descriptor, r io.Reader) error {
+	if d.Digest.Algorithm != "sha256" {
+		return fmt.Errorf("blob %s: %w: digest algorithm %q is not supported", d.Digest, ErrDigestMismatch, d.Digest.Algorithm)
 	}
-	if got != h {
-		return fmt.Errorf("content of %s hashes to %s", h, got)
+	if d.Size >= 0 {
+		r = io.LimitReader(r, d.Size+1)
+	}
+	got, n, err := v1.SHA256(r)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w: %w", d.Digest, ErrUnreachable, err)
+	}
+	switch {
+	case d.Size >= 0 && n != d.Size:
+		return fmt.Errorf("%s: %w: %d bytes, its descriptor says %d", d.Digest, ErrDigestMismatch, n, d.Size)
+	case got != d.Digest:
+		return fmt.Errorf("%s: %w: it hashes to %s", d.Digest, ErrDigestMismatch, got)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
 	"github.com/hardenkit/hardenkit/frontend/evidence/sbom"
 	"github.com/hardenkit/hardenkit/frontend/options"
+	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/pkg/ocilayout"
 	"github.com/hardenkit/hardenkit/pkg/release/keys"
 	"github.com/hardenkit/hardenkit/pkg/release/releasepolicy"
@@ -93,6 +94,17 @@ type Report struct {
 	Compliant bool       `json:"compliant"`
 	Checks    []Check    `json:"checks,omitempty"`
 	Platforms []Platform `json:"platforms"`
+	// Inputs are the attestations the verdict rests on: every signature
+	// bundle that verified with the key and every statement read, by digest.
+	Inputs []Input `json:"inputs,omitempty"`
+}
+
+// Input is one attestation a verification read.
+type Input struct {
+	// URI says where it is: the image and the manifest holding it.
+	URI string `json:"uri"`
+	// Digest is the digest of the statement or bundle blob.
+	Digest string `json:"digest"`
 }
 
 // Failures maps each failed check name to its reasons, over the image's
@@ -121,6 +133,9 @@ type Options struct {
 	Policy *releasepolicy.Policy
 	// Now is the verification time (exception expiry, provenance age).
 	Now time.Time
+	// Secrets is the secret detector for annotations; nil means the
+	// default one (secrets.New with no allowances).
+	Secrets *secrets.Scanner
 }
 
 // Verify checks the image st names. The error is non-nil only when the
@@ -128,6 +143,11 @@ type Options struct {
 // is a Report with Compliant false.
 func Verify(ctx context.Context, st store.Store, o Options) (*Report, error) {
 	root, err := st.Root(ctx)
+	if isIntegrity(err) {
+		// The layout's index.json points at a blob that is missing or
+		// altered, or names more than one image: the image's answer.
+		return &Report{Image: st.Name(), Checks: []Check{{Name: CheckIntegrity, Reasons: []string{err.Error()}}}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +157,30 @@ func Verify(ctx context.Context, st store.Store, o Options) (*Report, error) {
 // VerifyDigest verifies the image with descriptor root in st, so that a
 // caller that resolved a tag checks exactly that digest.
 func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Options) (*Report, error) {
-	v := &verifier{st: st, o: o}
+	v := newVerifier(st, o)
 	rep := &Report{Image: st.Name(), Digest: root.Digest.String()}
+	ic, found, err := v.integrity(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = append(rep.Checks, ic)
+	if !ic.OK {
+		// Every other check would read the same bytes: none is made
+		// about content that is not what its digest names.
+		return rep, nil
+	}
+	ac, err := v.annotationsCheck(ctx, found)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = append(rep.Checks, ac)
+	if o.Policy.VerificationSummary != nil {
+		sc, err := v.summary(ctx, root.Digest)
+		if err != nil {
+			return nil, err
+		}
+		rep.Checks = append(rep.Checks, sc)
+	}
 	type target struct {
 		desc        v1.Descriptor
 		platform    string
@@ -151,7 +193,7 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 			return nil, err
 		}
 		rep.Checks = append(rep.Checks, c)
-		raw, _, err := st.Manifest(ctx, root.Digest)
+		raw, err := v.manifest(ctx, root.Digest)
 		if err != nil {
 			return nil, err
 		}
@@ -195,6 +237,7 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 		}
 		rep.Platforms = append(rep.Platforms, p)
 	}
+	rep.Inputs = v.inputs
 	rep.Compliant = true
 	for _, c := range rep.Checks {
 		rep.Compliant = rep.Compliant && c.OK
@@ -210,13 +253,83 @@ func VerifyDigest(ctx context.Context, st store.Store, root v1.Descriptor, o Opt
 type verifier struct {
 	st store.Store
 	o  Options
+	// What the integrity walk read, by digest, so the checks after it
+	// make no second round trip (and read exactly the bytes it hashed).
+	manifests map[v1.Hash][]byte
+	blobs     map[v1.Hash][]byte
+	refs      map[v1.Hash][]v1.Descriptor
+	inputs    []Input
+}
+
+// input records an attestation blob the verdict reads, held by manifest m.
+func (v *verifier) input(m, blob v1.Hash) {
+	v.inputs = append(v.inputs, Input{URI: v.st.Name() + "@" + m.String(), Digest: blob.String()})
+}
+
+func newVerifier(st store.Store, o Options) *verifier {
+	return &verifier{st: st, o: o, manifests: map[v1.Hash][]byte{}, blobs: map[v1.Hash][]byte{}, refs: map[v1.Hash][]v1.Descriptor{}}
+}
+
+// manifest reads the manifest h (checked against h by the store), once.
+func (v *verifier) manifest(ctx context.Context, h v1.Hash) ([]byte, error) {
+	if b, ok := v.manifests[h]; ok {
+		return b, nil
+	}
+	b, _, err := v.st.Manifest(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.manifests[h] = b
+	return b, nil
+}
+
+// blob reads the blob h (checked against h by the store), once.
+func (v *verifier) blob(ctx context.Context, h v1.Hash) ([]byte, error) {
+	if b, ok := v.blobs[h]; ok {
+		return b, nil
+	}
+	b, err := v.st.Blob(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.blobs[h] = b
+	return b, nil
+}
+
+// verifyBlob checks that the blob d names has its size and digest: a
+// small one is read (and kept), a large one streamed.
+func (v *verifier) verifyBlob(ctx context.Context, d v1.Descriptor) error {
+	if d.Size < 0 || d.Size > smallBlob {
+		return v.st.VerifyBlob(ctx, d)
+	}
+	b, err := v.blob(ctx, d.Digest)
+	if err != nil {
+		return err
+	}
+	if int64(len(b)) != d.Size {
+		return fmt.Errorf("blob %s: %w: %d bytes, its descriptor says %d", d.Digest, store.ErrDigestMismatch, len(b), d.Size)
+	}
+	return nil
+}
+
+// referrers lists the referrers of h, once.
+func (v *verifier) referrers(ctx context.Context, h v1.Hash) ([]v1.Descriptor, error) {
+	if r, ok := v.refs[h]; ok {
+		return r, nil
+	}
+	r, err := v.st.Referrers(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	v.refs[h] = r
+	return r, nil
 }
 
 // signature checks that a bundle by the key signs a cosign image-signature
 // statement over digest d.
 func (v *verifier) signature(ctx context.Context, name string, d v1.Hash) (Check, error) {
 	c := Check{Name: name}
-	refs, err := v.st.Referrers(ctx, d)
+	refs, err := v.referrers(ctx, d)
 	if err != nil {
 		return c, err
 	}
@@ -263,47 +376,58 @@ var errNotBundle = errors.New("not a sigstore bundle referrer")
 // against subject; it returns the signed statement's predicate type.
 // Errors are verification failures, except store errors.
 func (v *verifier) verifyBundle(ctx context.Context, ref, subject v1.Hash) (string, error) {
-	raw, _, err := v.st.Manifest(ctx, ref)
+	st, err := v.verifiedStatement(ctx, ref, subject)
 	if err != nil {
 		return "", err
+	}
+	return st.GetPredicateType(), nil
+}
+
+// verifiedStatement reads the bundle referrer ref, verifies it with the
+// key against subject and returns the statement it signs.
+func (v *verifier) verifiedStatement(ctx context.Context, ref, subject v1.Hash) (*attestationv1.Statement, error) {
+	raw, err := v.manifest(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
 	m, err := store.ParseManifest(raw)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if m.Subject == nil || m.Subject.Digest != subject {
-		return "", errors.New("the referrer's subject is another manifest")
+		return nil, errors.New("the referrer's subject is another manifest")
 	}
 	if len(m.Layers) == 0 || string(m.Layers[0].MediaType) != sign.BundleMediaType {
-		return "", errNotBundle
+		return nil, errNotBundle
 	}
 	if len(m.Layers) != 1 {
-		return "", errors.New("the referrer holds more than one layer beside the sigstore bundle")
+		return nil, errors.New("the referrer holds more than one layer beside the sigstore bundle")
 	}
-	data, err := v.st.Blob(ctx, m.Layers[0].Digest)
+	data, err := v.blob(ctx, m.Layers[0].Digest)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var b sgbundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return "", fmt.Errorf("not a sigstore bundle: %w", err)
+		return nil, fmt.Errorf("not a sigstore bundle: %w", err)
 	}
 	sv, err := sgverify.NewVerifier(v.o.Key.Material, sgverify.WithNoObserverTimestamps())
 	if err != nil {
-		return "", fmt.Errorf("verifier: %w", err)
+		return nil, fmt.Errorf("verifier: %w", err)
 	}
 	dg, err := hex.DecodeString(subject.Hex)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	res, err := sv.Verify(&b, sgverify.NewPolicy(sgverify.WithArtifactDigest(subject.Algorithm, dg), sgverify.WithKey()))
 	if err != nil {
-		return "", fmt.Errorf("not a valid signature by the trusted key over %s: %w", subject, err)
+		return nil, fmt.Errorf("not a valid signature by the trusted key over %s: %w", subject, err)
 	}
+	v.input(ref, m.Layers[0].Digest)
 	if res.Statement == nil {
-		return "", errors.New("the bundle signs no in-toto statement")
+		return nil, errors.New("the bundle signs no in-toto statement")
 	}
-	return res.Statement.GetPredicateType(), nil
+	return res.Statement, nil
 }
 
 // statement is an in-toto statement as BuildKit writes it.
@@ -368,7 +492,7 @@ func (v *verifier) platform(ctx context.Context, img v1.Descriptor, platform str
 // BuildKit wrote: present, about the image, SBOM digest bound.
 func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[string]statement, Check, error) {
 	c := Check{Name: CheckAttestations}
-	raw, _, err := v.st.Manifest(ctx, att)
+	raw, err := v.manifest(ctx, att)
 	if err != nil {
 		return nil, c, err
 	}
@@ -379,7 +503,7 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 	out := map[string]statement{}
 	for _, l := range m.Layers {
 		pt := l.Annotations[annotationPredicate]
-		data, err := v.st.Blob(ctx, l.Digest)
+		data, err := v.blob(ctx, l.Digest)
 		if err != nil {
 			if errors.Is(err, store.ErrUnreachable) {
 				return nil, c, err
@@ -413,6 +537,7 @@ func (v *verifier) attestations(ctx context.Context, img, att v1.Hash) (map[stri
 			continue
 		}
 		out[pt] = s
+		v.input(att, l.Digest)
 	}
 	spdx, hasSPDX := out[PredicateSPDX]
 	if !hasSPDX {
