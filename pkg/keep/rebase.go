@@ -357,7 +357,10 @@ type rebaser struct {
 	// contentRemoved are kept paths found to be tools by content.
 	contentRemoved []tooling.Match
 	contentChecked map[string]bool
-	notes          []string
+	// programSet are the image's package commands a copy is compared
+	// with (pkgcopy.go), read on first use.
+	programSet *tooling.Programs
+	notes      []string
 	// interps are the entrypoint's programs and script interpreters;
 	// programs the resolved programs in its program positions and
 	// scriptInterps the "#!" interpreters its runnables reach.
