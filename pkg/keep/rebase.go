@@ -192,6 +192,9 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	}
 	removed = append(removed, r.contentRemoved...)
 	sort.Slice(removed, func(i, j int) bool { return removed[i].Path < removed[j].Path })
+	if err := r.checkArchives(ctx, matches); err != nil {
+		return KeepSet{}, err
+	}
 	meta, err := r.packageMetadata(ctx)
 	if err != nil {
 		return KeepSet{}, err
