@@ -1,57 +1,20 @@
 package keep
 
 import (
-	"archive/tar"
-	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"strings"
 	"testing"
 
+	"github.com/hardenkit/hardenkit/pkg/archive/archivetest"
 	"github.com/hardenkit/hardenkit/pkg/rootfs/rootfstest"
 )
 
 func tgz(t *testing.T, files map[string][]byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	tw := tar.NewWriter(zw)
-	for name, data := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return archivetest.Gzip(t, archivetest.Tar(t, files))
 }
 
-func zipped(t *testing.T, files map[string][]byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for name, data := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func zipped(t *testing.T, files map[string][]byte) []byte { return archivetest.Zip(t, files) }
 
 // TestArchiveTools: a tool inside an archive the image ships — recognised
 // by content or as a copy of one of the image's tools, whatever the
