@@ -282,8 +282,11 @@ func (wk walk) tar(r io.Reader, names []string, depth int) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		if errors.Is(err, ErrBudget) {
+			return err
+		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
-			return wk.w.budgetOr(err, nil) // a truncated or damaged tar: what was read was read
+			return nil // a truncated or damaged tar: what was read was read
 		}
 		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
 			continue
@@ -350,14 +353,6 @@ func (c *counter) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.w.spent += int64(n)
 	return n, err
-}
-
-// budgetOr returns err when it is the budget's, else def.
-func (w *Walker) budgetOr(err, def error) error {
-	if errors.Is(err, ErrBudget) {
-		return err
-	}
-	return def
 }
 
 // kind is a container format.

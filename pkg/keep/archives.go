@@ -96,6 +96,9 @@ func (ai *archiveInspection) inspect(ctx context.Context, e rootfs.Entry) error 
 			return err
 		}
 		name := strings.Join(m.Names, "!")
+		if name == "" {
+			name = "its decompressed content"
+		}
 		match, ok, err := tooling.InspectData(ctx, name, m.Data, ai.in.Tooling, refs)
 		if err != nil || !ok {
 			return err
