@@ -74,20 +74,32 @@ func (p *platformBuild) lineageSources(cv converted) ([]lineageSource, error) {
 	return out, nil
 }
 
-// copyImages are the COPY --from values of stage i that name no stage: an
-// image or a named context.
+// copyImages are the COPY --from and RUN --mount=from= values of stage i
+// that name no stage: an image or a named context. A file copied out of a
+// mounted image (`RUN --mount=from=busybox:musl,target=/m cp /m/bin/busybox
+// /app/helper`) is as much that image's as one COPY --from brings.
 func copyImages(view *dockerfilemodel.View, stages []instructions.Stage, i int) []string {
 	var out []string
 	for _, cmd := range stages[i].Commands {
-		c, ok := cmd.(*instructions.CopyCommand)
-		if !ok || c.From == "" {
-			continue
+		var froms []string
+		switch c := cmd.(type) {
+		case *instructions.CopyCommand:
+			froms = append(froms, c.From)
+		case *instructions.RunCommand:
+			for _, m := range instructions.GetMounts(c) {
+				froms = append(froms, m.From)
+			}
 		}
-		from, err := view.Expand(c.From)
-		if err != nil || from == "" || dockerfilemodel.StageIndex(stages, from, i) >= 0 || isStageNumber(from, i) {
-			continue
+		for _, f := range froms {
+			if f == "" {
+				continue
+			}
+			from, err := view.Expand(f)
+			if err != nil || from == "" || dockerfilemodel.StageIndex(stages, from, i) >= 0 || isStageNumber(from, i) {
+				continue
+			}
+			out = append(out, from)
 		}
-		out = append(out, from)
 	}
 	return out
 }

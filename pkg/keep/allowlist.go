@@ -298,7 +298,13 @@ func (r *rebaser) judge(ctx context.Context, p string) error {
 			r.contentRemoved = append(r.contentRemoved, m)
 			return nil
 		}
-		r.allow(p, "added by the final stage, not a package's, not a tool by name or content")
+		if orig, isCopy, err := r.packageCopy(ctx, e); err != nil || isCopy {
+			if isCopy {
+				r.drop(p, "a copy of "+orig+": a package's executable that the image does not run")
+			}
+			return err
+		}
+		r.allow(p, "added by the final stage, not a package's, not a tool by name or content, not a copy of a package's program")
 	}
 	return nil
 }

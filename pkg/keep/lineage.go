@@ -30,9 +30,11 @@ const maxKnownPerSource = 2000
 // IndexSource returns the tools of the source filesystem t (named name in
 // their origin, "stage builder") by fingerprint: what tooling.Detect finds
 // by name and content with l, and the commands of packages whose metadata
-// says they are shells or debuggers (pkgtools.go). Packages filed under
-// "net" count here only through the name lists: a server the final stage
-// copies from a builder and runs (haproxy) is the application.
+// says they are shells or debuggers (pkgtools.go) — then, up to the
+// bound, every other command its packages install (programs, below).
+// Packages filed under "net" count here only through the name lists: a
+// server the final stage copies from a builder and runs (haproxy) is the
+// application.
 func IndexSource(ctx context.Context, t *rootfs.Tree, src rootfs.Source, name string, l tooling.Lists) ([]tooling.Known, error) {
 	l.Known = nil
 	ms, err := tooling.Detect(ctx, t, src, l)
@@ -65,7 +67,56 @@ func IndexSource(ctx context.Context, t *rootfs.Tree, src rootfs.Source, name st
 			}
 		}
 	}
-	return fingerprintKnown(ctx, t, src, name, db, found)
+	sf := sourceFiles{t: t, src: src, name: name, db: db}
+	known, err := sf.fingerprint(ctx, found, maxKnownPerSource)
+	if err != nil {
+		return nil, err
+	}
+	progs, err := sf.fingerprint(ctx, db.programs(t, found), maxKnownPerSource-len(known))
+	if err != nil {
+		return nil, err
+	}
+	return append(known, compactPrints(progs)...), nil
+}
+
+// programs are the commands t's packages install in a bin or sbin
+// directory that found does not hold: programs that are no tools (perl,
+// python3), Known without a Category. A copy of one in the final image is
+// judged as that package's executable there (pkgcopy.go): it ships only
+// when the image runs it.
+func (db *dpkgDB) programs(t *rootfs.Tree, found map[string]tooling.Known) map[string]tooling.Known {
+	out := map[string]tooling.Known{}
+	for _, name := range sortedKeys(db.pkgs) {
+		pkg := db.pkgs[name]
+		for _, f := range pkg.files {
+			switch path.Base(path.Dir(f)) {
+			case "bin", "sbin":
+			default:
+				continue
+			}
+			if _, ok := found[f]; ok || !isCommand(t, f) {
+				continue
+			}
+			why := "a program"
+			if pkg.section != "" {
+				why += ", section " + pkg.section
+			}
+			out[f] = tooling.Known{Tool: path.Base(f), Origin: why}
+		}
+	}
+	return out
+}
+
+// compactPrints drops the code blocks of the programs' fingerprints: a source
+// has hundreds of programs, the request that carries them is recorded in
+// the build's definition, and a copy with bytes appended or patched is
+// still recognised by its data sections (tooling.Compare).
+func compactPrints(ks []tooling.Known) []tooling.Known {
+	for i := range ks {
+		ks[i].Print.TextBlocks = nil
+		ks[i].Print.TextSize = 0
+	}
+	return ks
 }
 
 // isCommand reports whether p is a regular file in a bin or sbin
@@ -82,10 +133,23 @@ func isCommand(t *rootfs.Tree, p string) bool {
 	return e.IsExecutable()
 }
 
-// fingerprintKnown fingerprints the regular files of found (symlinks'
-// targets are in found themselves), naming each one's origin.
-func fingerprintKnown(ctx context.Context, t *rootfs.Tree, src rootfs.Source, name string, db *dpkgDB, found map[string]tooling.Known) ([]tooling.Known, error) {
+// sourceFiles is a source of the build being indexed: its tree, files,
+// name and package database.
+type sourceFiles struct {
+	t    *rootfs.Tree
+	src  rootfs.Source
+	name string
+	db   *dpkgDB
+}
+
+// fingerprint fingerprints the regular files of found (symlinks' targets
+// are in found themselves), at most limit, naming each one's origin.
+func (sf sourceFiles) fingerprint(ctx context.Context, found map[string]tooling.Known, limit int) ([]tooling.Known, error) {
+	t, src, name, db := sf.t, sf.src, sf.name, sf.db
 	var out []tooling.Known
+	if limit <= 0 {
+		return nil, nil
+	}
 	for _, p := range sortedKeys(found) {
 		e, ok := t.Lookup(p)
 		if !ok || !e.IsRegular() || e.IsHardlink() || e.Size <= 64 {
@@ -102,7 +166,7 @@ func fingerprintKnown(ctx context.Context, t *rootfs.Tree, src rootfs.Source, na
 		}
 		k.Print = fp
 		out = append(out, k)
-		if len(out) == maxKnownPerSource {
+		if len(out) == limit {
 			break
 		}
 	}

@@ -192,6 +192,9 @@ func Rebase(ctx context.Context, in RebaseInput) (KeepSet, error) {
 	}
 	removed = append(removed, r.contentRemoved...)
 	sort.Slice(removed, func(i, j int) bool { return removed[i].Path < removed[j].Path })
+	if err := r.checkArchives(ctx, matches); err != nil {
+		return KeepSet{}, err
+	}
 	meta, err := r.packageMetadata(ctx)
 	if err != nil {
 		return KeepSet{}, err
@@ -357,7 +360,10 @@ type rebaser struct {
 	// contentRemoved are kept paths found to be tools by content.
 	contentRemoved []tooling.Match
 	contentChecked map[string]bool
-	notes          []string
+	// programSet are the image's package commands a copy is compared
+	// with (pkgcopy.go), read on first use.
+	programSet *tooling.Programs
+	notes      []string
 	// interps are the entrypoint's programs and script interpreters;
 	// programs the resolved programs in its program positions and
 	// scriptInterps the "#!" interpreters its runnables reach.

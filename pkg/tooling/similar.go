@@ -82,7 +82,9 @@ type Fingerprint struct {
 
 // Known is a tool known from elsewhere in the build — another stage, a
 // base image, the frontend's catalog — that a file of the analysed tree
-// may be a copy of.
+// may be a copy of. One without a Category is a program that is no tool
+// (a package's command there, perl or python3): Detect ignores it, and
+// pkg/keep judges a copy of it as that package's executable.
 type Known struct {
 	// Tool and Category are what the tool is.
 	Tool     string   `json:"tool"`
