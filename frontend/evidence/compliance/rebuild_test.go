@@ -1,9 +1,14 @@
 package compliance
 
 import (
+	"context"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 func TestContextMode(t *testing.T) {
@@ -68,5 +73,50 @@ func TestRebuildValidate(t *testing.T) {
 		BuildArgs: map[string]string{"TOKEN": "x"}, RedactedArgs: []string{"TOKEN"}}
 	if errs := bad.validate(); len(errs) != 3 {
 		t.Errorf("validate = %v, want 3 errors (platform, image digest, arg both recorded and redacted)", errs)
+	}
+}
+
+func TestHashContextOfADirectory(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("app.py", "print(1)\n", 0o644)
+	write("bin/run", "#!/bin/sh\n", 0o755)
+	write("secret.env", "X=1\n", 0o600)
+	if err := os.Symlink("app.py", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	skip := func(rel string) bool { return rel == "secret.env" }
+	tree, err := HashContext(ctx, rootfs.DirSource(dir), skip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ContextFile{
+		{Path: "app.py", Mode: "f0644", Digest: ContentDigest([]byte("print(1)\n"))},
+		{Path: "bin/run", Mode: "f0755", Digest: ContentDigest([]byte("#!/bin/sh\n"))},
+		{Path: "link", Mode: "l", Digest: ContentDigest([]byte("app.py"))},
+	}
+	if !slices.Equal(tree.Files, want) || tree.Digest != ContextDigest(want).Digest {
+		t.Errorf("HashContext = %+v, want %+v", tree.Files, want)
+	}
+	write("app.py", "print(2)\n", 0o644)
+	again, err := HashContext(ctx, rootfs.DirSource(dir), skip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := DiffContexts(tree.Files, again.Files); len(d) != 1 || d[0] != (ContextChange{"app.py", "content"}) {
+		t.Errorf("after editing app.py: diff %v", d)
 	}
 }
