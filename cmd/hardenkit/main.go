@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/rebuildcmd"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/stepcmd"
 )
 
@@ -68,6 +69,7 @@ first use and reuses it afterwards; "hardenkit daemon" manages it.`,
 	root.PersistentFlags().StringVar(&g.addr, "addr", os.Getenv("BUILDKIT_HOST"), "buildkitd address, e.g. unix:///run/buildkit/buildkitd.sock (default $BUILDKIT_HOST, else the embedded daemon)")
 	check := checkcmd.NewCheckCommand()
 	addFixFlag(check, g)
+	root.AddCommand(rebuildcmd.NewCommand(func() string { return g.addr }))
 	root.AddCommand(newBuildCommand(g), check, checkcmd.NewRulesCommand(), newDaemonCommand(), newInspectCommand(), newVersionCommand(), newPinCommand(g))
 	return root
 }
