@@ -9,6 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/hardenkit/hardenkit/pkg/rootfs"
 )
 
 // MaxContextFiles bounds the per-file list of Context.Files: a larger
@@ -101,17 +103,7 @@ func ContextMode(m fs.FileMode) string {
 		// systems.
 		return kind
 	}
-	bits := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		bits |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		bits |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		bits |= 0o1000
-	}
-	return fmt.Sprintf("%s%04o", kind, bits)
+	return fmt.Sprintf("%s%04o", kind, rootfs.UnixPerm(m))
 }
 
 // ContentDigest is the digest a ContextFile records for content.
