@@ -8,12 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	dockerconfig "github.com/docker/cli/cli/config"
 	bkclient "github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
-	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
@@ -104,7 +99,7 @@ func gatewaySolveOpt(plan rebuild.Plan, o Options, out string) (bkclient.SolveOp
 		}
 		mounts[name] = fs
 	}
-	att, err := attachables(o)
+	att, err := buildflags.SessionAttachables(o.Secrets, o.SSH, io.Discard)
 	if err != nil {
 		return bkclient.SolveOpt{}, err
 	}
@@ -114,35 +109,4 @@ func gatewaySolveOpt(plan rebuild.Plan, o Options, out string) (bkclient.SolveOp
 			return os.Create(out)
 		}}},
 	}, nil
-}
-
-// attachables serve the registry auth, the secrets and the SSH the
-// verifier supplied.
-func attachables(o Options) ([]session.Attachable, error) {
-	att := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-		AuthConfigProvider: authprovider.LoadAuthConfig(dockerconfig.LoadDefaultConfigFile(io.Discard)),
-	})}
-	if len(o.Secrets) > 0 {
-		sources, err := buildflags.ParseSecrets(o.Secrets)
-		if err != nil {
-			return nil, err
-		}
-		st, err := secretsprovider.NewStore(sources)
-		if err != nil {
-			return nil, fmt.Errorf("--secret: %w", err)
-		}
-		att = append(att, secretsprovider.NewSecretProvider(st))
-	}
-	if len(o.SSH) > 0 {
-		cfgs, err := buildflags.ParseSSH(o.SSH)
-		if err != nil {
-			return nil, err
-		}
-		sp, err := sshprovider.NewSSHAgentProvider(cfgs)
-		if err != nil {
-			return nil, fmt.Errorf("--ssh: %w", err)
-		}
-		att = append(att, sp)
-	}
-	return att, nil
 }
