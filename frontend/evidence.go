@@ -113,6 +113,8 @@ type evidenceInput struct {
 	smoke *compliance.Smoke
 	// timings records how long the steps took, for the statement.
 	timings *stepTimes
+	// rebuild is what the statement's rebuild record is read from.
+	rebuild rebuildInput
 }
 
 // pendingSBOM is an SBOM being written while the image is inspected: the
@@ -209,8 +211,18 @@ func collectEvidence(ctx context.Context, c client.Client, in evidenceInput) (pl
 	if err != nil {
 		return platformEvidence{}, err
 	}
+	tool, err := toolRecord(ctx, in.self)
+	if err != nil {
+		return platformEvidence{}, err
+	}
+	in.rebuild.findings = in.findings
+	rebuild, err := rebuildRecord(ctx, c, in.rebuild)
+	if err != nil {
+		return platformEvidence{}, err
+	}
 	pred := compliance.Predicate{
-		Hardenkit:       compliance.Tool{Version: Version},
+		Hardenkit:       tool,
+		Rebuild:         rebuild,
 		Policy:          polEvidence,
 		Mode:            options.ModeEnforce,
 		SourceDateEpoch: in.epoch.Unix(),

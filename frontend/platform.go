@@ -214,5 +214,6 @@ func (p *platformBuild) evidenceInput(ctx context.Context, cv converted, h harde
 		sessionID:    p.bc.BuildOpts().SessionID,
 		cacheImports: p.bc.CacheImports,
 		timings:      p.times,
+		rebuild:      rebuildInput{bc: p.bc, self: p.self, hardened: h.State, platform: p.id},
 	}
 }

@@ -10,13 +10,9 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/plugins/content/local"
-	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
-	"github.com/moby/buildkit/session/auth/authprovider"
-	"github.com/moby/buildkit/session/secrets/secretsprovider"
-	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -367,32 +363,7 @@ func resolveAddr(ctx context.Context, addr string) (string, error) {
 // sessionAttachables are the client-side services the build may call back:
 // registry credentials from the docker config, secrets and SSH forwarding.
 func sessionAttachables(o *buildOptions) ([]session.Attachable, error) {
-	att := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-		AuthConfigProvider: authprovider.LoadAuthConfig(dockerconfig.LoadDefaultConfigFile(os.Stderr)),
-	})}
-	if len(o.secrets) > 0 {
-		sources, err := buildflags.ParseSecrets(o.secrets)
-		if err != nil {
-			return nil, err
-		}
-		store, err := secretsprovider.NewStore(sources)
-		if err != nil {
-			return nil, fmt.Errorf("--secret: %w", err)
-		}
-		att = append(att, secretsprovider.NewSecretProvider(store))
-	}
-	if len(o.ssh) > 0 {
-		cfgs, err := buildflags.ParseSSH(o.ssh)
-		if err != nil {
-			return nil, err
-		}
-		sp, err := sshprovider.NewSSHAgentProvider(cfgs)
-		if err != nil {
-			return nil, fmt.Errorf("--ssh: %w", err)
-		}
-		att = append(att, sp)
-	}
-	return att, nil
+	return buildflags.SessionAttachables(o.secrets, o.ssh, os.Stderr)
 }
 
 // dockerfileFromStdin stores stdin as a Dockerfile in a temporary directory

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/checkcmd"
+	"github.com/hardenkit/hardenkit/cmd/hardenkit/rebuildcmd"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/reportcmd"
 	"github.com/hardenkit/hardenkit/cmd/hardenkit/stepcmd"
 )
@@ -70,6 +71,7 @@ first use and reuses it afterwards; "hardenkit daemon" manages it.`,
 	check := checkcmd.NewCheckCommand()
 	addFixFlag(check, g)
 	root.AddCommand(reportcmd.NewCommand())
+	root.AddCommand(rebuildcmd.NewCommand(func() string { return g.addr }))
 	root.AddCommand(newBuildCommand(g), check, checkcmd.NewRulesCommand(), newDaemonCommand(), newInspectCommand(), newVersionCommand(), newPinCommand(g))
 	return root
 }

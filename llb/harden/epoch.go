@@ -1,11 +1,19 @@
 package harden
 
-// Reproducible output.
+// Timestamps and ordering normalised.
 //
-//	HK2001 NonReproducibleLayer — every file of the shipped layer has the
-//	                              build's SOURCE_DATE_EPOCH as its time, and
-//	                              the config's created and history times
-//	                              are that epoch too.
+//	HK2001 TimestampsNotNormalised — every file of the shipped layer has the
+//	                                 build's SOURCE_DATE_EPOCH as its time,
+//	                                 the config's created and history times
+//	                                 are that epoch too, and the layer is
+//	                                 written by one copy in a fixed order.
+//
+// This is what one build can check, and all HK2001 claims: it says nothing
+// about the content the build's steps wrote (a RUN that writes `date` into
+// a file passes it). Whether the content is reproduced is a separate claim
+// that only a second build proves (`hardenkit rebuild`); the compliance
+// statement keeps the two apart (reproducibility.normalised vs
+// reproducibility.contentReproduced).
 //
 // The shipped filesystem is written with one llb.Copy into scratch with
 // llb.WithCreatedTime: BuildKit's copier then stamps every file and
@@ -32,10 +40,12 @@ import (
 )
 
 var ruleReproducible = rules.Rule{
-	ID: "HK2001", Name: "NonReproducibleLayer", Title: "Shipped layer or config carries build-time timestamps",
+	ID: "HK2001", Name: "TimestampsNotNormalised", Title: "Shipped layer or config timestamps and ordering not normalised to SOURCE_DATE_EPOCH",
 	Family: rules.FamilyReproducibility, Severity: rules.SeverityMedium, Stage: rules.StageLLB,
-	Rationale:   "An image whose bytes depend on when it was built cannot be rebuilt to verify it: the same source must give the same digest.",
-	Remediation: "Nothing to change: hardenkit stamps every file with SOURCE_DATE_EPOCH (build arg, git commit time of a git context, or the policy's epoch default).",
+	Rationale: "An image whose bytes depend on when it was built cannot be rebuilt to verify it. Passing this control means timestamps and ordering were normalised, " +
+		"not that the image is reproducible: content a build step writes (a date, a random name) is only caught by a rebuild (hardenkit rebuild).",
+	Remediation: "Nothing to change: hardenkit stamps every file with SOURCE_DATE_EPOCH (build arg, git commit time of a git context, or the policy's epoch default). " +
+		"To prove the content reproduces, run hardenkit rebuild on the image.",
 	HelpURI:     rules.HelpURI("HK2001"),
 }
 

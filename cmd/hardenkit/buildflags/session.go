@@ -2,7 +2,12 @@ package buildflags
 
 import (
 	"fmt"
+	"io"
 	"strings"
+
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
 
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
@@ -90,4 +95,36 @@ func ParseSSH(values []string) ([]sshprovider.AgentConfig, error) {
 		out = append(out, cfg)
 	}
 	return out, nil
+}
+
+// SessionAttachables serves a build's registry auth (the docker config),
+// its --secret values and its --ssh agents; warnings about the docker
+// config go to warn.
+func SessionAttachables(secrets, ssh []string, warn io.Writer) ([]session.Attachable, error) {
+	att := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerconfig.LoadDefaultConfigFile(warn)),
+	})}
+	if len(secrets) > 0 {
+		sources, err := ParseSecrets(secrets)
+		if err != nil {
+			return nil, err
+		}
+		store, err := secretsprovider.NewStore(sources)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		att = append(att, secretsprovider.NewSecretProvider(store))
+	}
+	if len(ssh) > 0 {
+		cfgs, err := ParseSSH(ssh)
+		if err != nil {
+			return nil, err
+		}
+		sp, err := sshprovider.NewSSHAgentProvider(cfgs)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh: %w", err)
+		}
+		att = append(att, sp)
+	}
+	return att, nil
 }

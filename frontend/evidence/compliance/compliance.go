@@ -122,6 +122,13 @@ type Predicate struct {
 	// clock, cache hits included. The one field that differs between two
 	// builds of the same source: compare statements without it.
 	Timings []Timing `json:"timings,omitempty"`
+	// Reproducibility says what was checked about reproducibility:
+	// timestamps and ordering normalised (HK2001), and that the content
+	// was not verified by a rebuild. Marshal derives it from Rules.
+	Reproducibility *Reproducibility `json:"reproducibility,omitempty"`
+	// Rebuild is what a verifier needs to rebuild the image from its
+	// own evidence (`hardenkit rebuild`); nil from older builds.
+	Rebuild *Rebuild `json:"rebuild,omitempty"`
 }
 
 // Timing is how long one step of hardenkit's pipeline took.
@@ -185,6 +192,13 @@ type Tool struct {
 	// FrontendDigest is the digest of the frontend image, when the build
 	// ran it from one ("sha256:…"); empty for an in-process frontend.
 	FrontendDigest string `json:"frontendDigest,omitempty"`
+	// FrontendImage is the frontend image the build ran, by digest
+	// ("docker.io/hardenkit/frontend@sha256:…"), when it ran from one.
+	FrontendImage string `json:"frontendImage,omitempty"`
+	// InProcess is true when the frontend ran inside the client
+	// (`hardenkit build`): there is no frontend image to pin, and a
+	// rebuild runs the same hardenkit version in process.
+	InProcess bool `json:"inProcess,omitempty"`
 }
 
 // Policy identifies the effective policy.
@@ -501,6 +515,7 @@ func (p Predicate) Validate() error {
 			bad("vulnerability match %s: waived without an exception", m.CVE)
 		}
 	}
+	errs = append(errs, p.Rebuild.validate()...)
 	if p.SBOM.PredicateType == "" || !digestRe.MatchString(p.SBOM.Digest) {
 		bad("sbom: predicateType and sha256 digest are required")
 	}
@@ -570,6 +585,8 @@ func (p Predicate) normalized() Predicate {
 	})
 	p.Vulnerabilities = v
 	p.Distroless = p.Distroless.normalized()
+	p.Reproducibility = reproducibilityOf(p.Rules)
+	p.Rebuild = p.Rebuild.normalized()
 	return p
 }
 

@@ -28,7 +28,14 @@ var (
 // fullPredicate exercises every field, lists deliberately unsorted.
 func fullPredicate() Predicate {
 	return Predicate{
-		Hardenkit: Tool{Version: "v0.3.0", FrontendDigest: "sha256:" + strings.Repeat("cd", 32)},
+		Hardenkit: Tool{Version: "v0.3.0", FrontendDigest: "sha256:" + strings.Repeat("cd", 32),
+			FrontendImage: "docker.io/hardenkit/frontend@sha256:" + strings.Repeat("cd", 32)},
+		Rebuild: &Rebuild{Dockerfile: "Dockerfile", Platform: "linux/amd64", Platforms: []string{"linux/arm64", "linux/amd64"},
+			BuildArgs: map[string]string{"SOURCE_DATE_EPOCH": "1714564800"}, RedactedArgs: []string{"TOKEN"},
+			Images:        []PinnedImage{{Ref: "docker.io/library/debian:bookworm", Digest: baseDigest}},
+			NamedContexts: map[string]string{"base": "docker-image://docker.io/library/debian:bookworm"},
+			Context:       &ContextTree{Digest: baseDigest, Count: 1, Files: []ContextFile{{Path: "app.c", Mode: "f0644", Digest: baseDigest}}},
+			VCS:           &VCS{Source: "https://example.com/app.git", Revision: "abc"}, Secrets: []string{"npm"}, SSH: []string{"default"}},
 		Policy: Policy{Name: "acme", Digest: policyDigest, Baseline: "strict",
 			Sources: []PolicySource{
 				{Rank: "ci", Name: "hardenkit-policy:hardenkit.yaml", Digest: policyDigest},
