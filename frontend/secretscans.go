@@ -3,7 +3,6 @@ package frontend
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/llb/harden"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -146,7 +146,7 @@ func generatedKeyFix(src []byte, rs []parser.Range, keys []string) rules.Fix {
 		if strings.Contains(text, k) {
 			return rules.Fix{Manual: fmt.Sprintf("the RUN at line %d generates %s on purpose, so a program uses it: generate it when the container starts instead (an entrypoint step, or a key mounted as a secret at run time)", first, k)}
 		}
-		rm = append(rm, shellQuote(k))
+		rm = append(rm, harden.ShellWord(k))
 	}
 	return rules.Fix{Edits: []rules.Edit{{Op: rules.EditReplace, Line: first, End: max(first, last), Text: text + " && " + strings.Join(rm, " ")}}}
 }
@@ -190,15 +190,4 @@ func shellRun(src []byte, first, last int) (string, bool) {
 func cutKeyword(text, keyword string) (string, bool) {
 	word, rest, _ := strings.Cut(text, " ")
 	return strings.TrimSpace(rest), strings.EqualFold(word, keyword)
-}
-
-// plainShellWord needs no quoting in a shell command.
-var plainShellWord = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
-
-// shellQuote writes a path as one shell word.
-func shellQuote(w string) string {
-	if plainShellWord.MatchString(w) {
-		return w
-	}
-	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
