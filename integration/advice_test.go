@@ -32,10 +32,7 @@ var adviceCases = []appCase{
 
 // adviceGaps are refusals of the suite whose advice cannot be followed
 // mechanically yet, with why; each is an open defect, not an exemption.
-var adviceGaps = map[string]string{
-	"postgres": "HK3052's remedy for a key a package's install script generated (rm it in the same RUN) is prose, not yet a fix edit",
-	"apache2":  "followed, the advice still fails HK2060: /var/log/apache2 (root:adm 0750) is not handed to the non-root user",
-}
+var adviceGaps = map[string]string{}
 
 // TestAdviceFollowed builds each refused application hardened, applies
 // the fix its error carries to the Dockerfile, builds hardened again and
