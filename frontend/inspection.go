@@ -74,6 +74,10 @@ type inspection struct {
 	// origins locate, by index in findings, the instruction that wrote
 	// an image finding's path.
 	origins map[int][]parser.Range
+	// generatedKeys are, by index in findings, the private keys generated
+	// during the build (HK3052 at the RUN that created them), whose fix
+	// is written against the Dockerfile's text (generatedKeyFixes).
+	generatedKeys map[int]string
 	// unscanned are the files over controls.secrets.maxFileSize: image
 	// paths, and context paths prefixed "context:".
 	unscanned []string
@@ -148,15 +152,18 @@ func inspectImage(ctx context.Context, c client.Client, bc *dockerui.Client, in 
 	}
 
 	out.findings = followStatic(in.loaded.Exceptions.Apply(publicOrigins(res, pol, in.origins), exceptions.MatchContext{}), in.static)
-	out.origins = map[int][]parser.Range{}
+	out.origins, out.generatedKeys = map[int][]parser.Range{}, map[int]string{}
 	for i := range out.findings {
 		f := &out.findings[i]
 		if !strings.HasPrefix(f.File, "/") {
 			continue // a config finding or a build context file
 		}
-		what, rs := findingOrigin(in.origins, f)
+		what, rs, generated := findingOrigin(in.origins, f)
 		f.Message += " [" + what + "]"
 		out.origins[i] = rs
+		if generated {
+			out.generatedKeys[i] = f.File
+		}
 	}
 	out.unscanned = res.Unscanned
 	out.secretScans = secretScans(res.SecretStats, ctxStats, in.hardened.Image, in.buildArgs)
@@ -277,12 +284,13 @@ func gatewayContextSecrets(ctx context.Context, c client.Client, st llb.State, p
 func reportInspection(ctx context.Context, warn warnFunc, sm *llb.SourceMap, ins inspection) error {
 	var violations, failed []string
 	var ranges [][]parser.Range
+	fixes := enforcedKeyFixes(sm, ins)
 	for i, f := range ins.findings {
 		r, _ := catalog.Lookup(f.Rule)
 		where := f.Where()
 		switch f.Level {
 		case rules.LevelEnforce:
-			violations = append(violations, fmt.Sprintf("%s %s: %s", f.Rule, where, f.Message))
+			violations = append(violations, fmt.Sprintf("%s %s: %s%s", f.Rule, where, f.Message, fixes[i]))
 			failed = append(failed, f.Rule)
 			if rs := ins.ranges[i]; len(rs) > 0 {
 				ranges = append(ranges, rs)
@@ -312,6 +320,22 @@ func reportInspection(ctx context.Context, warn warnFunc, sm *llb.SourceMap, ins
 		err = WithSource(err, sm, rs)
 	}
 	return err
+}
+
+// enforcedKeyFixes are the fixes of the enforced findings of keys
+// generated during the build, by finding index; none without the
+// Dockerfile's text.
+func enforcedKeyFixes(sm *llb.SourceMap, ins inspection) map[int]rules.Fix {
+	keys := map[int]string{}
+	for i, k := range ins.generatedKeys {
+		if ins.findings[i].Level == rules.LevelEnforce {
+			keys[i] = k
+		}
+	}
+	if sm == nil || len(keys) == 0 {
+		return nil
+	}
+	return generatedKeyFixes(sm.Data, keys, ins.origins)
 }
 
 // currentFrontend returns the frontend's own image when the gateway

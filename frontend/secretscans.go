@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -13,6 +15,7 @@ import (
 	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/policy"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
+	"github.com/hardenkit/hardenkit/llb/harden"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -71,15 +74,120 @@ func publicOrigins(res inspect.Result, pol *policy.Policy, origins dockerfilemod
 // package's maintainer script generated is fixed where it is made, not at
 // the last RUN; its advice says so, since a key removed by a later RUN
 // stays in the earlier layer, and "rotate" means generating it at run
-// time.
-func findingOrigin(o dockerfilemodel.Origins, f *rules.Finding) (string, []parser.Range) {
+// time. generated reports that case: the fix is written at that RUN
+// (generatedKeyFixes), once the Dockerfile's text is at hand.
+func findingOrigin(o dockerfilemodel.Origins, f *rules.Finding) (what string, rs []parser.Range, generated bool) {
 	if f.Rule != ruleSecretInFile || inspect.IsPublicContent(*f) {
-		return o.Of(f.File)
+		what, rs = o.Of(f.File)
+		return what, rs, false
 	}
 	what, how, rs := o.CreatedBy(f.File)
 	if how == "run" {
 		f.Message = strings.Replace(f.Message, inspect.FileSecretAdvice, fmt.Sprintf(
-			"it was generated during the build, so every container of this image has the same key: remove it in the same RUN that creates it (… && rm -f %s) or keep the build from creating it, and generate it when the container starts (an entrypoint step, a mounted secret)", f.File), 1)
+			"it was generated during the build, so every container of this image has the same key: remove it in the same RUN that creates it (… && rm -f %s) or keep the build from creating it, and generate it when the container starts (an entrypoint step, a mounted secret) when a program uses it", f.File), 1)
 	}
-	return what, rs
+	return what, rs, how == "run" && len(rs) > 0
+}
+
+// generatedKeyFixes are the Dockerfile edits that follow HK3052's advice
+// for the keys generated during the build (keys: finding index → path,
+// enforced findings only), by finding index: one fix per RUN, on its
+// first finding, so that two keys one `apt-get install` made give one
+// edit of that line.
+//
+//   - A RUN that does not name the key (a package's maintainer script made
+//     it: ssl-cert's postinst during `apt-get install postgresql`) gets
+//     `… && rm -f <key>` appended: nothing the Dockerfile asked for uses
+//     it. A program configured to use it (Debian's own postgresql.conf
+//     names ssl-cert's pair) then fails to start, which the smoke test
+//     (HK2060) reports rather than shipping a broken image; the fix says
+//     to generate the key at run time in that case.
+//   - A RUN that names the key made it on purpose (`openssl genrsa -out`):
+//     deleting it would break whatever reads it, so the remedy is to
+//     generate it when the container starts, which no edit can write.
+//   - A RUN that is not one shell-form command on continuation lines (the
+//     JSON form, a heredoc) is not rewritten.
+func generatedKeyFixes(src []byte, keys map[int]string, origins map[int][]parser.Range) map[int]rules.Fix {
+	type run struct {
+		first int // finding index
+		keys  []string
+	}
+	byLine := map[int]*run{}
+	var order []int
+	for _, i := range slices.Sorted(maps.Keys(keys)) {
+		key, rs := keys[i], origins[i]
+		if len(rs) == 0 {
+			continue
+		}
+		l := rs[0].Start.Line
+		if byLine[l] == nil {
+			byLine[l] = &run{first: i}
+			order = append(order, l)
+		}
+		byLine[l].keys = append(byLine[l].keys, key)
+	}
+	out := map[int]rules.Fix{}
+	for _, l := range order {
+		r := byLine[l]
+		out[r.first] = generatedKeyFix(src, origins[r.first], r.keys)
+	}
+	return out
+}
+
+// generatedKeyFix is one RUN's fix for generatedKeyFixes.
+func generatedKeyFix(src []byte, rs []parser.Range, keys []string) rules.Fix {
+	first, last := rs[0].Start.Line, rs[len(rs)-1].End.Line
+	text, ok := shellRun(src, first, max(first, last))
+	if !ok {
+		return rules.Fix{Manual: fmt.Sprintf("the RUN at line %d is not one shell-form command (JSON form or a heredoc): remove %s at its end", first, strings.Join(keys, " "))}
+	}
+	rm := []string{"rm", "-f"}
+	for _, k := range keys {
+		if strings.Contains(text, k) {
+			return rules.Fix{Manual: fmt.Sprintf("the RUN at line %d generates %s on purpose, so a program uses it: generate it when the container starts instead (an entrypoint step, or a key mounted as a secret at run time)", first, k)}
+		}
+		rm = append(rm, harden.ShellWord(k))
+	}
+	return rules.Fix{Edits: []rules.Edit{{Op: rules.EditReplace, Line: first, End: max(first, last), Text: text + " && " + strings.Join(rm, " ")}}}
+}
+
+// shellRun is the shell-form RUN instruction on lines first..last of the
+// Dockerfile src, on one line: continuation lines joined as the parser
+// joins them (comment lines inside dropped). ok is false for anything
+// else: a JSON-form RUN, a heredoc, another escape character.
+func shellRun(src []byte, first, last int) (string, bool) {
+	lines := strings.Split(string(src), "\n")
+	if first < 1 || last > len(lines) {
+		return "", false
+	}
+	var parts []string
+	for n := first; n <= last; n++ {
+		l := strings.TrimSpace(lines[n-1])
+		if n > first && (l == "" || strings.HasPrefix(l, "#")) {
+			continue
+		}
+		cont := strings.HasSuffix(l, "\\")
+		if cont != (n < last) {
+			return "", false
+		}
+		if l = strings.TrimSpace(strings.TrimSuffix(l, "\\")); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	text := strings.Join(parts, " ")
+	cmd, isRun := cutKeyword(text, "RUN")
+	for isRun && strings.HasPrefix(cmd, "--") { // RUN --mount=… --network=…
+		_, cmd, _ = strings.Cut(cmd, " ")
+		cmd = strings.TrimSpace(cmd)
+	}
+	if !isRun || cmd == "" || strings.HasPrefix(cmd, "[") || strings.Contains(cmd, "<<") {
+		return "", false
+	}
+	return text, true
+}
+
+// cutKeyword returns what follows an instruction's keyword (any case).
+func cutKeyword(text, keyword string) (string, bool) {
+	word, rest, _ := strings.Cut(text, " ")
+	return strings.TrimSpace(rest), strings.EqualFold(word, keyword)
 }

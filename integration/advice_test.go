@@ -33,8 +33,10 @@ var adviceCases = []appCase{
 // adviceGaps are refusals of the suite whose advice cannot be followed
 // mechanically yet, with why; each is an open defect, not an exemption.
 var adviceGaps = map[string]string{
-	"postgres": "HK3052's remedy for a key a package's install script generated (rm it in the same RUN) is prose, not yet a fix edit",
-	"apache2":  "followed, the advice still fails HK2060: /var/log/apache2 (root:adm 0750) is not handed to the non-root user",
+	"apache2": "apache2ctl is a control script that runs $HTTPD without exec and prepares directories with its own shell functions: " +
+		"HK2011 spells out the environment it sources, but its fix is not mechanically applicable (the exec-form CMD and the RUN steps are left to the user)",
+	"entrypoint-perl": "the script renders its configuration file from the environment with a heredoc (cat > … <<CONF): " +
+		"HK2011's fix writes the exec-form ENTRYPOINT and the mkdir, and says that RUN step is the user's to write",
 }
 
 // TestAdviceFollowed builds each refused application hardened, applies

@@ -101,7 +101,7 @@ func buildTimeStep(call []string, user string) (string, bool) {
 		if !ok || isExpansion(w) {
 			return "", false
 		}
-		words[i] = shellWord(w)
+		words[i] = ShellWord(w)
 	}
 	return "RUN " + strings.Join(words, " "), true
 }
@@ -109,7 +109,9 @@ func buildTimeStep(call []string, user string) (string, bool) {
 // plainWord needs no quoting in a shell-form RUN.
 var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
 
-func shellWord(w string) string {
+// ShellWord writes w as one word of a shell-form RUN a fix writes: as it
+// is when it needs no quoting, else single-quoted.
+func ShellWord(w string) string {
 	if plainWord.MatchString(w) {
 		return w
 	}

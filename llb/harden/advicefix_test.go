@@ -57,6 +57,9 @@ func TestScriptRemedyFollowed(t *testing.T) {
 		{name: "an argument that could be a value is not repeated", script: "#!/bin/sh\nsetup-db --password hunter2\nexec \"$@\"\n",
 			want: head + "ENTRYPOINT [\"python3\", \"/app/server.py\"]\n", manual: "setup-db with arguments the advice does not repeat"},
 		{name: "computed exec", script: "#!/bin/sh\nexec \"$APP\"\n", want: adviceDockerfile, manual: "computed at run time"},
+		{name: "a file written by a redirection is not a bare command",
+			script: "#!/bin/bash\nmkdir -p /etc/greeter\ncat > /etc/greeter/greeter.conf <<CONF\ngreeting=${GREETING}\nCONF\nexec \"$@\"\n",
+			want:   head + "ENTRYPOINT [\"python3\", \"/app/server.py\"]\nRUN mkdir -p /etc/greeter\n", manual: "cat with a redirection (it writes or reads a file)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

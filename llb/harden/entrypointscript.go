@@ -138,19 +138,26 @@ func scriptRemedy(script string, hasEntrypoint bool, argv []string, l Lines) (ad
 
 // buildTimeAdvice says what the script did before handing over, and who
 // it handed over as, with the RUN steps and USER that replace them.
-func buildTimeAdvice(b *strings.Builder, fx *stageFix, prep [][]string, sw *userSwitch) {
+func buildTimeAdvice(b *strings.Builder, fx *stageFix, prep []shellscript.Call, sw *userSwitch) {
 	user := ""
 	if sw != nil && userWord.MatchString(sw.user) {
 		user = sw.user
 	}
 	var programs []string
-	for _, c := range prep {
+	for _, call := range prep {
+		c := call.Args
 		if !slices.Contains(programs, c[0]) {
 			programs = append(programs, c[0])
 		}
-		if step, ok := buildTimeStep(c, user); ok {
+		// A redirection (`cat > conf <<EOF`) is part of what the command
+		// does: its words alone would be another command.
+		step, ok := buildTimeStep(c, user)
+		switch {
+		case call.Redirected:
+			fx.manual("the script runs " + c[0] + " with a redirection (it writes or reads a file) the advice does not repeat: write that RUN step yourself")
+		case ok:
 			fx.appendLine(step)
-		} else {
+		default:
 			fx.manual("the script runs " + c[0] + " with arguments the advice does not repeat (they may hold values that must not be printed): write that RUN step yourself")
 		}
 	}
@@ -166,7 +173,7 @@ func buildTimeAdvice(b *strings.Builder, fx *stageFix, prep [][]string, sw *user
 // effectCalls are a script's commands except those inside a command
 // substitution: `$(id -u)` computes a value for a test, it prepares
 // nothing a build-time step should repeat.
-func effectCalls(s *shellscript.Script) [][]string {
+func effectCalls(s *shellscript.Script) []shellscript.Call {
 	var subs [][]string
 	var collect func(cs []shellscript.Call)
 	collect = func(cs []shellscript.Call) {
@@ -180,10 +187,10 @@ func effectCalls(s *shellscript.Script) [][]string {
 		}
 	}
 	collect(s.Calls)
-	out := make([][]string, 0, len(s.Calls))
+	out := make([]shellscript.Call, 0, len(s.Calls))
 	for _, c := range s.Calls {
 		if !slices.ContainsFunc(subs, func(sub []string) bool { return slices.Equal(sub, c.Args) }) {
-			out = append(out, c.Args)
+			out = append(out, c)
 		}
 	}
 	return out
@@ -192,8 +199,9 @@ func effectCalls(s *shellscript.Script) [][]string {
 // scanScript reads an entrypoint script's commands: the commands it runs
 // before handing over, the words of the exec it hands over with (after a
 // user switch), and the user switch, if any.
-func scanScript(calls [][]string) (prep [][]string, final []string, sw *userSwitch) {
-	for _, c := range calls {
+func scanScript(calls []shellscript.Call) (prep []shellscript.Call, final []string, sw *userSwitch) {
+	for _, call := range calls {
+		c := call.Args
 		if len(c) == 0 {
 			continue
 		}
@@ -216,7 +224,7 @@ func scanScript(calls [][]string) (prep [][]string, final []string, sw *userSwit
 			continue
 		}
 		if !scriptBuiltins[c[0]] && !strings.ContainsAny(c[0], "$`") {
-			prep = append(prep, c)
+			prep = append(prep, call)
 		}
 	}
 	return prep, final, sw

@@ -16,6 +16,11 @@ type Call struct {
 	// command substitutions $(…) among the arguments, which is where
 	// `bash <(curl …)` and `sh -c "$(curl …)"` hide a download.
 	Subs [][]Call
+	// Redirected reports a redirection on the command that changes what
+	// it does (it writes or reads a file, or reads a heredoc), not only
+	// where its output goes (`>/dev/null 2>&1`): its words alone are not
+	// the command.
+	Redirected bool
 }
 
 // Assign is a variable assignment made by the script: `X=1 cmd`,
@@ -81,16 +86,24 @@ func parse(src string, depth int) *Script {
 
 // walk flattens a parsed file.
 func (s *Script) walk(root syntax.Node, depth int) {
+	// A statement's redirections belong to its command, which Walk
+	// visits next.
+	redirected := map[*syntax.CallExpr]bool{}
 	syntax.Walk(root, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.Stmt:
 			s.heredocScripts(n, depth)
+			if ce, ok := n.Cmd.(*syntax.CallExpr); ok && !quietRedirects(n.Redirs) {
+				redirected[ce] = true
+			}
 		case *syntax.CallExpr:
 			for _, a := range n.Assigns {
 				s.Assigns = append(s.Assigns, assignOf(a))
 			}
 			if len(n.Args) > 0 {
-				s.addCall(callOf(n, depth), depth)
+				c := callOf(n, depth)
+				c.Redirected = redirected[n]
+				s.addCall(c, depth)
 			}
 		case *syntax.DeclClause:
 			for _, a := range n.Args {

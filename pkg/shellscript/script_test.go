@@ -152,3 +152,26 @@ func TestAssignsKeepOperatorExpansionsApart(t *testing.T) {
 		t.Errorf("got %d assignments, want %d", len(s.Assigns), len(want))
 	}
 }
+
+// TestRedirected: a command whose redirection is part of what it does is
+// marked, so its words are not taken for the whole command.
+func TestRedirected(t *testing.T) {
+	tests := []struct {
+		src  string
+		want []bool
+	}{
+		{"mkdir -p /etc/app\ncat > /etc/app/app.conf <<CONF\nport=${PORT}\nCONF\n", []bool{false, true}},
+		{"echo x >> /var/log/x; sort < in", []bool{true, true}},
+		{"chown app /data >/dev/null 2>&1 && exec app", []bool{false, false}},
+		{"if true; then tee /x </dev/stdin; fi", []bool{false, true}},
+	}
+	for _, tt := range tests {
+		var got []bool
+		for _, c := range Parse(tt.src).Calls {
+			got = append(got, c.Redirected)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: Redirected = %v, want %v", tt.src, got, tt.want)
+		}
+	}
+}
