@@ -17,9 +17,9 @@ import (
 func TestLLBSources(t *testing.T) {
 	const d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 	const d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
-	builder := llb.Image("docker.io/library/golang:1.22@" + d1).
+	builder := llb.Image("docker.io/library/golang:1.22@"+d1).
 		Run(llb.Shlex("go build"), llb.AddSecret("/run/secrets/npm", llb.SecretID("npm")), llb.AddSSHSocket(llb.SSHID("default"))).Root()
-	final := llb.Image("docker.io/library/debian:bookworm@"+d2).
+	final := llb.Image("docker.io/library/debian:bookworm@" + d2).
 		File(llb.Copy(builder, "/out", "/app"))
 	imgs, mounts, err := llbSources(context.Background(), final)
 	if err != nil {

@@ -46,7 +46,7 @@ var ruleReproducible = rules.Rule{
 		"not that the image is reproducible: content a build step writes (a date, a random name) is only caught by a rebuild (hardenkit rebuild).",
 	Remediation: "Nothing to change: hardenkit stamps every file with SOURCE_DATE_EPOCH (build arg, git commit time of a git context, or the policy's epoch default). " +
 		"To prove the content reproduces, run hardenkit rebuild on the image.",
-	HelpURI:     rules.HelpURI("HK2001"),
+	HelpURI: rules.HelpURI("HK2001"),
 }
 
 // writeLayer builds the hardened filesystem: the shipped files of final,
