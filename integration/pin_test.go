@@ -25,9 +25,10 @@ func freshDaemon(ctx context.Context, t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	d, _, err := daemon.Ensure(ctx, daemon.Config{
-		StateDir:    state,
-		Binary:      filepath.Join(binaries.dir, "buildkitd"),
-		ExtraConfig: devenv.BuildkitdConfig(env.Registry),
+		StateDir:     state,
+		Binary:       filepath.Join(binaries.dir, "buildkitd"),
+		ExtraConfig:  devenv.BuildkitdConfig(env.Registry),
+		MaxUsedSpace: devenv.CacheLimit,
 	})
 	if err != nil {
 		os.RemoveAll(state)

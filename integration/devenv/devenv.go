@@ -261,6 +261,12 @@ func BuildkitdConfig(registry string) string {
 	return fmt.Sprintf("[registry.\"docker.io\"]\n  mirrors = [%q]\n[registry.%q]\n  http = true\n  insecure = true\n", registry, registry)
 }
 
+// CacheLimit bounds the build cache of the daemons the tests start (the
+// dev environment's and the fresh ones): BuildKit's default is read from
+// the file system's size, more than a CI machine with a quota has, and a
+// full disk fails every later test with errors that name no cause.
+const CacheLimit = "30GB"
+
 // Up starts, or reuses, the environment described by opt: it makes sure the
 // registry and buildkitd run, assembles the base and frontend images (from
 // the cache when their inputs did not change) and pushes any that the
@@ -300,6 +306,8 @@ func Up(ctx context.Context, opt Options) (*Env, error) {
 		StateDir:    buildkitdDir(s.stateDir),
 		Binary:      bkd,
 		ExtraConfig: BuildkitdConfig(s.registry()),
+		// The application suite alone leaves tens of GB of cache.
+		MaxUsedSpace: CacheLimit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting buildkitd: %w", err)

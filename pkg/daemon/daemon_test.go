@@ -53,6 +53,7 @@ func TestRenderConfig(t *testing.T) {
 	tests := []struct {
 		name    string
 		extra   string
+		maxUsed string
 		want    []string
 		wantErr string
 	}{
@@ -67,12 +68,14 @@ func TestRenderConfig(t *testing.T) {
 			extra: "[registry.\"docker.io\"]\n  mirrors = [\"127.0.0.1:5055\"]\n[registry.\"127.0.0.1:5055\"]\n  http = true\n  insecure = true\n",
 			want:  []string{`mirrors = ["127.0.0.1:5055"]`, `[registry."127.0.0.1:5055"]`},
 		},
+		{name: "bounded cache", maxUsed: "30GB", want: []string{"[worker.oci]", "gc = true", `maxUsedSpace = "30GB"`}},
+		{name: "invalid cache bound", maxUsed: "lots", wantErr: "invalid buildkitd configuration"},
 		{name: "invalid toml", extra: "[registry", wantErr: "invalid buildkitd configuration"},
 		{name: "redefines worker.oci", extra: "[worker.oci]\nenabled = false\n", wantErr: "must not redefine [worker.oci]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := renderConfig(tt.extra)
+			got, err := renderConfig(tt.extra, tt.maxUsed)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("want error containing %q, got %v", tt.wantErr, err)
