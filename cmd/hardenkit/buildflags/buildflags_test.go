@@ -250,11 +250,13 @@ func TestParseBuildArgs(t *testing.T) {
 }
 
 func TestParseBuildContexts(t *testing.T) {
-	got, err := ParseBuildContexts([]string{"base=docker-image://alpine", "docker.io/library/alpine:latest=./x", "x=a=b"})
+	got, err := ParseBuildContexts([]string{"base=docker-image://alpine", "docker.io/library/alpine:latest=./x", "x=a=b",
+		"docker.io/library/busybox:1.35::linux/amd64=docker-image://busybox@sha256:" + strings.Repeat("a", 64)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"base": "docker-image://alpine", "alpine": "./x", "x": "a=b"}
+	want := map[string]string{"base": "docker-image://alpine", "alpine": "./x", "x": "a=b",
+		"busybox:1.35::linux/amd64": "docker-image://busybox@sha256:" + strings.Repeat("a", 64)}
 	if !maps.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}

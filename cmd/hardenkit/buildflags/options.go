@@ -302,11 +302,19 @@ func ParseBuildContexts(values []string) (map[string]string, error) {
 		if !ok || name == "" || val == "" {
 			return nil, fmt.Errorf("invalid --build-context %q: expected name=value", v)
 		}
-		named, err := reference.ParseNormalizedNamed(name)
+		// "name::os/arch" is BuildKit's per-platform named context
+		// (dockerui reads context:NAME::PLATFORM); only the name part is
+		// an image reference.
+		ref, platform, perPlatform := strings.Cut(name, "::")
+		named, err := reference.ParseNormalizedNamed(ref)
 		if err != nil {
 			return nil, fmt.Errorf("invalid --build-context name %q: %w", name, err)
 		}
-		out[strings.TrimSuffix(reference.FamiliarString(named), ":latest")] = val
+		key := strings.TrimSuffix(reference.FamiliarString(named), ":latest")
+		if perPlatform {
+			key += "::" + platform
+		}
+		out[key] = val
 	}
 	return out, nil
 }
