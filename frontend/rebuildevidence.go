@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/frontend/secrets"
 	"github.com/hardenkit/hardenkit/llb/solve"
 	"github.com/hardenkit/hardenkit/pkg/rootfs"
@@ -123,7 +124,7 @@ func secretArg(name, value string, findings []rules.Finding) bool {
 		return true
 	}
 	return slices.ContainsFunc(findings, func(f rules.Finding) bool {
-		return strings.Contains(f.Message, "build argument "+name+" holds")
+		return strings.Contains(f.Message, inspect.BuildArgPlace(name)+" holds ")
 	})
 }
 

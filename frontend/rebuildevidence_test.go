@@ -9,6 +9,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/hardenkit/hardenkit/frontend/evidence/compliance"
+	"github.com/hardenkit/hardenkit/frontend/inspect"
 	"github.com/hardenkit/hardenkit/pkg/rules"
 )
 
@@ -35,7 +36,7 @@ func TestLLBSources(t *testing.T) {
 }
 
 func TestSecretArg(t *testing.T) {
-	flagged := []rules.Finding{{Message: "build argument BLOB holds a secret (detector aws, sha256 fingerprint x)"}}
+	flagged := []rules.Finding{{Message: inspect.BuildArgPlace("BLOB") + " holds a secret (detector aws, sha256 fingerprint x)"}}
 	tests := []struct {
 		name, value string
 		want        bool

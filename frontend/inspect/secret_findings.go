@@ -43,7 +43,7 @@ func describeSecret(f secrets.Finding) string {
 	case secrets.WhereHistory:
 		place = "history entry " + name
 	case secrets.WhereBuildArg:
-		place = "build argument " + name
+		place = BuildArgPlace(name)
 	case secrets.WhereOnBuild:
 		place = "ONBUILD trigger " + name
 	default:
@@ -51,3 +51,8 @@ func describeSecret(f secrets.Finding) string {
 	}
 	return place + " holds a secret (detector " + f.Rule + ", sha256 fingerprint " + f.Fingerprint + ")"
 }
+
+// BuildArgPlace is how a secret finding names build argument name (its
+// message begins with it), so that the evidence that must leave a flagged
+// argument's value out finds the finding by the same words.
+func BuildArgPlace(name string) string { return "build argument " + name }
